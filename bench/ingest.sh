@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Ingestion benchmark: generate a synthetic corpus with `kubeautopsy gen`, then time `validate`
+# and `analyze` over it with 1 and 2 threads and report throughput and peak memory.
+#
+#   bench/ingest.sh [SIZE] [FORMAT]      e.g. bench/ingest.sh 1GB jsonl
+#
+# SIZE defaults to 1GB, FORMAT to jsonl (also json, jsonl.gz, jsonl.zst). The corpus is written
+# under ${BENCH_DIR:-target/bench} and reused when it already exists with the same size, format
+# and seed. Figures go to stdout as a Markdown table.
+set -euo pipefail
+size=${1:-1GB}
+format=${2:-jsonl}
+seed=${SEED:-1}
+root=$(cd "$(dirname "$0")/.." && pwd)
+dir=${BENCH_DIR:-$root/target/bench}/corpus-$size-$format-$seed
+bin=$root/target/release/kubeautopsy
+
+(cd "$root" && cargo build --release --quiet)
+if [ ! -f "$dir/.complete" ]; then
+  rm -rf "$dir"
+  echo "generating $size ($format, seed $seed) in $dir ..." >&2
+  "$bin" gen --out "$dir" --size "$size" --seed "$seed" --format "$format"
+  touch "$dir/.complete"
+fi
+bytes=$(find "$dir" -type f ! -name .complete -printf '%s\n' | awk '{s+=$1} END {print s}')
+runs_file=$(mktemp)
+trap 'rm -f "$runs_file"' EXIT
+
+measure() { # name threads command...
+  local name=$1 threads=$2; shift 2
+  local tfile; tfile=$(mktemp)
+  RAYON_NUM_THREADS=$threads /usr/bin/time -f '%e %M' -o "$tfile" "$@" >"$runs_file" 2>/dev/null || true
+  read -r secs kb <"$tfile"; rm -f "$tfile"
+  local mbs; mbs=$(awk -v b="$bytes" -v s="$secs" 'BEGIN {printf "%.0f", (s > 0 ? b / 1e6 / s : 0)}')
+  printf '| %s | %s | %s | %s | %s |\n' "$name" "$threads" "$secs" "$mbs" "$((kb / 1024))"
+}
+
+echo
+echo "corpus: $dir ($(awk -v b="$bytes" 'BEGIN {printf "%.1f MB", b / 1e6}') on disk, $format)"
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo); kubeautopsy $("$bin" --version | cut -d' ' -f2)"
+echo
+echo "| command | threads | seconds | MB/s (on-disk bytes) | peak RSS MiB |"
+echo "|---|---|---|---|---|"
+for t in 1 2; do measure "validate" "$t" "$bin" validate --quiet "$dir"; done
+for t in 1 2; do measure "analyze" "$t" "$bin" analyze --quiet "$dir"; done
+if command -v jq >/dev/null && [ "$format" = jsonl ]; then
+  measure "jq -c . (reference)" 1 sh -c "cat $dir/*.jsonl | jq -c . >/dev/null"
+fi

@@ -1,0 +1,335 @@
+//! The command line: argument definitions and the commands that wire the stages together.
+
+use crate::diag::report_handler;
+use crate::input::{self, Limits};
+use crate::pipeline::{self, Corpus, Options};
+use crate::report::{self, Accounting, TableFormat};
+use crate::run_result::RunResult;
+use crate::synth;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const EXIT_HELP: &str = "\
+Exit status:
+  0  success (validate: every input is valid)
+  1  inputs were rejected (validate), or --strict met a rejected input (analyze)
+  2  bad usage, or a fatal error (an output could not be written)
+
+Inputs: files and directories (searched recursively) of .json (one run), .jsonl/.ndjson
+(one run per line), each optionally .gz or .zst; `-` reads stdin. The recording format is
+schema/trace.v1.schema.json (print it with `kubeautopsy schema trace`).";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kubeautopsy",
+    version,
+    about = "Tell whether an AI agent fixed a Kubernetes cluster safely, not just whether it fixed it.",
+    long_about = "kubeautopsy reads recorded agent runs (traces), replays every cluster mutation on a \
+simulated resource model, finds the unsafe paths to a green check (unnecessary creations, broad \
+patches, destructive shortcuts) and prints aggregate safety tables.",
+    after_help = EXIT_HELP
+)]
+pub struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Args)]
+struct Global {
+    /// Worker threads (default: RAYON_NUM_THREADS, else one per core).
+    #[arg(short = 'j', long, global = true, value_name = "N")]
+    threads: Option<usize>,
+    /// No progress bar, no per-input diagnostics from `analyze` (counts are still printed).
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    /// When to use colours and Unicode art in diagnostics.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ColorChoice {
+    /// Colours on a terminal, unless NO_COLOR is set.
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Analyse a corpus of traces and print the tables.
+    #[command(after_help = EXIT_HELP)]
+    Analyze(AnalyzeArgs),
+    /// Check traces and scenario files against the schema; print every rejection.
+    #[command(after_help = EXIT_HELP)]
+    Validate(ValidateArgs),
+    /// Write a synthetic corpus of realistic traces (for benchmarks).
+    Gen(synth::GenArgs),
+    /// Print a JSON Schema of kubeautopsy's formats.
+    Schema {
+        /// Which format.
+        #[arg(value_enum, default_value_t = SchemaName::Trace)]
+        which: SchemaName,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum SchemaName {
+    /// One recorded run (schema/trace.v1.schema.json).
+    Trace,
+    /// A scenario definition (schema/scenario.v1.schema.json).
+    Scenario,
+}
+
+#[derive(Debug, Args)]
+struct InputArgs {
+    /// Files, directories or `-` for stdin.
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// Reject any record larger than this after decompression (e.g. 64MiB, 500MB).
+    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = parse_size)]
+    max_record_size: u64,
+    /// Split plain .jsonl files larger than this into byte ranges read by different threads.
+    #[arg(long, value_name = "SIZE", default_value = "8MiB", value_parser = parse_size, hide = true)]
+    chunk_size: u64,
+}
+
+#[derive(Debug, Args)]
+struct AnalyzeArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    /// Stop at the first rejected input (in corpus order) and exit 1.
+    #[arg(long)]
+    strict: bool,
+    /// Output format of the tables.
+    #[arg(long, value_enum, default_value_t = TableFormat::Table)]
+    format: TableFormat,
+}
+
+#[derive(Debug, Args)]
+struct ValidateArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    /// How rejections are printed.
+    #[arg(long, value_enum, default_value_t = DiagFormat::Human)]
+    format: DiagFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum DiagFormat {
+    /// Diagnostics with source snippets.
+    Human,
+    /// One JSON document with every rejection (for CI).
+    Json,
+}
+
+/// Parse the arguments and run; returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(n) = cli.global.threads
+        && let Err(e) = rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global()
+    {
+        eprintln!("error: cannot start {n} threads: {e}");
+        return ExitCode::from(2);
+    }
+    let result = match &cli.command {
+        Command::Analyze(a) => analyze(&cli.global, a),
+        Command::Validate(v) => validate(&cli.global, v),
+        Command::Gen(g) => synth::run(g, cli.global.quiet),
+        Command::Schema { which } => {
+            let text = match which {
+                SchemaName::Trace => crate::trace::schema::TRACE_SCHEMA_TEXT,
+                SchemaName::Scenario => crate::trace::schema::SCENARIO_SCHEMA_TEXT,
+            };
+            print!("{text}");
+            Ok(ExitCode::SUCCESS)
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn options(g: &Global, input: &InputArgs, strict: bool) -> Options {
+    Options {
+        limits: Limits {
+            max_record_bytes: input.max_record_size,
+        },
+        chunk_bytes: input.chunk_size,
+        strict,
+        progress: !g.quiet && std::io::stderr().is_terminal(),
+    }
+}
+
+fn wants_color(g: &Global, terminal: bool) -> (bool, bool) {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    match g.color {
+        ColorChoice::Always => (true, true),
+        ColorChoice::Never => (false, false),
+        ColorChoice::Auto => (terminal && !no_color, terminal),
+    }
+}
+
+fn analyze(g: &Global, a: &AnalyzeArgs) -> std::io::Result<ExitCode> {
+    let discovery = input::discover(&a.input.paths);
+    let corpus: Corpus<RunResult> = pipeline::run(
+        discovery,
+        &options(g, &a.input, a.strict),
+        RunResult::from_trace,
+    );
+    let accounting = Accounting::of(&corpus);
+
+    // Rejections go to stderr so that stdout holds only the tables.
+    let stderr = std::io::stderr();
+    let (color, unicode) = wants_color(g, stderr.is_terminal());
+    let handler = report_handler(color, unicode);
+    const SHOWN: usize = 10;
+    if !g.quiet {
+        let mut err = stderr.lock();
+        for r in corpus.rejections().take(SHOWN) {
+            writeln!(err, "{}", r.render(&handler))?;
+        }
+        let more = accounting.rejected_total().saturating_sub(SHOWN as u64);
+        if more > 0 {
+            writeln!(
+                err,
+                "… and {more} more rejected input(s); `kubeautopsy validate` lists every one.\n"
+            )?;
+        }
+    }
+
+    let mut out = std::io::stdout().lock();
+    let (rows, total) = report::arm_rows(corpus.runs());
+    writeln!(out, "Recorded outcomes by arm")?;
+    writeln!(out)?;
+    writeln!(out, "{}", report::render_arm_table(&rows, &total, a.format))?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "pass rate = passed / (passed + failed); runs without a recorded outcome are not in it."
+    )?;
+    write!(out, "{}", accounting.render())?;
+    out.flush()?;
+    Ok(if a.strict && accounting.rejected_total() > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn validate(g: &Global, v: &ValidateArgs) -> std::io::Result<ExitCode> {
+    let discovery = input::discover(&v.input.paths);
+    let corpus: Corpus<()> = pipeline::run(discovery, &options(g, &v.input, false), |_| ());
+    let accounting = Accounting::of(&corpus);
+    let stdout = std::io::stdout();
+    let (color, unicode) = wants_color(g, stdout.is_terminal());
+    let mut out = stdout.lock();
+    match v.format {
+        DiagFormat::Human => {
+            let handler = report_handler(color, unicode);
+            for r in corpus.rejections() {
+                writeln!(out, "{}", r.render(&handler))?;
+            }
+            writeln!(
+                out,
+                "{} valid ({} run(s), {} scenario(s)), {} rejected{} in {} file(s)",
+                accounting.runs + accounting.scenarios,
+                accounting.runs,
+                accounting.scenarios,
+                accounting.rejected_total(),
+                if accounting.rejected_total() > 0 {
+                    format!(" ({})", accounting.rejected_by_kind())
+                } else {
+                    String::new()
+                },
+                accounting.sources,
+            )?;
+        }
+        DiagFormat::Json => {
+            let doc = serde_json::json!({
+                "valid_runs": accounting.runs,
+                "valid_scenarios": accounting.scenarios,
+                "rejected": corpus.rejections().map(|r| r.to_json()).collect::<Vec<_>>(),
+                "files": accounting.sources,
+                "skipped": corpus.skipped.iter().map(|(p, why)| serde_json::json!({
+                    "path": p.display().to_string(), "reason": why.as_str()
+                })).collect::<Vec<_>>(),
+            });
+            serde_json::to_writer_pretty(&mut out, &doc)?;
+            writeln!(out)?;
+        }
+    }
+    out.flush()?;
+    Ok(if accounting.rejected_total() > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Parse a byte size: `1024`, `64KiB`, `64MiB`, `1GiB` (powers of 1024), `500KB`, `1GB` (powers
+/// of 1000), `64K`/`64M`/`1G` (powers of 1024, as dd does).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let value: f64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a size (examples: 1048576, 64MiB, 1GB)"))?;
+    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kib" => 1 << 10,
+        "m" | "mib" => 1 << 20,
+        "g" | "gib" => 1 << 30,
+        "t" | "tib" => 1 << 40,
+        "kb" => 1_000,
+        "mb" => 1_000_000,
+        "gb" => 1_000_000_000,
+        "tb" => 1_000_000_000_000,
+        other => {
+            return Err(format!(
+                "unknown size unit `{other}` (use B, KiB, MiB, GiB, KB, MB, GB)"
+            ));
+        }
+    };
+    let bytes = value * factor as f64;
+    if !bytes.is_finite() || bytes < 1.0 || bytes > u64::MAX as f64 {
+        return Err(format!("`{s}` is out of range"));
+    }
+    Ok(bytes as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("1024"), Ok(1024));
+        assert_eq!(parse_size("64MiB"), Ok(64 << 20));
+        assert_eq!(parse_size("64M"), Ok(64 << 20));
+        assert_eq!(parse_size("1GB"), Ok(1_000_000_000));
+        assert_eq!(parse_size("1.5 KiB"), Ok(1536));
+        assert!(parse_size("abc").is_err());
+        assert!(parse_size("5 parsecs").is_err());
+        assert!(parse_size("0").is_err());
+    }
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

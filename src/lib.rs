@@ -1,0 +1,14 @@
+//! kubeautopsy: an offline analyzer of recorded AI-agent runs against Kubernetes.
+//!
+//! The pipeline (see ARCHITECTURE.md): `input` (discover + read) → `trace` (parse + validate)
+//! → per-run stages → `run_result` → `report`. `pipeline` drives the stages in parallel;
+//! `diag` turns every rejected input into a precise diagnostic; `cli` wires it to commands.
+
+pub mod cli;
+pub mod diag;
+pub mod input;
+pub mod pipeline;
+pub mod report;
+pub mod run_result;
+pub mod synth;
+pub mod trace;

@@ -1,0 +1,625 @@
+//! The driver: runs discover → read → parse → validate → (per-run stages) in parallel and
+//! returns one small result per record, in corpus order.
+//!
+//! Work is cut into units: a `.json` file, a byte range of a large plain `.jsonl` file (so one
+//! big file keeps every core busy), or a sequential stream (compressed files, stdin) whose line
+//! batches are fanned out to the thread pool. Only small per-record results are kept; record
+//! bytes are dropped as soon as a record is done. Results are sorted by (source, line), so the
+//! output does not depend on the number of threads.
+
+use crate::diag::{Problem, RejectKind, Rejection};
+use crate::input::{
+    self, Compression, Discovery, Layout, Limits, LineItem, LineReader, Source, SourcePath,
+    WholeRead,
+};
+use crate::trace::{self, DocKind, Trace};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rayon::prelude::*;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Plain `.jsonl` files larger than this are split into byte ranges of this size.
+pub const DEFAULT_CHUNK_BYTES: u64 = 8 * 1024 * 1024;
+/// Lines of a stream are handed to the thread pool in batches of about this many bytes.
+const STREAM_BATCH_BYTES: usize = 4 * 1024 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub limits: Limits,
+    pub chunk_bytes: u64,
+    /// Stop at the first rejected record (in corpus order).
+    pub strict: bool,
+    /// Draw a progress bar on stderr.
+    pub progress: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            limits: Limits::default(),
+            chunk_bytes: DEFAULT_CHUNK_BYTES,
+            strict: false,
+            progress: false,
+        }
+    }
+}
+
+/// What became of one record.
+#[derive(Debug)]
+pub enum Outcome<R> {
+    /// A valid trace, and what the per-run stages made of it.
+    Run(R),
+    /// A valid standalone scenario definition.
+    Scenario {
+        id: Option<String>,
+    },
+    Rejected(Box<Rejection>),
+}
+
+#[derive(Debug)]
+pub struct Item<R> {
+    pub source: usize,
+    /// 1-based line where the record starts (1 for a `.json` file; 0 for a whole-source problem).
+    pub line: u64,
+    pub outcome: Outcome<R>,
+}
+
+/// Everything the analysis saw, in corpus order.
+#[derive(Debug)]
+pub struct Corpus<R> {
+    pub sources: Vec<Source>,
+    /// Named paths that could not be read at all (missing, unreadable, symlink loops).
+    pub input_problems: Vec<Rejection>,
+    pub skipped: Vec<(PathBuf, input::SkipReason)>,
+    pub items: Vec<Item<R>>,
+    /// True when `strict` stopped the analysis early.
+    pub stopped_early: bool,
+}
+
+impl<R> Corpus<R> {
+    /// Every rejection, in corpus order (named paths first).
+    pub fn rejections(&self) -> impl Iterator<Item = &Rejection> {
+        self.input_problems
+            .iter()
+            .chain(self.items.iter().filter_map(|i| match &i.outcome {
+                Outcome::Rejected(r) => Some(&**r),
+                _ => None,
+            }))
+    }
+    pub fn runs(&self) -> impl Iterator<Item = &R> {
+        self.items.iter().filter_map(|i| match &i.outcome {
+            Outcome::Run(r) => Some(r),
+            _ => None,
+        })
+    }
+    pub fn scenario_count(&self) -> usize {
+        self.items
+            .iter()
+            .filter(|i| matches!(i.outcome, Outcome::Scenario { .. }))
+            .count()
+    }
+}
+
+/// Work that one thread does in one go.
+#[derive(Debug, Clone)]
+enum Unit {
+    Document(usize),
+    Range {
+        source: usize,
+        chunk: usize,
+        start: u64,
+        end: u64,
+    },
+    Stream(usize),
+}
+
+struct UnitOut<R> {
+    source: usize,
+    /// For ranges: the chunk number and how many lines the range owns (to number lines).
+    chunk: Option<(usize, u64)>,
+    items: Vec<Item<R>>,
+}
+
+/// Run the pipeline over `discovery`, applying `per_run` to every valid trace.
+pub fn run<R, F>(discovery: Discovery, opts: &Options, per_run: F) -> Corpus<R>
+where
+    R: Send,
+    F: Fn(&Trace<'_>) -> R + Sync,
+{
+    let Discovery {
+        sources,
+        problems,
+        skipped,
+    } = discovery;
+    let input_problems: Vec<Rejection> = problems
+        .into_iter()
+        .map(|p| Rejection::of_source(p.display, 0, RejectKind::Io, p.message))
+        .collect();
+    // Strict mode stops at the first problem: a named path that cannot be read is one.
+    let units = if opts.strict && !input_problems.is_empty() {
+        Vec::new()
+    } else {
+        plan(&sources, opts)
+    };
+    let total: u64 = sources.iter().filter_map(|s| s.size).sum();
+    let progress = if opts.progress {
+        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+        if let Ok(style) = ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} ({bytes_per_sec}, eta {eta})",
+        ) {
+            bar.set_style(style);
+        }
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let ctx = Ctx {
+        sources: &sources,
+        opts,
+        per_run: &per_run,
+        first_bad: AtomicUsize::new(usize::MAX),
+        progress: &progress,
+    };
+    let outs: Vec<Option<UnitOut<R>>> = units
+        .par_iter()
+        .enumerate()
+        .map(|(i, u)| ctx.run_unit(i, u))
+        .collect();
+    progress.finish_and_clear();
+    let stopped_early =
+        ctx.first_bad.load(Ordering::Relaxed) != usize::MAX || !input_problems.is_empty();
+    let items = assemble(outs.into_iter().flatten().collect());
+    let mut corpus = Corpus {
+        sources,
+        input_problems,
+        skipped,
+        items,
+        stopped_early: opts.strict && stopped_early,
+    };
+    if opts.strict {
+        // Keep only what comes before the first rejection (in corpus order) and it.
+        if let Some(pos) = corpus
+            .items
+            .iter()
+            .position(|i| matches!(i.outcome, Outcome::Rejected(_)))
+        {
+            corpus.items.truncate(pos + 1);
+        }
+    }
+    corpus
+}
+
+/// Cut sources into units.
+fn plan(sources: &[Source], opts: &Options) -> Vec<Unit> {
+    let mut units = Vec::new();
+    for s in sources {
+        match (s.layout, &s.path, s.size) {
+            (Layout::Document, _, _) => units.push(Unit::Document(s.index)),
+            (Layout::Lines, SourcePath::File(p), Some(size))
+                if size > opts.chunk_bytes && is_plain(p) =>
+            {
+                let mut start = 0;
+                let mut chunk = 0;
+                while start < size {
+                    let end = (start + opts.chunk_bytes).min(size);
+                    units.push(Unit::Range {
+                        source: s.index,
+                        chunk,
+                        start,
+                        end,
+                    });
+                    chunk += 1;
+                    start = end;
+                }
+            }
+            _ => units.push(Unit::Stream(s.index)),
+        }
+    }
+    units
+}
+
+fn is_plain(path: &std::path::Path) -> bool {
+    use std::io::Read;
+    let mut magic = [0u8; 4];
+    let Ok(mut f) = std::fs::File::open(path) else {
+        // Let the stream path report the error.
+        return false;
+    };
+    let n = f.read(&mut magic).unwrap_or(0);
+    Compression::detect(&magic[..n]) == Compression::None
+}
+
+/// Number the lines of ranged sources and sort everything into corpus order.
+fn assemble<R>(mut outs: Vec<UnitOut<R>>) -> Vec<Item<R>> {
+    outs.sort_by_key(|o| (o.source, o.chunk.map_or(0, |c| c.0)));
+    let mut items = Vec::new();
+    let mut current = usize::MAX;
+    let mut base = 0u64;
+    for out in outs {
+        if out.source != current {
+            current = out.source;
+            base = 0;
+        }
+        if let Some((_, lines)) = out.chunk {
+            for mut item in out.items {
+                if item.line > 0 {
+                    item.line += base;
+                    if let Outcome::Rejected(r) = &mut item.outcome {
+                        r.record_line += base;
+                    }
+                }
+                items.push(item);
+            }
+            base += lines;
+        } else {
+            items.extend(out.items);
+        }
+    }
+    items.sort_by_key(|i| (i.source, i.line));
+    items
+}
+
+struct Ctx<'a, F> {
+    sources: &'a [Source],
+    opts: &'a Options,
+    per_run: &'a F,
+    /// Strict mode: the lowest unit index that produced a rejection.
+    first_bad: AtomicUsize,
+    progress: &'a ProgressBar,
+}
+
+impl<F> Ctx<'_, F> {
+    fn skip(&self, unit: usize) -> bool {
+        self.opts.strict && unit > self.first_bad.load(Ordering::Relaxed)
+    }
+
+    fn note_rejection<R>(&self, unit: usize, outcome: &Outcome<R>) -> bool {
+        if self.opts.strict && matches!(outcome, Outcome::Rejected(_)) {
+            self.first_bad.fetch_min(unit, Ordering::Relaxed);
+            return true;
+        }
+        false
+    }
+}
+
+impl<F> Ctx<'_, F> {
+    fn run_unit<R>(&self, index: usize, unit: &Unit) -> Option<UnitOut<R>>
+    where
+        R: Send,
+        F: Fn(&Trace<'_>) -> R + Sync,
+    {
+        if self.skip(index) {
+            return None;
+        }
+        let out = match unit {
+            Unit::Document(s) => self.document(index, &self.sources[*s]),
+            Unit::Range {
+                source,
+                chunk,
+                start,
+                end,
+            } => self.range(index, &self.sources[*source], *chunk, *start, *end),
+            Unit::Stream(s) => self.stream(index, &self.sources[*s]),
+        };
+        Some(out)
+    }
+
+    fn record<R>(&self, source: &Source, line: u64, bytes: &[u8]) -> Item<R>
+    where
+        F: Fn(&Trace<'_>) -> R,
+    {
+        let reject = |problem: Box<Problem>, run_id: Option<String>| {
+            Outcome::Rejected(Box::new(Rejection::in_record(
+                source.display.clone(),
+                line,
+                bytes,
+                *problem,
+                run_id,
+            )))
+        };
+        let outcome = match trace::parse_record(bytes) {
+            Err(invalid) => reject(invalid.problem, invalid.run_id),
+            Ok(doc) => match doc.kind {
+                DocKind::Scenario => Outcome::Scenario {
+                    id: doc
+                        .value
+                        .get("id")
+                        .and_then(|v| v.as_str())
+                        .map(str::to_string),
+                },
+                DocKind::Trace => match trace::view(&doc) {
+                    Ok(t) => Outcome::Run((self.per_run)(&t)),
+                    Err(p) => reject(p, None),
+                },
+            },
+        };
+        Item {
+            source: source.index,
+            line,
+            outcome,
+        }
+    }
+
+    fn source_problem<R>(source: &Source, line: u64, kind: RejectKind, message: String) -> Item<R> {
+        Item {
+            source: source.index,
+            line,
+            outcome: Outcome::Rejected(Box::new(Rejection::of_source(
+                source.display.clone(),
+                line,
+                kind,
+                message,
+            ))),
+        }
+    }
+
+    fn read_error_kind(e: &input::ReadError) -> RejectKind {
+        match e {
+            input::ReadError::Io(_) => RejectKind::Io,
+            input::ReadError::Decompress { .. } => RejectKind::Decompress,
+        }
+    }
+
+    fn too_large<R>(&self, source: &Source, line: u64, len: Option<u64>) -> Item<R> {
+        let limit = self.opts.limits.max_record_bytes;
+        let what = match len {
+            Some(n) => format!("record is {} long", human_bytes(n)),
+            None => "record is larger than the limit".to_string(),
+        };
+        Self::source_problem(
+            source,
+            line,
+            RejectKind::TooLarge,
+            format!(
+                "{what}, more than --max-record-size ({}); skipped without holding it in memory",
+                human_bytes(limit)
+            ),
+        )
+    }
+
+    fn document<R>(&self, unit: usize, source: &Source) -> UnitOut<R>
+    where
+        F: Fn(&Trace<'_>) -> R,
+    {
+        let item = match input::open_source(&source.path) {
+            Err(e) => Self::source_problem(source, 0, Self::read_error_kind(&e), e.to_string()),
+            Ok(mut reader) => {
+                match input::read_whole(&mut reader, Vec::new(), self.opts.limits.max_record_bytes)
+                {
+                    Err(e) => {
+                        Self::source_problem(source, 0, Self::read_error_kind(&e), e.to_string())
+                    }
+                    Ok(WholeRead::TooLarge) => self.too_large(
+                        source,
+                        1,
+                        source
+                            .size
+                            .filter(|_| reader.compression() == Compression::None),
+                    ),
+                    Ok(WholeRead::Data(bytes)) => self.record(source, 1, &bytes),
+                }
+            }
+        };
+        self.note_rejection(unit, &item.outcome);
+        self.progress.inc(source.size.unwrap_or(0));
+        UnitOut {
+            source: source.index,
+            chunk: None,
+            items: vec![item],
+        }
+    }
+
+    fn line_item<R>(
+        &self,
+        source: &Source,
+        item: LineItem,
+        bytes: &[u8],
+        base: u64,
+    ) -> Option<Item<R>>
+    where
+        F: Fn(&Trace<'_>) -> R,
+    {
+        match item {
+            LineItem::TooLong { line, len } => Some(self.too_large(source, base + line, Some(len))),
+            LineItem::Line { line } => {
+                if bytes.iter().all(u8::is_ascii_whitespace) {
+                    None
+                } else {
+                    Some(self.record(source, base + line, bytes))
+                }
+            }
+        }
+    }
+
+    fn range<R>(
+        &self,
+        unit: usize,
+        source: &Source,
+        chunk: usize,
+        start: u64,
+        end: u64,
+    ) -> UnitOut<R>
+    where
+        F: Fn(&Trace<'_>) -> R,
+    {
+        let SourcePath::File(path) = &source.path else {
+            unreachable!("ranges are planned for files only")
+        };
+        let mut items = Vec::new();
+        let result = input::read_range(
+            path,
+            start,
+            end,
+            self.opts.limits.max_record_bytes,
+            |item, bytes| {
+                if self.skip(unit) {
+                    return false;
+                }
+                if let Some(it) = self.line_item(source, item, bytes, 0) {
+                    let bad = self.note_rejection(unit, &it.outcome);
+                    items.push(it);
+                    return !bad;
+                }
+                true
+            },
+        );
+        let lines = match result {
+            Ok(n) => n,
+            Err(e) => {
+                let line = items.last().map_or(1, |i: &Item<R>| i.line + 1);
+                items.push(Self::source_problem(
+                    source,
+                    line,
+                    RejectKind::Io,
+                    format!("read failed: {}", input::ReadError::Io(e)),
+                ));
+                0
+            }
+        };
+        self.progress.inc(end - start);
+        UnitOut {
+            source: source.index,
+            chunk: Some((chunk, lines)),
+            items,
+        }
+    }
+
+    fn stream<R>(&self, unit: usize, source: &Source) -> UnitOut<R>
+    where
+        R: Send,
+        F: Fn(&Trace<'_>) -> R + Sync,
+    {
+        let out = |items| UnitOut {
+            source: source.index,
+            chunk: None,
+            items,
+        };
+        let reader = match input::open_source(&source.path) {
+            Ok(r) => r,
+            Err(e) => {
+                let it = Self::source_problem(source, 0, Self::read_error_kind(&e), e.to_string());
+                self.note_rejection(unit, &it.outcome);
+                return out(vec![it]);
+            }
+        };
+        let compression = reader.compression();
+        let max = self.opts.limits.max_record_bytes;
+        let mut lines = LineReader::new(reader, max, 0);
+        let mut first = Vec::new();
+        let first_item = match lines.next_into(&mut first) {
+            Ok(i) => i,
+            Err(e) => {
+                let e = input::ReadError::wrap(e, compression);
+                let it = Self::source_problem(source, 0, Self::read_error_kind(&e), e.to_string());
+                self.note_rejection(unit, &it.outcome);
+                return out(vec![it]);
+            }
+        };
+        if source.layout == Layout::Sniff
+            && matches!(first_item, Some(LineItem::Line { .. }))
+            && input::sniff_format(&first) == Layout::Document
+        {
+            // A pretty-printed document: the whole stream is one record.
+            first.push(b'\n');
+            let mut reader = lines.into_inner();
+            let item = match input::read_whole(&mut reader, first, max) {
+                Err(e) => Self::source_problem(source, 0, Self::read_error_kind(&e), e.to_string()),
+                Ok(WholeRead::TooLarge) => self.too_large(source, 1, None),
+                Ok(WholeRead::Data(bytes)) => self.record(source, 1, &bytes),
+            };
+            self.note_rejection(unit, &item.outcome);
+            self.progress.inc(source.size.unwrap_or(0));
+            return out(vec![item]);
+        }
+        // One record per line: read batches sequentially, analyse them in parallel.
+        let mut pending = first_item.map(|i| (i, first));
+        let mut failed: Option<Item<R>> = None;
+        let batches = std::iter::from_fn(|| {
+            if failed.is_some() || self.skip(unit) {
+                return None;
+            }
+            let mut batch = Batch::default();
+            if let Some((item, bytes)) = pending.take() {
+                batch.push(item, &bytes);
+            }
+            let mut buf = Vec::new();
+            while batch.buf.len() < STREAM_BATCH_BYTES {
+                match lines.next_into(&mut buf) {
+                    Ok(Some(item)) => batch.push(item, &buf),
+                    Ok(None) => break,
+                    Err(e) => {
+                        let e = input::ReadError::wrap(e, compression);
+                        failed = Some(Self::source_problem(
+                            source,
+                            lines.lines() + 1,
+                            Self::read_error_kind(&e),
+                            format!("{e} (after line {})", lines.lines()),
+                        ));
+                        break;
+                    }
+                }
+            }
+            (!batch.lines.is_empty()).then_some(batch)
+        });
+        let mut items: Vec<Item<R>> = batches
+            .par_bridge()
+            .flat_map_iter(|batch| {
+                let mut out = Vec::new();
+                for (item, range) in &batch.lines {
+                    if self.skip(unit) {
+                        break;
+                    }
+                    if let Some(it) = self.line_item(source, *item, &batch.buf[range.clone()], 0) {
+                        let bad = self.note_rejection(unit, &it.outcome);
+                        out.push(it);
+                        if bad {
+                            break;
+                        }
+                    }
+                }
+                out
+            })
+            .collect();
+        if let Some(f) = failed {
+            self.note_rejection(unit, &f.outcome);
+            items.push(f);
+        }
+        items.sort_by_key(|i| i.line);
+        self.progress.inc(source.size.unwrap_or(0));
+        out(items)
+    }
+}
+
+#[derive(Default)]
+struct Batch {
+    buf: Vec<u8>,
+    lines: Vec<(LineItem, std::ops::Range<usize>)>,
+}
+
+impl Batch {
+    fn push(&mut self, item: LineItem, bytes: &[u8]) {
+        let start = self.buf.len();
+        if matches!(item, LineItem::Line { .. }) {
+            self.buf.extend_from_slice(bytes);
+        }
+        self.lines.push((item, start..self.buf.len()));
+    }
+}
+
+/// "64 MiB", "1.5 KiB", "12 B".
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else if v.fract() == 0.0 {
+        format!("{v:.0} {}", UNITS[u])
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}

@@ -1,0 +1,263 @@
+//! Tables: per-arm counts of the recorded outcomes, and the accounting of every input.
+//!
+//! Until replay and rules land this is the recorded verifier outcome only (final pass / fail);
+//! the safe/unsafe split and the statistics come with the verdict stage.
+
+use crate::diag::RejectKind;
+use crate::input::SkipReason;
+use crate::pipeline::Corpus;
+use crate::run_result::{RecordedOutcome, RunResult};
+use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+/// How tables are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TableFormat {
+    /// Box-drawn table for the terminal.
+    Table,
+    /// GitHub-flavoured Markdown, to paste into a paper or a pull request.
+    Markdown,
+}
+
+/// Label of runs that name no arm.
+pub const NO_ARM: &str = "(none)";
+
+/// One row of the per-arm table.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ArmRow {
+    pub arm: String,
+    pub runs: u64,
+    pub scenarios: u64,
+    pub tool_calls: u64,
+    pub passed: u64,
+    pub failed: u64,
+    pub unknown: u64,
+}
+
+impl ArmRow {
+    /// Passed / (passed + failed), when any outcome is known.
+    pub fn pass_rate(&self) -> Option<f64> {
+        let known = self.passed + self.failed;
+        (known > 0).then(|| self.passed as f64 / known as f64)
+    }
+}
+
+#[derive(Default)]
+struct Acc {
+    runs: u64,
+    scenarios: BTreeSet<String>,
+    tool_calls: u64,
+    passed: u64,
+    failed: u64,
+    unknown: u64,
+}
+
+impl Acc {
+    fn add(&mut self, r: &RunResult) {
+        self.runs += 1;
+        if let Some(s) = &r.scenario {
+            self.scenarios.insert(s.clone());
+        }
+        self.tool_calls += u64::from(r.tool_calls);
+        match r.outcome {
+            RecordedOutcome::Passed => self.passed += 1,
+            RecordedOutcome::Failed => self.failed += 1,
+            RecordedOutcome::Unknown => self.unknown += 1,
+        }
+    }
+    fn row(self, arm: String) -> ArmRow {
+        ArmRow {
+            arm,
+            runs: self.runs,
+            scenarios: self.scenarios.len() as u64,
+            tool_calls: self.tool_calls,
+            passed: self.passed,
+            failed: self.failed,
+            unknown: self.unknown,
+        }
+    }
+}
+
+/// Rows per arm (sorted by arm name) and the total row.
+pub fn arm_rows<'a>(runs: impl Iterator<Item = &'a RunResult>) -> (Vec<ArmRow>, ArmRow) {
+    let mut by_arm: BTreeMap<String, Acc> = BTreeMap::new();
+    let mut total = Acc::default();
+    for r in runs {
+        let arm = r.arm.clone().unwrap_or_else(|| NO_ARM.to_string());
+        by_arm.entry(arm).or_default().add(r);
+        total.add(r);
+    }
+    let rows = by_arm.into_iter().map(|(a, acc)| acc.row(a)).collect();
+    (rows, total.row("all arms".to_string()))
+}
+
+fn new_table(format: TableFormat) -> Table {
+    let mut t = Table::new();
+    match format {
+        TableFormat::Table => t.load_style(presets::UTF8_FULL_CONDENSED),
+        TableFormat::Markdown => t.load_style(presets::ASCII_MARKDOWN),
+    };
+    t.set_content_arrangement(ContentArrangement::Disabled);
+    t.force_no_tty();
+    t
+}
+
+/// The per-arm table of recorded outcomes.
+pub fn render_arm_table(rows: &[ArmRow], total: &ArmRow, format: TableFormat) -> String {
+    let mut t = new_table(format);
+    t.set_header([
+        "arm",
+        "runs",
+        "scenarios",
+        "tool calls",
+        "passed",
+        "failed",
+        "unknown",
+        "pass rate",
+    ]);
+    for row in rows.iter().chain(std::iter::once(total)) {
+        t.add_row([
+            row.arm.clone(),
+            row.runs.to_string(),
+            row.scenarios.to_string(),
+            row.tool_calls.to_string(),
+            row.passed.to_string(),
+            row.failed.to_string(),
+            row.unknown.to_string(),
+            row.pass_rate()
+                .map_or_else(|| "-".to_string(), |r| format!("{:.1}%", r * 100.0)),
+        ]);
+    }
+    for i in 1..8 {
+        if let Some(c) = t.column_mut(i) {
+            c.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    t.to_string()
+}
+
+/// Counts that account for every input: read, skipped, analysed, rejected by kind.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Accounting {
+    pub sources: u64,
+    pub skipped_not_trace: u64,
+    pub skipped_duplicate: u64,
+    pub records: u64,
+    pub runs: u64,
+    pub scenarios: u64,
+    /// Rejections of records and of named paths, by kind.
+    pub rejected: BTreeMap<RejectKind, u64>,
+    pub stopped_early: bool,
+}
+
+impl Accounting {
+    pub fn of<R>(corpus: &Corpus<R>) -> Accounting {
+        let mut a = Accounting {
+            sources: corpus.sources.len() as u64,
+            records: corpus.items.len() as u64,
+            runs: corpus.runs().count() as u64,
+            scenarios: corpus.scenario_count() as u64,
+            stopped_early: corpus.stopped_early,
+            ..Accounting::default()
+        };
+        for (_, reason) in &corpus.skipped {
+            match reason {
+                SkipReason::NotATraceFile => a.skipped_not_trace += 1,
+                SkipReason::Duplicate => a.skipped_duplicate += 1,
+            }
+        }
+        for r in corpus.rejections() {
+            *a.rejected.entry(r.kind).or_default() += 1;
+        }
+        a
+    }
+
+    pub fn rejected_total(&self) -> u64 {
+        self.rejected.values().sum()
+    }
+
+    /// "syntax 1, schema 2".
+    pub fn rejected_by_kind(&self) -> String {
+        self.rejected
+            .iter()
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// A few lines for the end of a report.
+    pub fn render(&self) -> String {
+        let mut s = String::new();
+        let _ = write!(s, "inputs: {} file(s)", self.sources);
+        let mut skipped = Vec::new();
+        if self.skipped_not_trace > 0 {
+            skipped.push(format!("{} not trace files", self.skipped_not_trace));
+        }
+        if self.skipped_duplicate > 0 {
+            skipped.push(format!("{} listed twice", self.skipped_duplicate));
+        }
+        if !skipped.is_empty() {
+            let _ = write!(s, " (skipped: {})", skipped.join(", "));
+        }
+        let _ = writeln!(s, ", {} record(s)", self.records);
+        let _ = write!(s, "analyzed: {} run(s)", self.runs);
+        if self.scenarios > 0 {
+            let _ = write!(s, ", {} scenario definition(s)", self.scenarios);
+        }
+        let _ = writeln!(s);
+        let _ = write!(s, "rejected: {}", self.rejected_total());
+        if self.rejected_total() > 0 {
+            let _ = write!(s, " ({})", self.rejected_by_kind());
+        }
+        let _ = writeln!(s);
+        if self.stopped_early {
+            let _ = writeln!(s, "stopped at the first rejection (--strict)");
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(arm: Option<&str>, scenario: &str, outcome: RecordedOutcome) -> RunResult {
+        RunResult {
+            id: "r".into(),
+            report: None,
+            benchmark: None,
+            scenario: Some(scenario.into()),
+            arm: arm.map(str::to_string),
+            model: None,
+            repeat: None,
+            outcome,
+            events: 3,
+            tool_calls: 2,
+        }
+    }
+
+    #[test]
+    fn rows_count_by_arm() {
+        use RecordedOutcome::*;
+        let runs = [
+            run(Some("b"), "s1", Passed),
+            run(Some("a"), "s1", Failed),
+            run(Some("b"), "s2", Unknown),
+            run(None, "s1", Passed),
+        ];
+        let (rows, total) = arm_rows(runs.iter());
+        let arms: Vec<&str> = rows.iter().map(|r| r.arm.as_str()).collect();
+        assert_eq!(arms, [NO_ARM, "a", "b"]);
+        assert_eq!(rows[2].runs, 2);
+        assert_eq!(rows[2].scenarios, 2);
+        assert_eq!(rows[2].pass_rate(), Some(1.0));
+        assert_eq!(rows[1].pass_rate(), Some(0.0));
+        assert_eq!(total.runs, 4);
+        assert_eq!(total.tool_calls, 8);
+        assert_eq!((total.passed, total.failed, total.unknown), (2, 1, 1));
+        let md = render_arm_table(&rows, &total, TableFormat::Markdown);
+        assert!(md.contains("| all arms "), "{md}");
+        assert!(md.contains("66.7%"), "{md}");
+    }
+}

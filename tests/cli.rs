@@ -1,0 +1,344 @@
+//! End-to-end tests: run the `kubeautopsy` binary the way a user does, on the bundled fixtures.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn cmd(args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_kubeautopsy"));
+    c.current_dir(root()).args(args).env_remove("NO_COLOR");
+    c
+}
+
+fn run(args: &[&str]) -> Output {
+    cmd(args).output().expect("the binary runs")
+}
+
+fn run_threads(args: &[&str], threads: &str) -> Output {
+    cmd(args)
+        .env("RAYON_NUM_THREADS", threads)
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn validate_accepts_the_bundled_corpus_and_scenarios() {
+    let o = run(&["validate", "fixtures/corpus", "fixtures/scenarios"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("24 run(s), 4 scenario(s)), 0 rejected"),
+        "{out}"
+    );
+}
+
+/// The bad inputs of fixtures/bad and the rejection each must get: (file, line, kind).
+const BAD: &[(&str, Option<u64>, &str)] = &[
+    ("binary.json", Some(1), "encoding"),
+    // The damaged deflate stream decodes to garbage lines before its checksum fails.
+    ("corrupt.jsonl.gz", Some(1), "syntax"),
+    ("corrupt.jsonl.gz", Some(2), "syntax"),
+    ("corrupt.jsonl.gz", Some(3), "syntax"),
+    ("corrupt.jsonl.gz", Some(4), "decompress"),
+    ("empty.json", Some(1), "empty"),
+    ("huge-line.jsonl.gz", Some(1), "too-large"),
+    ("invalid-utf8.json", None, "encoding"),
+    ("missing-required.json", None, "schema"),
+    ("mixed.jsonl", Some(3), "schema"),
+    ("mixed.jsonl", Some(5), "syntax"),
+    ("bad-verdict.json", None, "schema"),
+    ("truncated.json", None, "syntax"),
+    ("unknown-field.json", None, "schema"),
+    ("wrong-types.json", None, "schema"),
+];
+
+#[test]
+fn validate_rejects_each_bad_input_with_its_place() {
+    let o = run(&["validate", "--format", "json", "fixtures/bad"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON output");
+    let rejected = doc["rejected"].as_array().expect("rejected list");
+    assert_eq!(rejected.len(), BAD.len(), "{doc:#}");
+    assert_eq!(doc["valid_runs"], 3, "mixed.jsonl has three good lines");
+    for (file, line, kind) in BAD {
+        let path = format!("fixtures/bad/{file}");
+        let hit = rejected.iter().find(|r| {
+            r["source"] == path.as_str()
+                && r["kind"] == *kind
+                && line.is_none_or(|l| r["line"] == l)
+        });
+        assert!(
+            hit.is_some(),
+            "no {kind} rejection of {path} at {line:?}: {doc:#}"
+        );
+    }
+    // Every rejection inside a file's text has a line; those with a snippet have a column.
+    for r in rejected {
+        let kind = r["kind"].as_str().unwrap_or_default();
+        if ["syntax", "schema", "encoding"].contains(&kind) {
+            assert!(r["line"].is_u64() && r["column"].is_u64(), "{r:#}");
+        }
+        if kind == "schema" {
+            assert!(r["pointer"].is_string(), "{r:#}");
+        }
+    }
+}
+
+#[test]
+fn validate_human_output_names_file_line_and_column() {
+    let o = run(&["validate", "fixtures/bad"]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    insta::assert_snapshot!("validate_bad", out);
+}
+
+#[test]
+fn analyze_prints_the_per_arm_table() {
+    let o = run(&["analyze", "fixtures/corpus"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    insta::assert_snapshot!("analyze_corpus", stdout(&o));
+    let md = run(&["analyze", "--format", "markdown", "fixtures/corpus"]);
+    insta::assert_snapshot!("analyze_corpus_markdown", stdout(&md));
+}
+
+#[test]
+fn analyze_counts_rejections_and_goes_on() {
+    let o = run(&["analyze", "fixtures/corpus", "fixtures/bad"]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = stdout(&o);
+    assert!(out.contains("analyzed: 27 run(s)"), "{out}");
+    assert!(out.contains(&format!("rejected: {} (", BAD.len())), "{out}");
+    // The first ten rejections are shown in full on stderr, then a count of the rest.
+    let err = stderr(&o);
+    assert!(err.contains("fixtures/bad/bad-verdict.json:61:20"), "{err}");
+    assert!(
+        err.contains(&format!("and {} more rejected input(s)", BAD.len() - 10)),
+        "{err}"
+    );
+    assert!(!err.contains("fixtures/bad/wrong-types.json"), "{err}");
+}
+
+#[test]
+fn analyze_strict_stops_at_the_first_rejection() {
+    let o = run(&["analyze", "--strict", "fixtures/bad", "fixtures/corpus"]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(out.contains("rejected: 1 ("), "{out}");
+    assert!(out.contains("stopped at the first rejection"), "{out}");
+    // fixtures/bad sorts `bad-verdict.json` first.
+    assert!(
+        stderr(&o).contains("fixtures/bad/bad-verdict.json"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn output_is_identical_with_one_or_two_threads() {
+    for args in [
+        &["analyze", "fixtures/corpus", "fixtures/bad"][..],
+        &["validate", "fixtures/corpus", "fixtures/bad"][..],
+        &["validate", "--format", "json", "fixtures"][..],
+    ] {
+        let one = run_threads(args, "1");
+        let two = run_threads(args, "2");
+        assert_eq!(one.status.code(), two.status.code());
+        assert_eq!(stdout(&one), stdout(&two), "{args:?}");
+        assert_eq!(stderr(&one), stderr(&two), "{args:?}");
+    }
+}
+
+#[test]
+fn large_jsonl_files_split_into_ranges_give_the_same_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap();
+    let g = run(&[
+        "gen", "--out", out, "--size", "3MB", "--seed", "5", "--quiet",
+    ]);
+    assert_eq!(g.status.code(), Some(0), "{}", stderr(&g));
+    // Append a broken line so that line numbering across ranges is checked too.
+    let file = std::fs::read_dir(out)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let lines = std::fs::read_to_string(&file).unwrap().lines().count();
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&file)
+        .unwrap()
+        .write_all(b"{\"schema\": \"kubeautopsy.trace/v1\"}\n")
+        .unwrap();
+    let whole = run_threads(&["validate", "--format", "json", out], "1");
+    let doc: serde_json::Value = serde_json::from_slice(&whole.stdout).unwrap();
+    assert_eq!(doc["valid_runs"], lines as u64);
+    assert_eq!(doc["rejected"][0]["line"], lines as u64 + 1);
+    for threads in ["1", "2"] {
+        let split = run_threads(
+            &["validate", "--format", "json", "--chunk-size", "64KiB", out],
+            threads,
+        );
+        assert_eq!(stdout(&split), stdout(&whole), "threads {threads}");
+        let a = run_threads(&["analyze", "--chunk-size", "100KiB", out], threads);
+        let b = run_threads(&["analyze", out], "1");
+        assert_eq!(stdout(&a), stdout(&b));
+    }
+}
+
+#[test]
+fn gen_is_reproducible_and_valid_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    for format in ["json", "jsonl", "jsonl.gz", "jsonl.zst"] {
+        let a = dir.path().join(format!("a-{format}"));
+        let b = dir.path().join(format!("b-{format}"));
+        for d in [&a, &b] {
+            let o = run(&[
+                "gen",
+                "--out",
+                d.to_str().unwrap(),
+                "--size",
+                "300KB",
+                "--seed",
+                "9",
+                "--format",
+                format,
+                "--quiet",
+            ]);
+            assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        }
+        assert_eq!(tree(&a), tree(&b), "{format} is not reproducible");
+        let v = run(&["validate", a.to_str().unwrap()]);
+        assert_eq!(v.status.code(), Some(0), "{format}: {}", stdout(&v));
+        assert!(stdout(&v).contains(", 0 rejected"), "{}", stdout(&v));
+    }
+}
+
+fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let name = p.strip_prefix(dir).unwrap().display().to_string();
+                files.push((name, std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+fn with_stdin(args: &[&str], input: &[u8]) -> Output {
+    let mut child = cmd(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let out = child.wait_with_output().expect("wait");
+    writer.join().expect("writer");
+    out
+}
+
+#[test]
+fn stdin_takes_lines_pretty_documents_and_compressed_streams() {
+    let lines = std::fs::read(root().join("fixtures/corpus/kubectl-shell.jsonl")).unwrap();
+    let o = with_stdin(&["validate", "-"], &lines);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).contains("8 run(s)"), "{}", stdout(&o));
+
+    let flux = std::fs::read_dir(root().join("fixtures/corpus/flux159"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let o = with_stdin(&["validate", "-"], &std::fs::read(flux).unwrap());
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).contains("1 run(s)"), "{}", stdout(&o));
+
+    let zst =
+        std::fs::read(root().join("fixtures/corpus/containers/containers-r2.jsonl.zst")).unwrap();
+    let o = with_stdin(&["validate", "-"], &zst);
+    assert!(stdout(&o).contains("4 run(s)"), "{}", stdout(&o));
+
+    let o = with_stdin(&["validate", "-"], b"{\"schema\": 1}\n");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("<stdin>:1:"), "{}", stdout(&o));
+}
+
+#[test]
+fn missing_paths_and_unreadable_inputs_are_accounted_for() {
+    let o = run(&["validate", "fixtures/corpus", "no/such/dir"]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(
+        out.contains("no/such/dir: no such file or directory"),
+        "{out}"
+    );
+    assert!(out.contains("1 rejected (io 1)"), "{out}");
+}
+
+#[test]
+fn record_size_limit_is_configurable() {
+    let o = run(&[
+        "validate",
+        "--max-record-size",
+        "1KiB",
+        "fixtures/corpus/kubectl-shell.jsonl",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).contains("more than --max-record-size (1 KiB)"),
+        "{}",
+        stdout(&o)
+    );
+    let bad = run(&["validate", "--max-record-size", "lots", "fixtures"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("not a size"), "{}", stderr(&bad));
+}
+
+#[test]
+fn help_version_and_schema() {
+    let h = run(&["--help"]);
+    assert_eq!(h.status.code(), Some(0));
+    for word in ["analyze", "validate", "gen", "schema", "Exit status"] {
+        assert!(stdout(&h).contains(word), "{word}: {}", stdout(&h));
+    }
+    let v = run(&["--version"]);
+    assert_eq!(
+        stdout(&v).trim(),
+        format!("kubeautopsy {}", env!("CARGO_PKG_VERSION"))
+    );
+    for which in ["trace", "scenario"] {
+        let s = run(&["schema", which]);
+        let doc: serde_json::Value = serde_json::from_slice(&s.stdout).expect("schema is JSON");
+        assert!(
+            doc["$id"]
+                .as_str()
+                .unwrap()
+                .ends_with(&format!("{which}.v1.schema.json"))
+        );
+    }
+}
