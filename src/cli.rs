@@ -2,10 +2,13 @@
 
 use crate::diag::report_handler;
 use crate::input::{self, Limits};
+use crate::ops::kubectl::Session;
+use crate::ops::{CallOutcome, Normalizer};
 use crate::pipeline::{self, Corpus, Options};
 use crate::report::{self, Accounting, TableFormat};
 use crate::run_result::RunResult;
 use crate::synth;
+use crate::trace::model::{Arguments, ToolCall, ToolResult};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -14,7 +17,8 @@ use std::process::ExitCode;
 const EXIT_HELP: &str = "\
 Exit status:
   0  success (validate: every input is valid)
-  1  inputs were rejected (validate), or --strict met a rejected input (analyze)
+  1  inputs were rejected (validate), --strict met a rejected input (analyze), or
+     explain-call did not understand the call
   2  bad usage, or a fatal error (an output could not be written)
 
 Inputs: files and directories (searched recursively) of .json (one run), .jsonl/.ndjson
@@ -69,12 +73,42 @@ enum Command {
     Validate(ValidateArgs),
     /// Write a synthetic corpus of realistic traces (for benchmarks).
     Gen(synth::GenArgs),
+    /// Show the canonical operations of one tool call (for rule and tool-map authors).
+    #[command(name = "explain-call")]
+    ExplainCall(ExplainCallArgs),
     /// Print a JSON Schema of kubeautopsy's formats.
     Schema {
         /// Which format.
         #[arg(value_enum, default_value_t = SchemaName::Trace)]
         which: SchemaName,
     },
+}
+
+#[derive(Debug, Args)]
+struct ExplainCallArgs {
+    /// The tool's name as recorded (e.g. `kubectl_delete`, `mcp__kubernetes__pods_delete`).
+    tool: String,
+    /// The call's arguments: a JSON object, or for shell tools the command line itself.
+    #[arg(default_value = "{}")]
+    arguments: String,
+    /// The tool server, when the trace records it.
+    #[arg(long)]
+    server: Option<String>,
+    /// The result text, to judge whether the call took effect.
+    #[arg(long)]
+    result: Option<String>,
+    /// The result was an error (MCP isError).
+    #[arg(long)]
+    is_error: bool,
+    #[command(flatten)]
+    maps: ToolMapArgs,
+}
+
+#[derive(Debug, Args)]
+struct ToolMapArgs {
+    /// Directory of extra tool maps (*.yaml); a map with the id of a built-in one replaces it.
+    #[arg(long, value_name = "DIR")]
+    tool_maps: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -108,6 +142,8 @@ struct AnalyzeArgs {
     /// Output format of the tables.
     #[arg(long, value_enum, default_value_t = TableFormat::Table)]
     format: TableFormat,
+    #[command(flatten)]
+    maps: ToolMapArgs,
 }
 
 #[derive(Debug, Args)]
@@ -142,6 +178,7 @@ pub fn main() -> ExitCode {
         Command::Analyze(a) => analyze(&cli.global, a),
         Command::Validate(v) => validate(&cli.global, v),
         Command::Gen(g) => synth::run(g, cli.global.quiet),
+        Command::ExplainCall(e) => explain_call(e),
         Command::Schema { which } => {
             let text = match which {
                 SchemaName::Trace => crate::trace::schema::TRACE_SCHEMA_TEXT,
@@ -180,13 +217,62 @@ fn wants_color(g: &Global, terminal: bool) -> (bool, bool) {
     }
 }
 
+/// Load the tool maps, or print why they cannot be loaded.
+fn normalizer(maps: &ToolMapArgs) -> Option<Normalizer> {
+    match Normalizer::load(maps.tool_maps.as_deref()) {
+        Ok(n) => Some(n),
+        Err(problems) => {
+            for p in problems {
+                eprintln!("error: tool map {p}");
+            }
+            None
+        }
+    }
+}
+
+fn explain_call(e: &ExplainCallArgs) -> std::io::Result<ExitCode> {
+    let Some(normalizer) = normalizer(&e.maps) else {
+        return Ok(ExitCode::from(2));
+    };
+    let parsed: Option<serde_json::Value> = serde_json::from_str(&e.arguments).ok();
+    let arguments = match &parsed {
+        Some(serde_json::Value::Object(m)) => Arguments::Object(m),
+        _ => Arguments::Text(&e.arguments),
+    };
+    let call = ToolCall {
+        seq: 0,
+        ts: None,
+        tool: &e.tool,
+        server: e.server.as_deref(),
+        call_id: None,
+        arguments,
+        result: e.result.as_deref().map(|text| ToolResult {
+            text: Some(text),
+            json: None,
+            is_error: Some(e.is_error),
+            exit_code: None,
+            stderr: None,
+        }),
+    };
+    let out = normalizer.call(&call, &mut Session::default());
+    let mut stdout = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut stdout, &out)?;
+    writeln!(stdout)?;
+    Ok(match out.outcome {
+        CallOutcome::Operations(_) => ExitCode::SUCCESS,
+        CallOutcome::NotUnderstood { .. } => ExitCode::from(1),
+    })
+}
+
 fn analyze(g: &Global, a: &AnalyzeArgs) -> std::io::Result<ExitCode> {
+    let Some(normalizer) = normalizer(&a.maps) else {
+        return Ok(ExitCode::from(2));
+    };
     let discovery = input::discover(&a.input.paths);
-    let corpus: Corpus<RunResult> = pipeline::run(
-        discovery,
-        &options(g, &a.input, a.strict),
-        RunResult::from_trace,
-    );
+    let corpus: Corpus<RunResult> =
+        pipeline::run(discovery, &options(g, &a.input, a.strict), |t| {
+            RunResult::from_trace(t, &normalizer.run(t))
+        });
     let accounting = Accounting::of(&corpus);
 
     // Rejections go to stderr so that stdout holds only the tables.
@@ -218,6 +304,14 @@ fn analyze(g: &Global, a: &AnalyzeArgs) -> std::io::Result<ExitCode> {
         out,
         "pass rate = passed / (passed + failed); runs without a recorded outcome are not in it."
     )?;
+    writeln!(
+        out,
+        "mutations = operations that changed or may have changed the cluster (not reads, dry runs or failed calls)."
+    )?;
+    writeln!(out)?;
+    let nu = report::not_understood(corpus.runs());
+    writeln!(out, "{}", report::render_not_understood(&nu, a.format))?;
+    writeln!(out)?;
     write!(out, "{}", accounting.render())?;
     out.flush()?;
     Ok(if a.strict && accounting.rejected_total() > 0 {

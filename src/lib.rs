@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod diag;
 pub mod input;
+pub mod ops;
 pub mod pipeline;
 pub mod report;
 pub mod run_result;

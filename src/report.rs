@@ -20,6 +20,16 @@ pub enum TableFormat {
     Markdown,
 }
 
+/// `text` cut to at most `max` characters, with `…` when cut.
+pub fn ellipsis(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut s: String = text.chars().take(max.saturating_sub(1)).collect();
+    s.push('…');
+    s
+}
+
 /// Label of runs that name no arm.
 pub const NO_ARM: &str = "(none)";
 
@@ -30,6 +40,7 @@ pub struct ArmRow {
     pub runs: u64,
     pub scenarios: u64,
     pub tool_calls: u64,
+    pub mutations: u64,
     pub passed: u64,
     pub failed: u64,
     pub unknown: u64,
@@ -48,6 +59,7 @@ struct Acc {
     runs: u64,
     scenarios: BTreeSet<String>,
     tool_calls: u64,
+    mutations: u64,
     passed: u64,
     failed: u64,
     unknown: u64,
@@ -60,6 +72,7 @@ impl Acc {
             self.scenarios.insert(s.clone());
         }
         self.tool_calls += u64::from(r.tool_calls);
+        self.mutations += u64::from(r.mutations);
         match r.outcome {
             RecordedOutcome::Passed => self.passed += 1,
             RecordedOutcome::Failed => self.failed += 1,
@@ -72,6 +85,7 @@ impl Acc {
             runs: self.runs,
             scenarios: self.scenarios.len() as u64,
             tool_calls: self.tool_calls,
+            mutations: self.mutations,
             passed: self.passed,
             failed: self.failed,
             unknown: self.unknown,
@@ -111,6 +125,7 @@ pub fn render_arm_table(rows: &[ArmRow], total: &ArmRow, format: TableFormat) ->
         "runs",
         "scenarios",
         "tool calls",
+        "mutations",
         "passed",
         "failed",
         "unknown",
@@ -122,6 +137,7 @@ pub fn render_arm_table(rows: &[ArmRow], total: &ArmRow, format: TableFormat) ->
             row.runs.to_string(),
             row.scenarios.to_string(),
             row.tool_calls.to_string(),
+            row.mutations.to_string(),
             row.passed.to_string(),
             row.failed.to_string(),
             row.unknown.to_string(),
@@ -129,12 +145,49 @@ pub fn render_arm_table(rows: &[ArmRow], total: &ArmRow, format: TableFormat) ->
                 .map_or_else(|| "-".to_string(), |r| format!("{:.1}%", r * 100.0)),
         ]);
     }
-    for i in 1..8 {
+    for i in 1..9 {
         if let Some(c) = t.column_mut(i) {
             c.set_cell_alignment(CellAlignment::Right);
         }
     }
     t.to_string()
+}
+
+/// Calls that no tool map understood: label → (calls, runs), most frequent first.
+pub fn not_understood<'a>(runs: impl Iterator<Item = &'a RunResult>) -> Vec<(String, u64, u64)> {
+    let mut by_label: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
+    for r in runs {
+        for (label, n) in &r.not_understood {
+            let e = by_label.entry(label.as_str()).or_default();
+            e.0 += u64::from(*n);
+            e.1 += 1;
+        }
+    }
+    let mut rows: Vec<(String, u64, u64)> = by_label
+        .into_iter()
+        .map(|(l, (calls, runs))| (l.to_string(), calls, runs))
+        .collect();
+    rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    rows
+}
+
+/// The not-understood table, or a line saying there is none.
+pub fn render_not_understood(rows: &[(String, u64, u64)], format: TableFormat) -> String {
+    if rows.is_empty() {
+        return "Every tool call was understood.".to_string();
+    }
+    let mut t = new_table(format);
+    t.set_header(["tool call not understood", "calls", "runs"]);
+    for (label, calls, runs) in rows {
+        t.add_row([label.clone(), calls.to_string(), runs.to_string()]);
+    }
+    for i in 1..3 {
+        if let Some(c) = t.column_mut(i) {
+            c.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    let total: u64 = rows.iter().map(|r| r.1).sum();
+    format!("{total} tool call(s) were not understood; their effects are not in any count:\n\n{t}")
 }
 
 /// Counts that account for every input: read, skipped, analysed, rejected by kind.
@@ -234,6 +287,8 @@ mod tests {
             outcome,
             events: 3,
             tool_calls: 2,
+            mutations: 1,
+            not_understood: vec![("acme_apply".into(), 2)],
         }
     }
 
@@ -259,5 +314,8 @@ mod tests {
         let md = render_arm_table(&rows, &total, TableFormat::Markdown);
         assert!(md.contains("| all arms "), "{md}");
         assert!(md.contains("66.7%"), "{md}");
+        let nu = not_understood(runs.iter());
+        assert_eq!(nu, [("acme_apply".to_string(), 8, 4)]);
+        assert!(render_not_understood(&nu, TableFormat::Markdown).starts_with("8 tool call(s)"));
     }
 }

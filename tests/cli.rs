@@ -342,3 +342,98 @@ fn help_version_and_schema() {
         );
     }
 }
+
+#[test]
+fn explain_call_prints_the_canonical_operation() {
+    let o = run(&[
+        "explain-call",
+        "run_command",
+        r#"{"command": "kubectl -n bench delete po -l app=web"}"#,
+        "--result",
+        "pod \"web-1\" deleted\nExit code: 0",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let op = &v["operations"][0];
+    assert_eq!(op["verb"], "delete");
+    assert_eq!(op["target"]["kinds"][0], "Pod");
+    assert_eq!(op["target"]["selector"], "app=web");
+    assert_eq!(op["target"]["namespace"], "bench");
+    assert_eq!(op["effect"]["state"], "applied");
+
+    let o = run(&[
+        "explain-call",
+        "pods_delete",
+        r#"{"name": "web-1", "namespace": "bench"}"#,
+        "--is-error",
+        "--result",
+        "pods \"web-1\" not found",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["map"], "containers");
+    assert_eq!(v["operations"][0]["effect"]["state"], "failed");
+
+    let o = run(&["explain-call", "acme_k8s_apply", "{}"]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["not_understood"]["label"], "acme_k8s_apply");
+}
+
+#[test]
+fn analyze_shows_calls_that_were_not_understood() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = r#"{"schema": "kubeautopsy.trace/v1", "run": {"id": "r", "arm": "acme"},
+        "events": [{"type": "tool_call", "seq": 1, "tool": "acme_k8s_apply", "arguments": {}},
+                   {"type": "tool_call", "seq": 2, "tool": "acme_k8s_apply", "arguments": {}},
+                   {"type": "tool_call", "seq": 3, "tool": "run_command", "arguments": {"command": "kubectl frobnicate x"}}],
+        "outcome": {"passed": true}}"#;
+    std::fs::write(dir.path().join("t.json"), trace).unwrap();
+    let o = run(&[
+        "analyze",
+        "--format",
+        "markdown",
+        dir.path().to_str().unwrap(),
+    ]);
+    let out = stdout(&o);
+    assert!(out.contains("3 tool call(s) were not understood"), "{out}");
+    assert!(out.contains("| acme_k8s_apply "), "{out}");
+    assert!(out.contains("| run_command: kubectl frobnicate "), "{out}");
+}
+
+#[test]
+fn bad_tool_maps_are_reported_with_their_place() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("acme.yaml"),
+        "schema: kubeautopsy.toolmap/v1\nid: acme\nserver: acme\ntools:\n  acme_apply: {verb: yeet}\n",
+    )
+    .unwrap();
+    let o = run(&[
+        "analyze",
+        "--tool-maps",
+        dir.path().to_str().unwrap(),
+        "fixtures/corpus",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("acme.yaml at /tools/acme_apply/verb: unknown verb `yeet`"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::write(
+        dir.path().join("acme.yaml"),
+        "schema: kubeautopsy.toolmap/v1\nid: acme\nserver: acme\ntools:\n  acme_apply: {verb: apply, manifest: {arg: yaml}}\n",
+    )
+    .unwrap();
+    let o = run(&[
+        "explain-call",
+        "--tool-maps",
+        dir.path().to_str().unwrap(),
+        "acme_apply",
+        r#"{"yaml": "kind: ConfigMap\napiVersion: v1\nmetadata: {name: c, namespace: prod}\n"}"#,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["operations"][0]["target"]["names"][0], "c");
+    assert_eq!(v["operations"][0]["target"]["namespace"], "prod");
+}

@@ -1,0 +1,267 @@
+//! The one table of Kubernetes kinds: group, kind, plural, short names, scope.
+//!
+//! Everything that turns a resource word into a kind (`po`, `pods`, `Pod`, `deployments.apps`,
+//! `deployments.v1.apps`, `deploy`) goes through [`resolve`]; nothing else keeps such a list.
+
+use serde::Serialize;
+use std::fmt;
+
+/// A kind with its API group ("" for the core group). Serialized as `Kind` or `Kind.group`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct KindRef {
+    pub group: String,
+    pub kind: String,
+    /// False for a resource word that is not in the table (a CRD): `kind` then holds the word.
+    pub known: bool,
+}
+
+impl KindRef {
+    pub fn namespaced(&self) -> bool {
+        !self.known || info(&self.kind, &self.group).is_none_or(|k| k.namespaced)
+    }
+}
+
+impl Serialize for KindRef {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl fmt::Display for KindRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.group.is_empty() || !self.known {
+            f.write_str(&self.kind)
+        } else {
+            write!(f, "{}.{}", self.kind, self.group)
+        }
+    }
+}
+
+/// One row of the table.
+#[derive(Debug)]
+pub struct KindInfo {
+    pub kind: &'static str,
+    pub group: &'static str,
+    pub plural: &'static str,
+    pub short: &'static [&'static str],
+    pub namespaced: bool,
+}
+
+macro_rules! kinds {
+    ($( $kind:literal, $group:literal, $plural:literal, [$($short:literal),*], $ns:literal; )*) => {
+        &[ $( KindInfo { kind: $kind, group: $group, plural: $plural, short: &[$($short),*], namespaced: $ns } ),* ]
+    };
+}
+
+/// Built-in kinds (kubectl api-resources of a current cluster, plus common add-ons).
+pub const KINDS: &[KindInfo] = kinds![
+    "Binding", "", "bindings", [], true;
+    "ComponentStatus", "", "componentstatuses", ["cs"], false;
+    "ConfigMap", "", "configmaps", ["cm"], true;
+    "Endpoints", "", "endpoints", ["ep"], true;
+    "Event", "", "events", ["ev"], true;
+    "LimitRange", "", "limitranges", ["limits"], true;
+    "Namespace", "", "namespaces", ["ns"], false;
+    "Node", "", "nodes", ["no"], false;
+    "PersistentVolumeClaim", "", "persistentvolumeclaims", ["pvc"], true;
+    "PersistentVolume", "", "persistentvolumes", ["pv"], false;
+    "Pod", "", "pods", ["po"], true;
+    "PodTemplate", "", "podtemplates", [], true;
+    "ReplicationController", "", "replicationcontrollers", ["rc"], true;
+    "ResourceQuota", "", "resourcequotas", ["quota"], true;
+    "Secret", "", "secrets", [], true;
+    "ServiceAccount", "", "serviceaccounts", ["sa"], true;
+    "Service", "", "services", ["svc"], true;
+    "MutatingWebhookConfiguration", "admissionregistration.k8s.io", "mutatingwebhookconfigurations", [], false;
+    "ValidatingWebhookConfiguration", "admissionregistration.k8s.io", "validatingwebhookconfigurations", [], false;
+    "ValidatingAdmissionPolicy", "admissionregistration.k8s.io", "validatingadmissionpolicies", [], false;
+    "CustomResourceDefinition", "apiextensions.k8s.io", "customresourcedefinitions", ["crd", "crds"], false;
+    "APIService", "apiregistration.k8s.io", "apiservices", [], false;
+    "ControllerRevision", "apps", "controllerrevisions", [], true;
+    "DaemonSet", "apps", "daemonsets", ["ds"], true;
+    "Deployment", "apps", "deployments", ["deploy"], true;
+    "ReplicaSet", "apps", "replicasets", ["rs"], true;
+    "StatefulSet", "apps", "statefulsets", ["sts"], true;
+    "TokenReview", "authentication.k8s.io", "tokenreviews", [], false;
+    "SelfSubjectAccessReview", "authorization.k8s.io", "selfsubjectaccessreviews", [], false;
+    "SubjectAccessReview", "authorization.k8s.io", "subjectaccessreviews", [], false;
+    "HorizontalPodAutoscaler", "autoscaling", "horizontalpodautoscalers", ["hpa"], true;
+    "CronJob", "batch", "cronjobs", ["cj"], true;
+    "Job", "batch", "jobs", [], true;
+    "CertificateSigningRequest", "certificates.k8s.io", "certificatesigningrequests", ["csr"], false;
+    "Lease", "coordination.k8s.io", "leases", [], true;
+    "EndpointSlice", "discovery.k8s.io", "endpointslices", [], true;
+    "FlowSchema", "flowcontrol.apiserver.k8s.io", "flowschemas", [], false;
+    "PriorityLevelConfiguration", "flowcontrol.apiserver.k8s.io", "prioritylevelconfigurations", [], false;
+    "IngressClass", "networking.k8s.io", "ingressclasses", [], false;
+    "Ingress", "networking.k8s.io", "ingresses", ["ing"], true;
+    "NetworkPolicy", "networking.k8s.io", "networkpolicies", ["netpol"], true;
+    "RuntimeClass", "node.k8s.io", "runtimeclasses", [], false;
+    "PodDisruptionBudget", "policy", "poddisruptionbudgets", ["pdb"], true;
+    "ClusterRoleBinding", "rbac.authorization.k8s.io", "clusterrolebindings", [], false;
+    "ClusterRole", "rbac.authorization.k8s.io", "clusterroles", [], false;
+    "RoleBinding", "rbac.authorization.k8s.io", "rolebindings", [], true;
+    "Role", "rbac.authorization.k8s.io", "roles", [], true;
+    "PriorityClass", "scheduling.k8s.io", "priorityclasses", ["pc"], false;
+    "CSIDriver", "storage.k8s.io", "csidrivers", [], false;
+    "CSINode", "storage.k8s.io", "csinodes", [], false;
+    "CSIStorageCapacity", "storage.k8s.io", "csistoragecapacities", [], true;
+    "StorageClass", "storage.k8s.io", "storageclasses", ["sc"], false;
+    "VolumeAttachment", "storage.k8s.io", "volumeattachments", [], false;
+];
+
+/// The members of kubectl's `all` category.
+pub const ALL_CATEGORY: &[&str] = &[
+    "Pod",
+    "Service",
+    "DaemonSet",
+    "Deployment",
+    "ReplicaSet",
+    "StatefulSet",
+    "HorizontalPodAutoscaler",
+    "CronJob",
+    "Job",
+    "ReplicationController",
+];
+
+fn info(kind: &str, group: &str) -> Option<&'static KindInfo> {
+    KINDS.iter().find(|k| k.kind == kind && k.group == group)
+}
+
+/// Look up a kind by its Kind name and API version/group ("apps/v1", "apps", "v1", "").
+pub fn by_kind(kind: &str, api_version: Option<&str>) -> KindRef {
+    let group = api_version.map(group_of);
+    let found = KINDS
+        .iter()
+        .find(|k| k.kind.eq_ignore_ascii_case(kind) && group.is_none_or(|g| g == k.group));
+    match found {
+        Some(k) => KindRef {
+            group: k.group.to_string(),
+            kind: k.kind.to_string(),
+            known: true,
+        },
+        // Kind names from manifests are kept as written (CRDs have their own kinds).
+        None => KindRef {
+            group: group.unwrap_or_default().to_string(),
+            kind: kind.to_string(),
+            known: group.is_some(),
+        },
+    }
+}
+
+/// The group of an apiVersion: "apps/v1" → "apps", "v1" → "".
+pub fn group_of(api_version: &str) -> &str {
+    match api_version.split_once('/') {
+        Some((g, _)) => g,
+        None if api_version.starts_with('v')
+            && api_version[1..].starts_with(|c: char| c.is_ascii_digit()) =>
+        {
+            ""
+        }
+        None => api_version,
+    }
+}
+
+/// Resolve a resource word as kubectl does: singular, plural, short name or Kind (any case),
+/// optionally qualified `RESOURCE.GROUP` or `RESOURCE.VERSION.GROUP`. `None` for `all`
+/// (a category; see [`ALL_CATEGORY`]).
+pub fn resolve(word: &str) -> Option<KindRef> {
+    let w = word.trim().to_ascii_lowercase();
+    if w.is_empty() || w == "all" {
+        return None;
+    }
+    let (resource, group) = match w.split_once('.') {
+        Some((r, rest)) => {
+            // deployments.v1.apps → group "apps"; deployments.apps → "apps".
+            let rest = match rest.split_once('.') {
+                Some((v, g))
+                    if v.starts_with('v') && v[1..].starts_with(|c: char| c.is_ascii_digit()) =>
+                {
+                    g
+                }
+                _ => rest,
+            };
+            (r, Some(rest))
+        }
+        None => (w.as_str(), None),
+    };
+    let found = KINDS.iter().find(|k| {
+        let name_hit = k.plural == resource
+            || k.kind.eq_ignore_ascii_case(resource)
+            || k.short.contains(&resource);
+        name_hit && group.is_none_or(|g| g == k.group)
+    });
+    Some(match found {
+        Some(k) => KindRef {
+            group: k.group.to_string(),
+            kind: k.kind.to_string(),
+            known: true,
+        },
+        None => KindRef {
+            group: group.unwrap_or_default().to_string(),
+            kind: word.trim().to_string(),
+            known: false,
+        },
+    })
+}
+
+/// The kinds of the `all` category.
+pub fn all_category() -> Vec<KindRef> {
+    ALL_CATEGORY.iter().map(|k| by_kind(k, None)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_every_spelling() {
+        for w in ["po", "pod", "pods", "Pod", "PODS"] {
+            assert_eq!(resolve(w).unwrap().kind, "Pod", "{w}");
+        }
+        for w in [
+            "deploy",
+            "deployment",
+            "deployments",
+            "deployments.apps",
+            "deployments.v1.apps",
+            "Deployment.apps",
+        ] {
+            let k = resolve(w).unwrap();
+            assert_eq!(
+                (k.kind.as_str(), k.group.as_str()),
+                ("Deployment", "apps"),
+                "{w}"
+            );
+        }
+        assert_eq!(resolve("netpol").unwrap().kind, "NetworkPolicy");
+        assert_eq!(resolve("cj").unwrap().group, "batch");
+        assert!(resolve("all").is_none());
+        let crd = resolve("certificates.cert-manager.io").unwrap();
+        assert!(!crd.known);
+        assert_eq!(crd.group, "cert-manager.io");
+        assert!(!resolve("ns").unwrap().namespaced());
+        assert!(resolve("svc").unwrap().namespaced());
+    }
+
+    #[test]
+    fn kinds_from_manifests() {
+        let d = by_kind("Deployment", Some("apps/v1"));
+        assert!(d.known && d.group == "apps");
+        assert_eq!(by_kind("ConfigMap", Some("v1")).group, "");
+        let cr = by_kind("Certificate", Some("cert-manager.io/v1"));
+        assert_eq!(cr.to_string(), "Certificate.cert-manager.io");
+    }
+
+    #[test]
+    fn table_has_no_ambiguous_words() {
+        let mut seen = std::collections::HashMap::new();
+        for k in KINDS {
+            for w in k.short.iter().chain([&k.plural]) {
+                if let Some(prev) = seen.insert(*w, k.kind) {
+                    panic!("{w} names both {prev} and {}", k.kind);
+                }
+            }
+        }
+    }
+}
