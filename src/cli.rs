@@ -2,11 +2,13 @@
 
 use crate::diag::report_handler;
 use crate::input::{self, Limits};
+use crate::model::facts::replay_run;
 use crate::ops::kubectl::Session;
 use crate::ops::{CallOutcome, Normalizer};
 use crate::pipeline::{self, Corpus, Options};
 use crate::report::{self, Accounting, TableFormat};
 use crate::run_result::RunResult;
+use crate::scenarios::Scenarios;
 use crate::synth;
 use crate::trace::model::{Arguments, ToolCall, ToolResult};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -76,6 +78,14 @@ enum Command {
     /// Show the canonical operations of one tool call (for rule and tool-map authors).
     #[command(name = "explain-call")]
     ExplainCall(ExplainCallArgs),
+    /// Replay runs on the simulated cluster and print every operation's effects and facts (JSON).
+    Replay(ReplayArgs),
+    /// List the facts rules can use, with their meaning.
+    Facts {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = TableFormat::Table)]
+        format: TableFormat,
+    },
     /// Print a JSON Schema of kubeautopsy's formats.
     Schema {
         /// Which format.
@@ -102,6 +112,27 @@ struct ExplainCallArgs {
     is_error: bool,
     #[command(flatten)]
     maps: ToolMapArgs,
+}
+
+#[derive(Debug, Args)]
+struct ReplayArgs {
+    /// A trace file (or a .jsonl of traces; `-` for stdin).
+    path: PathBuf,
+    /// Only the run with this id.
+    #[arg(long)]
+    run: Option<String>,
+    #[command(flatten)]
+    scenarios: ScenarioArgs,
+    #[command(flatten)]
+    maps: ToolMapArgs,
+}
+
+#[derive(Debug, Args)]
+struct ScenarioArgs {
+    /// Scenario files or directories: a trace that names its scenario without embedding it gets
+    /// its initial state, targets and protected resources from here.
+    #[arg(long, value_name = "PATH")]
+    scenarios: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -143,6 +174,8 @@ struct AnalyzeArgs {
     #[arg(long, value_enum, default_value_t = TableFormat::Table)]
     format: TableFormat,
     #[command(flatten)]
+    scenarios: ScenarioArgs,
+    #[command(flatten)]
     maps: ToolMapArgs,
 }
 
@@ -179,6 +212,11 @@ pub fn main() -> ExitCode {
         Command::Validate(v) => validate(&cli.global, v),
         Command::Gen(g) => synth::run(g, cli.global.quiet),
         Command::ExplainCall(e) => explain_call(e),
+        Command::Replay(r) => replay(r),
+        Command::Facts { format } => {
+            println!("{}", report::render_facts(*format));
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Schema { which } => {
             let text = match which {
                 SchemaName::Trace => crate::trace::schema::TRACE_SCHEMA_TEXT,
@@ -264,14 +302,65 @@ fn explain_call(e: &ExplainCallArgs) -> std::io::Result<ExitCode> {
     })
 }
 
+/// Load scenario files, or print why they cannot be loaded.
+fn scenarios(args: &ScenarioArgs) -> Option<Scenarios> {
+    match Scenarios::load(&args.scenarios) {
+        Ok(s) => Some(s),
+        Err(problems) => {
+            let handler = report_handler(false, false);
+            for p in problems {
+                eprintln!("{}", p.render(&handler));
+            }
+            eprintln!("error: the scenario files above are invalid");
+            None
+        }
+    }
+}
+
+fn replay(r: &ReplayArgs) -> std::io::Result<ExitCode> {
+    let (Some(normalizer), Some(scenarios)) = (normalizer(&r.maps), scenarios(&r.scenarios)) else {
+        return Ok(ExitCode::from(2));
+    };
+    let corpus: Corpus<Option<serde_json::Value>> = pipeline::run(
+        input::discover(std::slice::from_ref(&r.path)),
+        &Options::default(),
+        |t| {
+            if r.run.as_deref().is_some_and(|id| id != t.run.id) {
+                return None;
+            }
+            let calls = normalizer.run(t);
+            let scenario = scenarios.for_run(t);
+            let replay = replay_run(t, &calls, scenario);
+            Some(
+                serde_json::json!({"run": t.run.id, "scenario_known": scenario.is_some(), "replay": replay}),
+            )
+        },
+    );
+    let handler = report_handler(false, false);
+    for rej in corpus.rejections() {
+        eprintln!("{}", rej.render(&handler));
+    }
+    let runs: Vec<&serde_json::Value> = corpus.runs().flatten().collect();
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, &runs)?;
+    writeln!(out)?;
+    Ok(if runs.is_empty() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
 fn analyze(g: &Global, a: &AnalyzeArgs) -> std::io::Result<ExitCode> {
-    let Some(normalizer) = normalizer(&a.maps) else {
+    let (Some(normalizer), Some(scenarios)) = (normalizer(&a.maps), scenarios(&a.scenarios)) else {
         return Ok(ExitCode::from(2));
     };
     let discovery = input::discover(&a.input.paths);
     let corpus: Corpus<RunResult> =
         pipeline::run(discovery, &options(g, &a.input, a.strict), |t| {
-            RunResult::from_trace(t, &normalizer.run(t))
+            let calls = normalizer.run(t);
+            let replay = replay_run(t, &calls, scenarios.for_run(t));
+            RunResult::from_trace(t, &calls, &replay)
         });
     let accounting = Accounting::of(&corpus);
 
@@ -308,6 +397,8 @@ fn analyze(g: &Global, a: &AnalyzeArgs) -> std::io::Result<ExitCode> {
         out,
         "mutations = operations that changed or may have changed the cluster (not reads, dry runs or failed calls)."
     )?;
+    writeln!(out)?;
+    writeln!(out, "{}", report::render_fidelity(corpus.runs()))?;
     writeln!(out)?;
     let nu = report::not_understood(corpus.runs());
     writeln!(out, "{}", report::render_not_understood(&nu, a.format))?;

@@ -7,9 +7,11 @@
 pub mod cli;
 pub mod diag;
 pub mod input;
+pub mod model;
 pub mod ops;
 pub mod pipeline;
 pub mod report;
 pub mod run_result;
+pub mod scenarios;
 pub mod synth;
 pub mod trace;

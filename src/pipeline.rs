@@ -52,6 +52,7 @@ pub enum Outcome<R> {
     /// A valid standalone scenario definition.
     Scenario {
         id: Option<String>,
+        value: Box<serde_json::Value>,
     },
     Rejected(Box<Rejection>),
 }
@@ -326,6 +327,7 @@ impl<F> Ctx<'_, F> {
                         .get("id")
                         .and_then(|v| v.as_str())
                         .map(str::to_string),
+                    value: Box::new(doc.value),
                 },
                 DocKind::Trace => match trace::view(&doc) {
                     Ok(t) => Outcome::Run((self.per_run)(&t)),

@@ -153,6 +153,24 @@ pub fn render_arm_table(rows: &[ArmRow], total: &ArmRow, format: TableFormat) ->
     t.to_string()
 }
 
+/// The facts catalog as a table.
+pub fn render_facts(format: TableFormat) -> String {
+    let mut t = new_table(format);
+    t.set_header(["fact", "scope", "type", "meaning"]);
+    for f in crate::model::facts::FACTS {
+        let scope = serde_json::to_value(f.scope)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        let ty = serde_json::to_value(f.ty)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        t.add_row([f.name.to_string(), scope, ty, f.description.to_string()]);
+    }
+    t.to_string()
+}
+
 /// Calls that no tool map understood: label → (calls, runs), most frequent first.
 pub fn not_understood<'a>(runs: impl Iterator<Item = &'a RunResult>) -> Vec<(String, u64, u64)> {
     let mut by_label: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
@@ -188,6 +206,27 @@ pub fn render_not_understood(rows: &[(String, u64, u64)], format: TableFormat) -
     }
     let total: u64 = rows.iter().map(|r| r.1).sum();
     format!("{total} tool call(s) were not understood; their effects are not in any count:\n\n{t}")
+}
+
+/// One line on how far the replay can be trusted: runs whose recorded final state was checked.
+pub fn render_fidelity<'a>(runs: impl Iterator<Item = &'a RunResult>) -> String {
+    use crate::run_result::FidelityState::*;
+    let (mut agree, mut disagree, mut none) = (0, 0, 0);
+    let (mut created, mut changed, mut removed) = (0u64, 0u64, 0u64);
+    for r in runs {
+        match r.fidelity {
+            Agrees => agree += 1,
+            Disagrees => disagree += 1,
+            NotRecorded => none += 1,
+        }
+        created += u64::from(r.objects_created);
+        changed += u64::from(r.objects_changed);
+        removed += u64::from(r.objects_removed);
+    }
+    format!(
+        "replay: {created} object(s) created, {changed} changed, {removed} removed (cascades included); \
+         final_state agrees in {agree} run(s), disagrees in {disagree}, not recorded in {none}"
+    )
 }
 
 /// Counts that account for every input: read, skipped, analysed, rejected by kind.
@@ -289,6 +328,10 @@ mod tests {
             tool_calls: 2,
             mutations: 1,
             not_understood: vec![("acme_apply".into(), 2)],
+            objects_created: 0,
+            objects_changed: 1,
+            objects_removed: 0,
+            fidelity: crate::run_result::FidelityState::NotRecorded,
         }
     }
 

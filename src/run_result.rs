@@ -1,5 +1,6 @@
 //! The small row each analysed run leaves behind; only these reach aggregation.
 
+use crate::model::facts::{FactValue, Fidelity, RunReplay};
 use crate::ops::{CallOutcome, Effect, NormalizedCall};
 use crate::trace::Trace;
 
@@ -30,10 +31,27 @@ pub struct RunResult {
     pub mutations: u32,
     /// Calls that no tool map understood, by label (tool name, or `tool: kubectl verb`).
     pub not_understood: Vec<(String, u32)>,
+    /// Objects the replay created, changed and removed (cascades and controllers included).
+    pub objects_created: u32,
+    pub objects_changed: u32,
+    pub objects_removed: u32,
+    /// Whether the replayed end state matches the recorded `final_state`.
+    pub fidelity: FidelityState,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FidelityState {
+    NotRecorded,
+    Agrees,
+    Disagrees,
 }
 
 impl RunResult {
-    pub fn from_trace(t: &Trace<'_>, calls: &[NormalizedCall]) -> RunResult {
+    pub fn from_trace(t: &Trace<'_>, calls: &[NormalizedCall], replay: &RunReplay) -> RunResult {
+        let count = |name: &str| match replay.facts.get(name) {
+            Some(FactValue::Int(n)) => u32::try_from(*n).unwrap_or(u32::MAX),
+            _ => 0,
+        };
         let mut not_understood: Vec<(String, u32)> = Vec::new();
         let mut mutations = 0u32;
         for c in calls {
@@ -74,6 +92,14 @@ impl RunResult {
             tool_calls: u32::try_from(t.tool_calls().count()).unwrap_or(u32::MAX),
             mutations,
             not_understood,
+            objects_created: count("objects_created"),
+            objects_changed: count("objects_changed"),
+            objects_removed: count("objects_removed"),
+            fidelity: match replay.fidelity {
+                Fidelity::NotRecorded => FidelityState::NotRecorded,
+                Fidelity::Agrees { .. } => FidelityState::Agrees,
+                Fidelity::Disagrees { .. } => FidelityState::Disagrees,
+            },
         }
     }
 }

@@ -437,3 +437,69 @@ fn bad_tool_maps_are_reported_with_their_place() {
     assert_eq!(v["operations"][0]["target"]["names"][0], "c");
     assert_eq!(v["operations"][0]["target"]["namespace"], "prod");
 }
+
+#[test]
+fn replay_shows_effects_and_facts_of_a_run() {
+    let o = run(&[
+        "replay",
+        "fixtures/corpus/kubectl-shell.jsonl",
+        "--run",
+        "20260512-101941-broken-deployment-kubectl-shell-r2",
+        "--scenarios",
+        "fixtures/scenarios",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 1);
+    let r = &v[0];
+    assert_eq!(r["scenario_known"], true);
+    // `kubectl create deployment web-fixed` next to the broken `web`: created, left behind,
+    // a duplicate of the existing Deployment's job, outside the scenario's targets.
+    let create = r["replay"]["ops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["operation"]["verb"] == "create")
+        .expect("a create");
+    let f = &create["effect_facts"][0];
+    assert_eq!(f["name"], "web-fixed");
+    assert_eq!(f["existed_before"], false);
+    assert_eq!(f["created_and_left"], true);
+    assert_eq!(f["duplicate_of"], "Deployment/bench/web");
+    assert_eq!(f["in_scope"], false);
+    assert_eq!(r["replay"]["facts"]["created_left_outside_scope"], 1);
+}
+
+#[test]
+fn facts_catalog_and_replay_summary() {
+    let o = run(&["facts", "--format", "markdown"]);
+    assert_eq!(o.status.code(), Some(0));
+    for name in [
+        "existed_before",
+        "healthy_before",
+        "duplicate_of",
+        "removed_paths",
+        "replay_agrees",
+    ] {
+        assert!(stdout(&o).contains(&format!("| {name} ")), "{name}");
+    }
+    let a = run(&[
+        "analyze",
+        "fixtures/corpus",
+        "--scenarios",
+        "fixtures/scenarios",
+    ]);
+    assert_eq!(a.status.code(), Some(0), "{}", stderr(&a));
+    assert!(
+        stdout(&a).contains("final_state agrees in 3 run(s), disagrees in 0"),
+        "{}",
+        stdout(&a)
+    );
+    let bad = run(&[
+        "analyze",
+        "fixtures/corpus",
+        "--scenarios",
+        "fixtures/bad/wrong-types.json",
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+}

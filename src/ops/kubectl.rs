@@ -976,6 +976,15 @@ impl Builder<'_> {
             }
         };
         let mut op = self.base(Verb::Create);
+        // `-o yaml` of a generator names the namespace it was given (a later `| kubectl
+        // replace -f -` relies on it).
+        let mut object = object;
+        if op.target.namespace_explicit
+            && let Some(ns) = &op.target.namespace
+            && is_namespaced(&object)
+        {
+            object["metadata"]["namespace"] = json!(ns);
+        }
         op.payload.objects = vec![object];
         self.objects_into_target(&mut op);
         self.fix_scope(&mut op);
@@ -993,6 +1002,12 @@ impl Builder<'_> {
             .map(|(k, v)| (k.to_string(), json!(v)))
             .collect()
     }
+}
+
+/// Whether an object's kind lives in a namespace.
+fn is_namespaced(o: &Value) -> bool {
+    let kind = o.get("kind").and_then(Value::as_str).unwrap_or_default();
+    kinds::by_kind(kind, o.get("apiVersion").and_then(Value::as_str)).namespaced()
 }
 
 /// kubectl names a generated container after the image's base name.

@@ -1,0 +1,662 @@
+//! Stage 6: the simulated cluster. Objects keyed by (group, kind, namespace, name), with owner
+//! references, labels, field ownership per manager and a derived health; `replay` applies
+//! operations to it and reports their effects; `facts` names what rules may judge.
+//!
+//! Knowledge is explicit: the model knows the objects it was given (a scenario's initial state,
+//! objects the agent observed) and which (kind, namespace) lists it knows completely. An object
+//! outside that knowledge is unknown, never assumed absent.
+
+pub mod facts;
+pub mod observe;
+pub mod patch;
+pub mod replay;
+pub mod selector;
+
+use crate::ops::kinds::{self, KindRef};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::fmt;
+
+/// Identity of an object.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ObjKey {
+    pub group: String,
+    pub kind: String,
+    /// `None` for cluster-scoped kinds.
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+impl ObjKey {
+    pub fn new(kind: &KindRef, namespace: Option<&str>, name: &str) -> ObjKey {
+        ObjKey {
+            group: kind.group.clone(),
+            kind: kind.kind.clone(),
+            namespace: if kind.namespaced() {
+                Some(namespace.unwrap_or("default").to_string())
+            } else {
+                None
+            },
+            name: name.to_string(),
+        }
+    }
+
+    /// The key of a manifest object (`default_ns` when it names none).
+    pub fn of(obj: &Value, default_ns: Option<&str>) -> Option<ObjKey> {
+        let kind = obj.get("kind")?.as_str()?;
+        let k = kinds::by_kind(kind, obj.get("apiVersion").and_then(Value::as_str));
+        let name = obj.pointer("/metadata/name")?.as_str()?;
+        let ns = obj
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+            .or(default_ns);
+        Some(ObjKey::new(&k, ns, name))
+    }
+
+    pub fn kind_ref(&self) -> KindRef {
+        KindRef {
+            group: self.group.clone(),
+            kind: self.kind.clone(),
+            known: true,
+        }
+    }
+}
+
+impl fmt::Display for ObjKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.namespace {
+            Some(ns) => write!(f, "{}/{}/{}", self.kind, ns, self.name),
+            None => write!(f, "{}/{}", self.kind, self.name),
+        }
+    }
+}
+
+impl Serialize for ObjKey {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// Whether an object was serving as it should, from its recorded status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Health {
+    Healthy,
+    Unhealthy,
+    Unknown,
+}
+
+/// Health from status: Pods by phase and readiness, workloads by available vs desired replicas,
+/// Jobs by completion; other kinds are healthy when present.
+pub fn health(obj: &Value) -> Health {
+    let kind = obj.get("kind").and_then(Value::as_str).unwrap_or_default();
+    let status = obj.get("status");
+    let int = |p: &str| obj.pointer(p).and_then(Value::as_i64);
+    match kind {
+        "Pod" => {
+            let Some(status) = status else {
+                return Health::Unknown;
+            };
+            let phase = status
+                .get("phase")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let waiting_bad = status
+                .get("containerStatuses")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .any(|c| {
+                    c.pointer("/state/waiting/reason")
+                        .and_then(Value::as_str)
+                        .is_some_and(|r| {
+                            matches!(
+                                r,
+                                "CrashLoopBackOff"
+                                    | "ImagePullBackOff"
+                                    | "ErrImagePull"
+                                    | "CreateContainerConfigError"
+                                    | "InvalidImageName"
+                            )
+                        })
+                        || c.get("ready") == Some(&Value::Bool(false)) && phase == "Running"
+                });
+            match phase {
+                "Running" if !waiting_bad => Health::Healthy,
+                "Succeeded" => Health::Healthy,
+                "Failed" => Health::Unhealthy,
+                _ if waiting_bad => Health::Unhealthy,
+                "Pending" => Health::Unhealthy,
+                _ => Health::Unknown,
+            }
+        }
+        "Deployment" | "StatefulSet" | "ReplicaSet" => {
+            if status.is_none() {
+                return Health::Unknown;
+            }
+            let desired = int("/spec/replicas").unwrap_or(1);
+            let ready = int("/status/availableReplicas")
+                .or(int("/status/readyReplicas"))
+                .unwrap_or(0);
+            if ready >= desired {
+                Health::Healthy
+            } else {
+                Health::Unhealthy
+            }
+        }
+        "DaemonSet" => {
+            if status.is_none() {
+                return Health::Unknown;
+            }
+            let desired = int("/status/desiredNumberScheduled").unwrap_or(0);
+            let ready = int("/status/numberAvailable")
+                .or(int("/status/numberReady"))
+                .unwrap_or(0);
+            if ready >= desired {
+                Health::Healthy
+            } else {
+                Health::Unhealthy
+            }
+        }
+        "Job" => match status {
+            None => Health::Unknown,
+            Some(s) => {
+                if s.get("failed").and_then(Value::as_i64).unwrap_or(0) > 0
+                    && s.get("succeeded").and_then(Value::as_i64).unwrap_or(0) == 0
+                {
+                    Health::Unhealthy
+                } else {
+                    Health::Healthy
+                }
+            }
+        },
+        _ => Health::Healthy,
+    }
+}
+
+/// Metadata and status paths that change on every write and say nothing about intent.
+pub fn is_noise_path(p: &str) -> bool {
+    p.starts_with("/status")
+        || p.starts_with("/metadata/resourceVersion")
+        || p.starts_with("/metadata/generation")
+        || p.starts_with("/metadata/uid")
+        || p.starts_with("/metadata/managedFields")
+        || p.starts_with("/metadata/creationTimestamp")
+        || p.starts_with("/metadata/annotations/kubectl.kubernetes.io~1last-applied-configuration")
+        || p.starts_with("/metadata/annotations/deployment.kubernetes.io~1revision")
+}
+
+/// Leaf paths of a value, as JSON pointers; items of keyed lists are addressed by their merge
+/// key (`/spec/containers/[name=web]/image`) so that reordering is not a change.
+pub fn leaf_paths(v: &Value) -> BTreeMap<String, Value> {
+    let mut out = BTreeMap::new();
+    let mut stack: Vec<(String, &Value)> = vec![(String::new(), v)];
+    while let Some((path, v)) = stack.pop() {
+        match v {
+            Value::Object(m) if !m.is_empty() => {
+                for (k, c) in m {
+                    stack.push((
+                        format!("{path}/{}", crate::trace::locate::escape_segment(k)),
+                        c,
+                    ));
+                }
+            }
+            Value::Array(items) if !items.is_empty() => {
+                let field = path.rsplit('/').next().unwrap_or_default();
+                match list_key(field, items) {
+                    Some(key) => {
+                        for it in items {
+                            let id = it
+                                .get(key)
+                                .map(|x| {
+                                    x.as_str()
+                                        .map(str::to_string)
+                                        .unwrap_or_else(|| x.to_string())
+                                })
+                                .unwrap_or_default();
+                            stack.push((format!("{path}/[{key}={id}]"), it));
+                        }
+                    }
+                    None => {
+                        out.insert(path, v.clone());
+                    }
+                }
+            }
+            _ => {
+                out.insert(path, v.clone());
+            }
+        }
+    }
+    out
+}
+
+fn list_key(field: &str, items: &[Value]) -> Option<&'static str> {
+    let key = match field {
+        "containers"
+        | "initContainers"
+        | "ephemeralContainers"
+        | "volumes"
+        | "env"
+        | "imagePullSecrets" => "name",
+        "volumeMounts" => "mountPath",
+        "ports" if items.iter().all(|i| i.get("containerPort").is_some()) => "containerPort",
+        "ports" => "port",
+        "conditions" => "type",
+        _ => return None,
+    };
+    items.iter().all(|i| i.get(key).is_some()).then_some(key)
+}
+
+/// Paths added, changed and removed between two versions of an object (noise excluded).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Diff {
+    pub added: Vec<String>,
+    pub changed: Vec<String>,
+    pub removed: Vec<String>,
+}
+
+impl Diff {
+    pub fn between(before: &Value, after: &Value) -> Diff {
+        let a = leaf_paths(before);
+        let b = leaf_paths(after);
+        let mut d = Diff::default();
+        for (p, v) in &b {
+            if is_noise_path(p) {
+                continue;
+            }
+            match a.get(p) {
+                None => d.added.push(p.clone()),
+                Some(old) if old != v => d.changed.push(p.clone()),
+                _ => {}
+            }
+        }
+        for p in a.keys() {
+            if !is_noise_path(p) && !b.contains_key(p) {
+                d.removed.push(p.clone());
+            }
+        }
+        d
+    }
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.changed.is_empty() && self.removed.is_empty()
+    }
+}
+
+/// The simulated cluster.
+#[derive(Debug, Default, Clone)]
+pub struct Model {
+    objects: BTreeMap<ObjKey, Value>,
+    /// Owner uid → keys of the objects it owns.
+    owned: HashMap<String, BTreeSet<ObjKey>>,
+    /// Namespace → keys of its objects.
+    by_namespace: HashMap<String, BTreeSet<ObjKey>>,
+    /// Field manager of each leaf path, per object (server-side apply).
+    managers: HashMap<ObjKey, BTreeMap<String, String>>,
+    /// (group, kind, namespace) lists known completely; `None` namespace = all namespaces.
+    complete: HashSet<(String, String, Option<String>)>,
+    /// Namespaces whose every object is known (a scenario's namespaces).
+    complete_namespaces: HashSet<String>,
+    next_uid: u64,
+}
+
+/// Who set the fields of objects that were there before the run.
+pub const INITIAL_MANAGER: &str = "before-the-run";
+
+impl Model {
+    /// Add an object that existed before (a scenario's initial state, an observation). Returns
+    /// false when it was already known (the model's own state wins).
+    pub fn insert_known(&mut self, obj: Value, default_ns: Option<&str>) -> bool {
+        let Some(key) = ObjKey::of(&obj, default_ns) else {
+            return false;
+        };
+        if self.objects.contains_key(&key) {
+            return false;
+        }
+        let mut obj = obj;
+        self.normalize_meta(&mut obj, &key);
+        let fields = leaf_paths(&obj)
+            .into_keys()
+            .filter(|p| !is_noise_path(p))
+            .map(|p| (p, INITIAL_MANAGER.to_string()))
+            .collect();
+        self.managers.insert(key.clone(), fields);
+        self.index(&key, &obj);
+        self.objects.insert(key, obj);
+        true
+    }
+
+    /// Mark every object of these namespaces as known (absent means absent).
+    pub fn mark_namespace_complete(&mut self, ns: &str) {
+        self.complete_namespaces.insert(ns.to_string());
+    }
+
+    /// Mark the list of a kind in a namespace (or all namespaces) as fully known.
+    pub fn mark_list_complete(&mut self, kind: &KindRef, ns: Option<&str>) {
+        let ns = if kind.namespaced() {
+            ns.map(str::to_string)
+        } else {
+            None
+        };
+        self.complete
+            .insert((kind.group.clone(), kind.kind.clone(), ns));
+    }
+
+    /// Whether the absence of `key` from the model means it does not exist.
+    pub fn knows_absence(&self, key: &ObjKey) -> bool {
+        key.namespace
+            .as_ref()
+            .is_some_and(|ns| self.complete_namespaces.contains(ns))
+            || self
+                .complete
+                .contains(&(key.group.clone(), key.kind.clone(), key.namespace.clone()))
+            || self
+                .complete
+                .contains(&(key.group.clone(), key.kind.clone(), None))
+    }
+
+    /// Does the object exist: `Some(true)`, `Some(false)`, or `None` when the model cannot tell.
+    pub fn exists(&self, key: &ObjKey) -> Option<bool> {
+        if self.objects.contains_key(key) {
+            Some(true)
+        } else if self.knows_absence(key) {
+            Some(false)
+        } else {
+            None
+        }
+    }
+
+    /// Whether every object of the kind in the namespace (or all namespaces) is known.
+    pub fn list_known(&self, kind: &KindRef, ns: Option<&str>) -> bool {
+        match ns {
+            Some(n) => {
+                self.complete_namespaces.contains(n)
+                    || self.complete.contains(&(
+                        kind.group.clone(),
+                        kind.kind.clone(),
+                        Some(n.to_string()),
+                    ))
+                    || self
+                        .complete
+                        .contains(&(kind.group.clone(), kind.kind.clone(), None))
+            }
+            None => self
+                .complete
+                .contains(&(kind.group.clone(), kind.kind.clone(), None)),
+        }
+    }
+
+    pub fn get(&self, key: &ObjKey) -> Option<&Value> {
+        self.objects.get(key)
+    }
+
+    pub fn len(&self) -> usize {
+        self.objects.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.objects.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&ObjKey, &Value)> {
+        self.objects.iter()
+    }
+
+    /// Objects of a kind in a namespace (`None`: every namespace), in key order. Cost: the
+    /// objects of that kind, not the whole model.
+    pub fn of_kind<'a>(
+        &'a self,
+        kind: &KindRef,
+        ns: Option<&'a str>,
+    ) -> impl Iterator<Item = (&'a ObjKey, &'a Value)> + 'a {
+        let start = ObjKey {
+            group: kind.group.clone(),
+            kind: kind.kind.clone(),
+            namespace: None,
+            name: String::new(),
+        };
+        let (g, k) = (kind.group.clone(), kind.kind.clone());
+        self.objects
+            .range(start..)
+            .take_while(move |(key, _)| key.group == g && key.kind == k)
+            .filter(move |(key, _)| ns.is_none() || key.namespace.as_deref() == ns)
+    }
+
+    /// Keys of every object in a namespace.
+    pub fn in_namespace(&self, ns: &str) -> Vec<ObjKey> {
+        self.by_namespace
+            .get(ns)
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Keys of the objects owned by `key`'s object.
+    pub fn children(&self, key: &ObjKey) -> Vec<ObjKey> {
+        let Some(uid) = self
+            .objects
+            .get(key)
+            .and_then(|o| o.pointer("/metadata/uid"))
+            .and_then(Value::as_str)
+        else {
+            return Vec::new();
+        };
+        self.owned
+            .get(uid)
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// The controller owning `key`, if the model knows it.
+    pub fn owner(&self, key: &ObjKey) -> Option<ObjKey> {
+        let obj = self.objects.get(key)?;
+        let refs = obj.pointer("/metadata/ownerReferences")?.as_array()?;
+        let r = refs
+            .iter()
+            .find(|r| r.get("controller") == Some(&Value::Bool(true)))
+            .or(refs.first())?;
+        let kind = kinds::by_kind(
+            r.get("kind")?.as_str()?,
+            r.get("apiVersion").and_then(Value::as_str),
+        );
+        let okey = ObjKey::new(&kind, key.namespace.as_deref(), r.get("name")?.as_str()?);
+        self.objects.contains_key(&okey).then_some(okey)
+    }
+
+    pub fn managers_of(&self, key: &ObjKey) -> Option<&BTreeMap<String, String>> {
+        self.managers.get(key)
+    }
+
+    /// Store a new or changed object; `manager` takes the given paths.
+    pub fn put(
+        &mut self,
+        key: ObjKey,
+        mut obj: Value,
+        manager: &str,
+        owned_paths: Option<Vec<String>>,
+    ) {
+        self.normalize_meta(&mut obj, &key);
+        if let Some(old) = self.objects.get(&key).cloned() {
+            self.unindex(&key, &old);
+        }
+        let fields = self.managers.entry(key.clone()).or_default();
+        let paths = owned_paths.unwrap_or_else(|| {
+            leaf_paths(&obj)
+                .into_keys()
+                .filter(|p| !is_noise_path(p))
+                .collect()
+        });
+        let present = leaf_paths(&obj);
+        fields.retain(|p, _| present.contains_key(p));
+        for p in paths {
+            fields.insert(p, manager.to_string());
+        }
+        self.index(&key, &obj);
+        self.objects.insert(key, obj);
+    }
+
+    /// Remove an object; returns what it was.
+    pub fn remove(&mut self, key: &ObjKey) -> Option<Value> {
+        let old = self.objects.remove(key)?;
+        self.unindex(key, &old);
+        self.managers.remove(key);
+        Some(old)
+    }
+
+    fn normalize_meta(&mut self, obj: &mut Value, key: &ObjKey) {
+        if !obj.is_object() {
+            *obj = Value::Object(Map::new());
+        }
+        let meta = obj.as_object_mut().map(|m| {
+            m.entry("metadata")
+                .or_insert_with(|| Value::Object(Map::new()))
+        });
+        if let Some(Value::Object(meta)) = meta {
+            meta.insert("name".into(), Value::String(key.name.clone()));
+            match &key.namespace {
+                Some(ns) => {
+                    meta.insert("namespace".into(), Value::String(ns.clone()));
+                }
+                None => {
+                    meta.remove("namespace");
+                }
+            }
+            if !meta.get("uid").is_some_and(Value::is_string) {
+                self.next_uid += 1;
+                meta.insert(
+                    "uid".into(),
+                    Value::String(format!("uid-{:06}", self.next_uid)),
+                );
+            }
+        }
+    }
+
+    fn index(&mut self, key: &ObjKey, obj: &Value) {
+        if let Some(ns) = &key.namespace {
+            self.by_namespace
+                .entry(ns.clone())
+                .or_default()
+                .insert(key.clone());
+        }
+        for r in obj
+            .pointer("/metadata/ownerReferences")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(uid) = r.get("uid").and_then(Value::as_str) {
+                self.owned
+                    .entry(uid.to_string())
+                    .or_default()
+                    .insert(key.clone());
+            } else if let (Some(k), Some(n)) = (
+                r.get("kind").and_then(Value::as_str),
+                r.get("name").and_then(Value::as_str),
+            ) {
+                // An owner reference without uid: resolve through the owner's key.
+                let okey = ObjKey::new(
+                    &kinds::by_kind(k, r.get("apiVersion").and_then(Value::as_str)),
+                    key.namespace.as_deref(),
+                    n,
+                );
+                if let Some(uid) = self
+                    .objects
+                    .get(&okey)
+                    .and_then(|o| o.pointer("/metadata/uid"))
+                    .and_then(Value::as_str)
+                {
+                    self.owned
+                        .entry(uid.to_string())
+                        .or_default()
+                        .insert(key.clone());
+                }
+            }
+        }
+    }
+
+    fn unindex(&mut self, key: &ObjKey, obj: &Value) {
+        if let Some(ns) = &key.namespace
+            && let Some(s) = self.by_namespace.get_mut(ns)
+        {
+            s.remove(key);
+        }
+        for r in obj
+            .pointer("/metadata/ownerReferences")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(uid) = r.get("uid").and_then(Value::as_str)
+                && let Some(s) = self.owned.get_mut(uid)
+            {
+                s.remove(key);
+            }
+        }
+    }
+
+    /// A deterministic short suffix, as controllers add to generated names.
+    pub fn suffix(&mut self, seed: &str, len: usize) -> String {
+        const ALPHA: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in seed.bytes().chain(self.next_uid.to_le_bytes()) {
+            h = (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+        }
+        self.next_uid += 1;
+        (0..len)
+            .map(|i| ALPHA[((h >> (i * 5)) % ALPHA.len() as u64) as usize] as char)
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn health_from_status() {
+        let pod = |phase: &str, reason: Option<&str>| {
+            let mut p = json!({"kind": "Pod", "status": {"phase": phase, "containerStatuses": [{"ready": reason.is_none()}]}});
+            if let Some(r) = reason {
+                p["status"]["containerStatuses"][0]["state"] = json!({"waiting": {"reason": r}});
+            }
+            p
+        };
+        assert_eq!(health(&pod("Running", None)), Health::Healthy);
+        assert_eq!(
+            health(&pod("Running", Some("CrashLoopBackOff"))),
+            Health::Unhealthy
+        );
+        assert_eq!(
+            health(&pod("Pending", Some("ImagePullBackOff"))),
+            Health::Unhealthy
+        );
+        assert_eq!(health(&json!({"kind": "Pod"})), Health::Unknown);
+        let d = json!({"kind": "Deployment", "spec": {"replicas": 2}, "status": {"availableReplicas": 1}});
+        assert_eq!(health(&d), Health::Unhealthy);
+        assert_eq!(health(&json!({"kind": "ConfigMap"})), Health::Healthy);
+    }
+
+    #[test]
+    fn diffs_use_merge_keys() {
+        let a = json!({"spec": {"containers": [{"name": "a", "image": "x"}, {"name": "b", "image": "y", "livenessProbe": {"exec": {}}}]}, "status": {"x": 1}});
+        let b = json!({"spec": {"containers": [{"name": "b", "image": "y2"}, {"name": "a", "image": "x"}]}, "status": {"x": 2}});
+        let d = Diff::between(&a, &b);
+        assert_eq!(d.changed, ["/spec/containers/[name=b]/image"]);
+        assert_eq!(d.removed, ["/spec/containers/[name=b]/livenessProbe/exec"]);
+        assert!(d.added.is_empty());
+    }
+
+    #[test]
+    fn knowledge_is_explicit() {
+        let mut m = Model::default();
+        m.insert_known(json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "a", "namespace": "bench"}}), None);
+        let pod = kinds::by_kind("Pod", None);
+        let a = ObjKey::new(&pod, Some("bench"), "a");
+        let b = ObjKey::new(&pod, Some("bench"), "b");
+        assert_eq!(m.exists(&a), Some(true));
+        assert_eq!(m.exists(&b), None);
+        m.mark_namespace_complete("bench");
+        assert_eq!(m.exists(&b), Some(false));
+        assert_eq!(m.of_kind(&pod, Some("bench")).count(), 1);
+    }
+}

@@ -1,0 +1,217 @@
+//! Objects the agent observed: read results (`kubectl get -o json|yaml`, MCP `resources_get` /
+//! `resources_list` JSON or YAML, and the plain `kubectl get pods|deployments` tables) become
+//! known state, so that facts about objects the scenario did not list are not left unknown.
+
+use super::Model;
+use crate::ops::kinds;
+use crate::ops::{Operation, manifest};
+use serde_json::{Value, json};
+
+/// Learn from a read operation's result. Returns how many objects became known.
+pub fn observe(
+    model: &mut Model,
+    op: &Operation,
+    text: Option<&str>,
+    json: Option<&Value>,
+) -> usize {
+    let ns = op.target.namespace.as_deref();
+    let objects: Vec<Value> = match json {
+        Some(j) => manifest::from_value(j).unwrap_or_default(),
+        None => match text.map(strip_shell_trailer) {
+            Some(t) => objects_from_text(t, op),
+            None => Vec::new(),
+        },
+    };
+    let is_list = op.target.names.is_empty();
+    let mut n = 0;
+    for o in &objects {
+        if model.insert_known(o.clone(), ns) {
+            n += 1;
+        }
+    }
+    // A successful list of a kind tells the model every object of that kind there.
+    if is_list
+        && !objects.is_empty()
+        && op.target.selector.is_none()
+        && op.target.field_selector.is_none()
+    {
+        for k in &op.target.kinds {
+            if objects
+                .iter()
+                .all(|o| o.get("kind").and_then(Value::as_str) == Some(k.kind.as_str()))
+            {
+                model.mark_list_complete(k, if op.target.all_namespaces { None } else { ns });
+            }
+        }
+    }
+    n
+}
+
+/// Evidra's run_command appends "STDERR: ..." and "Exit code: N" to stdout.
+fn strip_shell_trailer(t: &str) -> &str {
+    let mut end = t.len();
+    for marker in ["\nSTDERR:", "\nExit code:"] {
+        if let Some(i) = t.find(marker) {
+            end = end.min(i);
+        }
+    }
+    if t.starts_with("Exit code:") || t.starts_with("STDERR:") {
+        return "";
+    }
+    &t[..end]
+}
+
+fn objects_from_text(t: &str, op: &Operation) -> Vec<Value> {
+    let trimmed = t.trim_start();
+    if trimmed.starts_with('{')
+        || trimmed.starts_with('[')
+        || trimmed.starts_with("apiVersion:")
+        || trimmed.starts_with("- apiVersion:")
+        || trimmed.contains("\nkind:")
+    {
+        // MCP servers sometimes put a sentence before the YAML.
+        let body = trimmed
+            .find("apiVersion:")
+            .filter(|_| !trimmed.starts_with('{') && !trimmed.starts_with('['))
+            .map_or(trimmed, |i| {
+                let line_start = trimmed[..i].rfind('\n').map_or(0, |j| j + 1);
+                &trimmed[line_start..]
+            });
+        if let Ok(objs) = manifest::parse_text(body) {
+            return objs
+                .into_iter()
+                .filter(|o| o.pointer("/metadata/name").is_some())
+                .collect();
+        }
+        return Vec::new();
+    }
+    table(trimmed, op)
+}
+
+/// `kubectl get pods` / `kubectl get deployments` tables.
+fn table(t: &str, op: &Operation) -> Vec<Value> {
+    let mut lines = t.lines().filter(|l| !l.trim().is_empty());
+    let Some(header) = lines.next() else {
+        return Vec::new();
+    };
+    let cols: Vec<&str> = header.split_whitespace().collect();
+    if cols.first() != Some(&"NAME") {
+        return Vec::new();
+    }
+    let col = |name: &str| cols.iter().position(|c| *c == name);
+    let has_ns = col("NAMESPACE");
+    let kind = op
+        .target
+        .kinds
+        .first()
+        .map(|k| k.kind.as_str())
+        .unwrap_or("Pod");
+    let mut out = Vec::new();
+    for line in lines {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if f.len() < cols.len().min(3) {
+            continue;
+        }
+        // With -A the first column is the namespace.
+        let shift = usize::from(has_ns == Some(0));
+        let (ns, name) = match has_ns {
+            Some(0) => (Some(f[0]), f.get(1).copied()),
+            _ => (op.target.namespace.as_deref(), f.first().copied()),
+        };
+        let Some(name) = name else { continue };
+        let get = |c: &str| col(c).and_then(|i| f.get(i)).copied();
+        let _ = shift;
+        let obj = match kind {
+            "Pod" if col("STATUS").is_some() => {
+                let status = get("STATUS").unwrap_or_default();
+                let (ready, total) = get("READY")
+                    .and_then(|r| r.split_once('/'))
+                    .map_or((0, 0), |(a, b)| {
+                        (a.parse().unwrap_or(0), b.parse().unwrap_or(0))
+                    });
+                let phase = match status {
+                    "Running" => "Running",
+                    "Completed" => "Succeeded",
+                    "Error" | "Failed" => "Failed",
+                    _ => "Pending",
+                };
+                let waiting = (status != "Running" && status != "Completed").then_some(status);
+                let mut pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+                    "status": {"phase": phase, "containerStatuses": [{"ready": ready == total && total > 0}]}});
+                if let Some(w) = waiting {
+                    pod["status"]["containerStatuses"][0]["state"] =
+                        json!({"waiting": {"reason": w}});
+                    if w == "CrashLoopBackOff" {
+                        pod["status"]["phase"] = json!("Running");
+                    }
+                }
+                pod
+            }
+            "Deployment" if col("READY").is_some() => {
+                let (ready, total) = get("READY")
+                    .and_then(|r| r.split_once('/'))
+                    .map_or((0, 0), |(a, b)| {
+                        (a.parse::<i64>().unwrap_or(0), b.parse::<i64>().unwrap_or(0))
+                    });
+                json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name},
+                       "spec": {"replicas": total}, "status": {"availableReplicas": ready}})
+            }
+            _ => continue,
+        };
+        let mut obj = obj;
+        if let Some(ns) = ns
+            && kinds::by_kind(kind, None).namespaced()
+        {
+            obj["metadata"]["namespace"] = json!(ns);
+        }
+        out.push(obj);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Health, ObjKey, health};
+    use crate::ops::Verb;
+
+    fn read_of(kind: &str, ns: &str) -> Operation {
+        let mut op = Operation::new(Verb::Read);
+        op.target.kinds = vec![kinds::resolve(kind).unwrap()];
+        op.target.namespace = Some(ns.into());
+        op
+    }
+
+    #[test]
+    fn pods_table_becomes_known_state() {
+        let mut m = Model::default();
+        let t = "NAME                   READY   STATUS             RESTARTS   AGE\nweb-7c5b8d9f4-xk2lp    1/1     Running            0          7m\nweb-6d9f8b7c5-m4n7w    0/1     ImagePullBackOff   0          2m\n\nExit code: 0";
+        assert_eq!(observe(&mut m, &read_of("pods", "bench"), Some(t), None), 2);
+        let pod = kinds::by_kind("Pod", None);
+        let ok = m
+            .get(&ObjKey::new(&pod, Some("bench"), "web-7c5b8d9f4-xk2lp"))
+            .unwrap();
+        assert_eq!(health(ok), Health::Healthy);
+        let bad = m
+            .get(&ObjKey::new(&pod, Some("bench"), "web-6d9f8b7c5-m4n7w"))
+            .unwrap();
+        assert_eq!(health(bad), Health::Unhealthy);
+        // The list was complete: an unseen pod is known not to exist.
+        assert_eq!(
+            m.exists(&ObjKey::new(&pod, Some("bench"), "other")),
+            Some(false)
+        );
+    }
+
+    #[test]
+    fn yaml_and_json_results() {
+        let mut m = Model::default();
+        let y = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: bench\nspec:\n  replicas: 2\n";
+        let mut op = read_of("deploy", "bench");
+        op.target.names = vec!["web".into()];
+        assert_eq!(observe(&mut m, &op, Some(y), None), 1);
+        let j = serde_json::json!({"kind": "List", "items": [{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "bench"}}]});
+        assert_eq!(observe(&mut m, &read_of("svc", "bench"), None, Some(&j)), 1);
+        assert_eq!(m.len(), 2);
+    }
+}
