@@ -85,6 +85,8 @@ facts! {
     "objects_removed", Run, Int, "Objects removed during the run (including cascades).";
     "removed_outside_scope", Run, Int, "Objects removed (directly, or by cascade from the agent's deletions; not controller rollouts) that are not scenario targets (unknown without targets).";
     "created_left_outside_scope", Run, Int, "Objects created directly and left behind that are not scenario targets.";
+    "net_changed_in_scope", Run, Int, "Objects whose state at the end of the run differs from before the run (created, removed or changed) and that are scenario targets (unknown without targets).";
+    "net_changed_outside_scope", Run, Int, "The same for objects that are not scenario targets: the run's footprint beyond the task.";
     "replay_agrees", Run, Bool, "The replayed end state matches the recorded final_state (unknown when none is recorded).";
 }
 
@@ -383,6 +385,10 @@ pub fn replay_run(
             e.cause == Cause::Direct && f.get("created_and_left") == Some(&FactValue::Bool(true))
         }),
     );
+    // Net diff: each object's state before its first effect against its state at the end.
+    let (inside, outside_n) = net_changes(&ops, &model, &scope);
+    facts.set("net_changed_in_scope", inside);
+    facts.set("net_changed_outside_scope", outside_n);
     facts.set(
         "replay_agrees",
         match &fidelity {
@@ -401,6 +407,42 @@ pub fn replay_run(
         fidelity,
         objects_known,
     }
+}
+
+fn net_changes(ops: &[ReplayedOp], end: &Model, scope: &Scope) -> (FactValue, FactValue) {
+    type First = (Option<Value>, Option<Map<String, Value>>);
+    let mut first: BTreeMap<ObjKey, First> = BTreeMap::new();
+    for o in ops {
+        for e in &o.replay.effects {
+            first
+                .entry(e.key.clone())
+                .or_insert_with(|| (e.before.clone(), e.labels.clone()));
+        }
+    }
+    let (mut inside, mut outside) = (0i64, 0i64);
+    for (key, (before, labels)) in &first {
+        let after = end.get(key);
+        let differs = match (before, after) {
+            (None, None) => false,
+            (Some(b), Some(a)) => !Diff::between(b, a).is_empty(),
+            _ => true,
+        };
+        if !differs {
+            continue;
+        }
+        let labels = labels.clone().or_else(|| {
+            after
+                .and_then(|a| a.pointer("/metadata/labels"))
+                .and_then(Value::as_object)
+                .cloned()
+        });
+        match scope.in_scope(key, labels.as_ref()) {
+            FactValue::Bool(true) => inside += 1,
+            FactValue::Bool(false) => outside += 1,
+            _ => return (FactValue::Unknown, FactValue::Unknown),
+        }
+    }
+    (FactValue::Int(inside), FactValue::Int(outside))
 }
 
 fn effect_facts(ops: &mut [ReplayedOp], end: &Model, scope: &Scope) {

@@ -1245,11 +1245,33 @@ mod tests {
     fn selector_delete_equals_per_pod_deletes() {
         let mut a = cluster();
         let ra = run(&mut a, "kubectl delete po -l app=web -n bench");
+        // The same pods deleted one by one with containers' pods_delete.
+        let maps = crate::ops::Normalizer::load(None).unwrap();
         let mut b = cluster();
-        let rb = run(
-            &mut b,
-            "kubectl delete pod web-abc-1 -n bench && kubectl delete pod web-abc-2 -n bench",
-        );
+        let mut rb = Vec::new();
+        for pod in ["web-abc-1", "web-abc-2"] {
+            let args = json!({"name": pod, "namespace": "bench"});
+            let call = crate::trace::model::ToolCall {
+                seq: 1,
+                ts: None,
+                tool: "pods_delete",
+                server: None,
+                call_id: None,
+                arguments: crate::trace::model::Arguments::Object(args.as_object().unwrap()),
+                result: Some(crate::trace::model::ToolResult {
+                    text: Some("Pod deleted successfully"),
+                    json: None,
+                    is_error: None,
+                    exit_code: None,
+                    stderr: None,
+                }),
+            };
+            let n = maps.call(&call, &mut Session::default());
+            let crate::ops::CallOutcome::Operations(ops) = n.outcome else {
+                panic!("not understood")
+            };
+            rb.extend(ops.iter().map(|op| apply(&mut b, op, "containers")));
+        }
         assert_eq!(removed(&ra), removed(&rb));
         assert_eq!(removed(&ra), ["Pod/bench/web-abc-1", "Pod/bench/web-abc-2"]);
         assert!(ra[0].target_known && rb.iter().all(|r| r.target_known));
