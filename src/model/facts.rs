@@ -294,15 +294,16 @@ pub fn replay_run(
     }
     let scope = Scope::of(scenario);
     let tool_calls: Vec<_> = trace.tool_calls().collect();
-    let mut seen_calls: HashMap<String, i64> = HashMap::new();
+    let mut seen_calls: HashMap<u64, i64> = HashMap::new();
     let mut ops = Vec::new();
     let mut first_read_done = false;
+    let mut pending: Vec<(&Operation, Option<&str>, Option<&Value>)> = Vec::new();
     let (mut mutations, mut before_read) = (0i64, 0i64);
     for (call, n) in tool_calls.iter().zip(calls) {
         let CallOutcome::Operations(list) = &n.outcome else {
             continue;
         };
-        let sig = format!("{}\u{0}{:?}", call.tool, call.arguments);
+        let sig = call_signature(call);
         let repeats = *seen_calls.get(&sig).unwrap_or(&0);
         *seen_calls.entry(sig).or_default() += 1;
         let manager = n.map.as_deref().unwrap_or("kubectl");
@@ -311,9 +312,27 @@ pub fn replay_run(
                 if let Some(r) = &call.result
                     && r.is_error != Some(true)
                 {
-                    observe(&mut model, op, r.text, r.json);
+                    pending.push((op, r.text, r.json));
                 }
                 first_read_done = true;
+            }
+            if op.verb.mutates()
+                && !matches!(
+                    op.effect,
+                    crate::ops::Effect::Failed(_) | crate::ops::Effect::DryRun
+                )
+            {
+                // Parse only the observations this mutation can need (parsing every read
+                // result would dominate the cost of a run).
+                let mut i = 0;
+                while i < pending.len() {
+                    if observation_relevant(pending[i].0, op) {
+                        let (read, text, json) = pending.remove(i);
+                        observe(&mut model, read, text, json);
+                    } else {
+                        i += 1;
+                    }
+                }
             }
             let replay = replay::apply(&mut model, op, manager);
             let counts = op.verb.mutates() && replay.effective != Some(false);
@@ -407,6 +426,74 @@ pub fn replay_run(
         fidelity,
         objects_known,
     }
+}
+
+/// A hash of a call's tool and arguments (identical calls have equal signatures).
+fn call_signature(call: &crate::trace::model::ToolCall<'_>) -> u64 {
+    use crate::trace::model::Arguments;
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    call.tool.hash(&mut h);
+    match call.arguments {
+        Arguments::None => 0u8.hash(&mut h),
+        Arguments::Text(t) => t.hash(&mut h),
+        Arguments::Object(m) => serde_json::to_string(m).unwrap_or_default().hash(&mut h),
+    }
+    h.finish()
+}
+
+/// Kinds whose objects an operation on `kind` can change through owners and controllers.
+fn dependents(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "Deployment" => &["ReplicaSet", "Pod"],
+        "ReplicaSet" | "StatefulSet" | "DaemonSet" | "Job" | "ReplicationController" | "Node" => {
+            &["Pod"]
+        }
+        "CronJob" => &["Job", "Pod"],
+        _ => &[],
+    }
+}
+
+/// Whether a recorded read can tell something the mutation `op` needs: objects of its kinds or
+/// of the kinds it cascades to; a read of other named objects of the same kind matters only to
+/// operations that create (duplicates are judged against every object of the kind).
+fn observation_relevant(read: &Operation, op: &Operation) -> bool {
+    let op_kinds: Vec<&str> = op
+        .target
+        .kinds
+        .iter()
+        .map(|k| k.kind.as_str())
+        .chain(
+            op.payload
+                .objects
+                .iter()
+                .filter_map(|o| o.get("kind").and_then(Value::as_str)),
+        )
+        .collect();
+    if op_kinds.is_empty() || op_kinds.contains(&"Namespace") || read.target.kinds.is_empty() {
+        return true;
+    }
+    read.target.kinds.iter().any(|rk| {
+        let rk = rk.kind.as_str();
+        if op_kinds.iter().any(|k| dependents(k).contains(&rk)) {
+            return true;
+        }
+        if !op_kinds.contains(&rk) {
+            return false;
+        }
+        let creates = matches!(
+            op.verb,
+            Verb::Create | Verb::Run | Verb::Apply | Verb::ServerSideApply | Verb::Replace
+        );
+        read.target.names.is_empty()
+            || creates
+            || op.target.names.is_empty()
+            || read
+                .target
+                .names
+                .iter()
+                .any(|n| op.target.names.contains(n))
+    })
 }
 
 fn net_changes(ops: &[ReplayedOp], end: &Model, scope: &Scope) -> (FactValue, FactValue) {

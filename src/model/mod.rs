@@ -189,7 +189,7 @@ pub fn is_noise_path(p: &str) -> bool {
 
 /// Leaf paths of a value, as JSON pointers; items of keyed lists are addressed by their merge
 /// key (`/spec/containers/[name=web]/image`) so that reordering is not a change.
-pub fn leaf_paths(v: &Value) -> BTreeMap<String, Value> {
+pub fn leaf_paths(v: &Value) -> BTreeMap<String, &Value> {
     let mut out = BTreeMap::new();
     let mut stack: Vec<(String, &Value)> = vec![(String::new(), v)];
     while let Some((path, v)) = stack.pop() {
@@ -219,12 +219,12 @@ pub fn leaf_paths(v: &Value) -> BTreeMap<String, Value> {
                         }
                     }
                     None => {
-                        out.insert(path, v.clone());
+                        out.insert(path, v);
                     }
                 }
             }
             _ => {
-                out.insert(path, v.clone());
+                out.insert(path, v);
             }
         }
     }
@@ -291,7 +291,8 @@ pub struct Model {
     owned: HashMap<String, BTreeSet<ObjKey>>,
     /// Namespace → keys of its objects.
     by_namespace: HashMap<String, BTreeSet<ObjKey>>,
-    /// Field manager of each leaf path, per object (server-side apply).
+    /// Field manager of leaf paths set by server-side applies, per object; a path without an
+    /// entry belongs to [`INITIAL_MANAGER`] or to a client-side writer.
     managers: HashMap<ObjKey, BTreeMap<String, String>>,
     /// (group, kind, namespace) lists known completely; `None` namespace = all namespaces.
     complete: HashSet<(String, String, Option<String>)>,
@@ -315,12 +316,7 @@ impl Model {
         }
         let mut obj = obj;
         self.normalize_meta(&mut obj, &key);
-        let fields = leaf_paths(&obj)
-            .into_keys()
-            .filter(|p| !is_noise_path(p))
-            .map(|p| (p, INITIAL_MANAGER.to_string()))
-            .collect();
-        self.managers.insert(key.clone(), fields);
+        // Its fields belong to INITIAL_MANAGER implicitly (no entry in `managers`).
         self.index(&key, &obj);
         self.objects.insert(key, obj);
         true
@@ -475,20 +471,18 @@ impl Model {
         owned_paths: Option<Vec<String>>,
     ) {
         self.normalize_meta(&mut obj, &key);
-        if let Some(old) = self.objects.get(&key).cloned() {
+        if let Some(old) = self.objects.remove(&key) {
             self.unindex(&key, &old);
         }
-        let fields = self.managers.entry(key.clone()).or_default();
-        let paths = owned_paths.unwrap_or_else(|| {
-            leaf_paths(&obj)
-                .into_keys()
-                .filter(|p| !is_noise_path(p))
-                .collect()
-        });
-        let present = leaf_paths(&obj);
-        fields.retain(|p, _| present.contains_key(p));
-        for p in paths {
-            fields.insert(p, manager.to_string());
+        // Field ownership is recorded for server-side applies (`owned_paths`); other writes
+        // leave it as it was, minus the paths that no longer exist.
+        if owned_paths.is_some() || self.managers.contains_key(&key) {
+            let present = leaf_paths(&obj);
+            let fields = self.managers.entry(key.clone()).or_default();
+            fields.retain(|p, _| present.contains_key(p));
+            for p in owned_paths.into_iter().flatten() {
+                fields.insert(p, manager.to_string());
+            }
         }
         self.index(&key, &obj);
         self.objects.insert(key, obj);

@@ -61,8 +61,39 @@ fn strip_shell_trailer(t: &str) -> &str {
     &t[..end]
 }
 
+/// Drop `managedFields:` blocks from YAML text before parsing: they are most of a `-o yaml`
+/// object and the model does not read them.
+fn without_managed_fields(t: &str) -> std::borrow::Cow<'_, str> {
+    if !t.contains("managedFields:") {
+        return std::borrow::Cow::Borrowed(t);
+    }
+    let mut out = String::with_capacity(t.len());
+    let mut skip_deeper_than: Option<usize> = None;
+    for line in t.split_inclusive('\n') {
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        let content = line.trim();
+        if let Some(level) = skip_deeper_than {
+            // Block items may sit at the key's own indentation ("- " entries).
+            if content.is_empty()
+                || indent > level
+                || (indent == level && content.starts_with("- "))
+            {
+                continue;
+            }
+            skip_deeper_than = None;
+        }
+        if content.starts_with("managedFields:") && content != "managedFields: []" {
+            skip_deeper_than = Some(indent);
+            continue;
+        }
+        out.push_str(line);
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 fn objects_from_text(t: &str, op: &Operation) -> Vec<Value> {
-    let trimmed = t.trim_start();
+    let stripped = without_managed_fields(t);
+    let trimmed = stripped.trim_start();
     if trimmed.starts_with('{')
         || trimmed.starts_with('[')
         || trimmed.starts_with("apiVersion:")
@@ -201,6 +232,16 @@ mod tests {
             m.exists(&ObjKey::new(&pod, Some("bench"), "other")),
             Some(false)
         );
+    }
+
+    #[test]
+    fn managed_fields_are_skipped() {
+        let y = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  managedFields:\n  - apiVersion: v1\n    fieldsV1:\n      f:data: {}\n    manager: kubectl\n  name: c\n  namespace: bench\ndata:\n  A: b\n";
+        let s = without_managed_fields(y);
+        assert!(!s.contains("manager"), "{s}");
+        let o: Value = serde_saphyr::from_str(&s).unwrap();
+        assert_eq!(o["metadata"]["name"], "c");
+        assert_eq!(o["data"]["A"], "b");
     }
 
     #[test]

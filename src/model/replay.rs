@@ -584,22 +584,22 @@ impl Cx<'_> {
                 .unwrap_or_default()
             };
             if server_side && !op.flags.force {
-                let conflicts: Vec<String> = self
-                    .model
-                    .managers_of(&key)
-                    .map(|m| {
-                        let mv = leaf_paths(&manifest);
-                        m.iter()
-                            .filter(|(p, who)| {
-                                *who != self.manager
-                                    && mv.get(*p).is_some_and(|v| live_paths.get(*p) != Some(v))
-                            })
-                            .map(|(p, _)| p.clone())
-                            .collect()
+                // Without force, changing a value another manager owns is a conflict.
+                let owners = self.model.managers_of(&key);
+                let conflicts = leaf_paths(&manifest)
+                    .into_iter()
+                    .filter(|(p, v)| live_paths.get(p).is_some_and(|l| l != v))
+                    .filter(|(p, _)| {
+                        owners
+                            .and_then(|m| m.get(p))
+                            .map_or(super::INITIAL_MANAGER, String::as_str)
+                            != self.manager
                     })
-                    .unwrap_or_default();
-                if !conflicts.is_empty() {
-                    self.r.notes.push(format!("{key}: server-side apply conflicts on {} field(s) owned by other managers (no --force-conflicts)", conflicts.len()));
+                    .count();
+                if conflicts > 0 {
+                    self.r.notes.push(format!(
+                        "{key}: server-side apply conflicts on {conflicts} field(s) owned by other managers (no --force-conflicts)"
+                    ));
                     continue;
                 }
             }

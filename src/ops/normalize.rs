@@ -881,6 +881,21 @@ mod tests {
         })
     }
 
+    proptest::proptest! {
+        /// Any kubectl-ish command line is either understood or refused, never a panic.
+        #[test]
+        fn command_lines_never_panic(words in proptest::collection::vec(proptest::sample::select(vec![
+            "kubectl", "helm", "delete", "apply", "create", "set", "image", "rollout", "undo", "patch", "-p", "{}",
+            "-n", "ns", "-f", "-", "--all", "-A", "-l", "a=b", "po", "deploy/web", "x", "--", "|", "&&", "<<EOF",
+            "EOF", "\n", "config", "set-context", "--namespace=x", "scale", "--replicas", "3", "label", "k-", "k=v",
+            "taint", "node", "drain", "exec", "cp", "a:b", "run", "--rm", "--image=x", "secret", "generic", "service",
+            "'", "\"", "$(x)", "--type", "json", "[]", "deployment", "token", "sa", "serviceaccount",
+        ]), 0..14)) {
+            let line = words.join(" ").replace("\\n", "\n");
+            let _ = command_line(&line, &mut Session::default());
+        }
+    }
+
     #[test]
     fn unknown_tools_and_mcp_prefixes() {
         let n = norm();
