@@ -7,6 +7,7 @@ use crate::ops::kubectl::Session;
 use crate::ops::{CallOutcome, Normalizer};
 use crate::pipeline::{self, Corpus, Options};
 use crate::report::{self, Accounting, TableFormat};
+use crate::rules::RuleSet;
 use crate::run_result::RunResult;
 use crate::scenarios::Scenarios;
 use crate::synth;
@@ -80,6 +81,9 @@ enum Command {
     ExplainCall(ExplainCallArgs),
     /// Replay runs on the simulated cluster and print every operation's effects and facts (JSON).
     Replay(ReplayArgs),
+    /// Check, test and print rules.
+    #[command(subcommand)]
+    Rules(RulesCommand),
     /// List the facts rules can use, with their meaning.
     Facts {
         /// Output format.
@@ -125,6 +129,40 @@ struct ReplayArgs {
     scenarios: ScenarioArgs,
     #[command(flatten)]
     maps: ToolMapArgs,
+    #[command(flatten)]
+    rules: RuleArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum RulesCommand {
+    /// Validate rule files (schema, lints) with positions; exit 1 on any error.
+    Check {
+        /// Rule files or directories (default: the built-in pack).
+        paths: Vec<PathBuf>,
+        /// How diagnostics are printed.
+        #[arg(long, value_enum, default_value_t = DiagFormat::Human)]
+        format: DiagFormat,
+        /// Fail (exit 1) on warnings too.
+        #[arg(long)]
+        deny_warnings: bool,
+    },
+    /// Run every rule on its fixtures (`fixtures/<rule id>/*.json` next to the rule file).
+    Test {
+        /// Rule files or directories (default: the built-in pack, fixtures under rules/fixtures).
+        paths: Vec<PathBuf>,
+        /// Also write JUnit XML here.
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
+    },
+    /// Print the JSON Schema of rule files.
+    Schema,
+}
+
+#[derive(Debug, Args)]
+struct RuleArgs {
+    /// Rule files or directories added to the built-in pack (a rule with a built-in id replaces it).
+    #[arg(long, value_name = "PATH")]
+    rules: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -177,6 +215,8 @@ struct AnalyzeArgs {
     scenarios: ScenarioArgs,
     #[command(flatten)]
     maps: ToolMapArgs,
+    #[command(flatten)]
+    rules: RuleArgs,
 }
 
 #[derive(Debug, Args)]
@@ -213,6 +253,7 @@ pub fn main() -> ExitCode {
         Command::Gen(g) => synth::run(g, cli.global.quiet),
         Command::ExplainCall(e) => explain_call(e),
         Command::Replay(r) => replay(r),
+        Command::Rules(r) => rules_command(r),
         Command::Facts { format } => {
             println!("{}", report::render_facts(*format));
             Ok(ExitCode::SUCCESS)
@@ -244,6 +285,11 @@ fn options(g: &Global, input: &InputArgs, strict: bool) -> Options {
         strict,
         progress: !g.quiet && std::io::stderr().is_terminal(),
     }
+}
+
+fn wants_color_default(terminal: bool) -> (bool, bool) {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    (terminal && !no_color, terminal)
 }
 
 fn wants_color(g: &Global, terminal: bool) -> (bool, bool) {
@@ -317,8 +363,117 @@ fn scenarios(args: &ScenarioArgs) -> Option<Scenarios> {
     }
 }
 
+/// The built-in rule pack plus `--rules`, or print why they cannot be loaded.
+fn rule_set(args: &RuleArgs) -> Option<RuleSet> {
+    let (set, diags) = RuleSet::load(&args.rules, true);
+    let handler = report_handler(false, false);
+    let errors = diags.iter().filter(|d| d.error).count();
+    for d in &diags {
+        eprintln!("{}", d.render(&handler));
+    }
+    (errors == 0).then_some(set)
+}
+
+fn rules_command(r: &RulesCommand) -> std::io::Result<ExitCode> {
+    match r {
+        RulesCommand::Schema => {
+            print!("{}", crate::rules::RULES_SCHEMA_TEXT);
+            Ok(ExitCode::SUCCESS)
+        }
+        RulesCommand::Check {
+            paths,
+            format,
+            deny_warnings,
+        } => {
+            let (set, diags) = RuleSet::load(paths, paths.is_empty());
+            let errors = diags.iter().filter(|d| d.error).count();
+            let warnings = diags.len() - errors;
+            let mut out = std::io::stdout().lock();
+            match format {
+                DiagFormat::Human => {
+                    let (color, unicode) = wants_color_default(std::io::stdout().is_terminal());
+                    let handler = report_handler(color, unicode);
+                    for d in &diags {
+                        writeln!(out, "{}", d.render(&handler))?;
+                    }
+                    writeln!(
+                        out,
+                        "{} rule(s) checked: {errors} error(s), {warnings} warning(s)",
+                        set.rules.len()
+                    )?;
+                }
+                DiagFormat::Json => {
+                    serde_json::to_writer_pretty(
+                        &mut out,
+                        &serde_json::json!({"rules": set.rules.len(), "errors": errors, "warnings": warnings, "diagnostics": diags}),
+                    )?;
+                    writeln!(out)?;
+                }
+            }
+            Ok(if errors > 0 || (*deny_warnings && warnings > 0) {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        RulesCommand::Test { paths, junit } => {
+            let (set, diags) = RuleSet::load(paths, paths.is_empty());
+            if diags.iter().any(|d| d.error) {
+                let handler = report_handler(false, false);
+                for d in &diags {
+                    eprintln!("{}", d.render(&handler));
+                }
+                return Ok(ExitCode::from(1));
+            }
+            let Some(normalizer) = normalizer(&ToolMapArgs { tool_maps: None }) else {
+                return Ok(ExitCode::from(2));
+            };
+            let results = crate::rules::test::run(&set, &normalizer);
+            let mut out = std::io::stdout().lock();
+            for r in &results {
+                let n = r.fixtures.len();
+                if r.passed() {
+                    writeln!(out, "ok    {} ({n} fixture(s))", r.rule)?;
+                } else {
+                    writeln!(out, "FAIL  {} ({n} fixture(s))", r.rule)?;
+                    for p in &r.problems {
+                        writeln!(out, "        {p}")?;
+                    }
+                    for f in r.fixtures.iter().filter(|f| f.problem.is_some()) {
+                        writeln!(
+                            out,
+                            "        {}: {}",
+                            f.file,
+                            f.problem.as_deref().unwrap_or_default()
+                        )?;
+                    }
+                }
+            }
+            let failed = results.iter().filter(|r| !r.passed()).count();
+            writeln!(
+                out,
+                "{} rule(s): {} passed, {failed} failed",
+                results.len(),
+                results.len() - failed
+            )?;
+            if let Some(path) = junit {
+                std::fs::write(path, crate::rules::test::junit(&results))?;
+            }
+            Ok(if failed > 0 {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+    }
+}
+
 fn replay(r: &ReplayArgs) -> std::io::Result<ExitCode> {
-    let (Some(normalizer), Some(scenarios)) = (normalizer(&r.maps), scenarios(&r.scenarios)) else {
+    let (Some(normalizer), Some(scenarios), Some(rules)) = (
+        normalizer(&r.maps),
+        scenarios(&r.scenarios),
+        rule_set(&r.rules),
+    ) else {
         return Ok(ExitCode::from(2));
     };
     let corpus: Corpus<Option<serde_json::Value>> = pipeline::run(
@@ -331,8 +486,10 @@ fn replay(r: &ReplayArgs) -> std::io::Result<ExitCode> {
             let calls = normalizer.run(t);
             let scenario = scenarios.for_run(t);
             let replay = replay_run(t, &calls, scenario);
+            let judgement = crate::rules::eval::judge(&rules, &replay);
             Some(
-                serde_json::json!({"run": t.run.id, "scenario_known": scenario.is_some(), "replay": replay}),
+                serde_json::json!({"run": t.run.id, "scenario_known": scenario.is_some(),
+                "findings": judgement.findings, "rules": judgement.outcomes, "replay": replay}),
             )
         },
     );
@@ -352,7 +509,11 @@ fn replay(r: &ReplayArgs) -> std::io::Result<ExitCode> {
 }
 
 fn analyze(g: &Global, a: &AnalyzeArgs) -> std::io::Result<ExitCode> {
-    let (Some(normalizer), Some(scenarios)) = (normalizer(&a.maps), scenarios(&a.scenarios)) else {
+    let (Some(normalizer), Some(scenarios), Some(rules)) = (
+        normalizer(&a.maps),
+        scenarios(&a.scenarios),
+        rule_set(&a.rules),
+    ) else {
         return Ok(ExitCode::from(2));
     };
     let discovery = input::discover(&a.input.paths);
@@ -360,7 +521,8 @@ fn analyze(g: &Global, a: &AnalyzeArgs) -> std::io::Result<ExitCode> {
         pipeline::run(discovery, &options(g, &a.input, a.strict), |t| {
             let calls = normalizer.run(t);
             let replay = replay_run(t, &calls, scenarios.for_run(t));
-            RunResult::from_trace(t, &calls, &replay)
+            let judgement = crate::rules::eval::judge(&rules, &replay);
+            RunResult::from_trace(t, &calls, &replay, judgement)
         });
     let accounting = Accounting::of(&corpus);
 
@@ -399,6 +561,14 @@ fn analyze(g: &Global, a: &AnalyzeArgs) -> std::io::Result<ExitCode> {
     )?;
     writeln!(out)?;
     writeln!(out, "{}", report::render_fidelity(corpus.runs()))?;
+    writeln!(out)?;
+    writeln!(out, "Rule hits")?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{}",
+        report::render_rule_hits(&corpus.runs().collect::<Vec<_>>(), a.format)
+    )?;
     writeln!(out)?;
     let nu = report::not_understood(corpus.runs());
     writeln!(out, "{}", report::render_not_understood(&nu, a.format))?;

@@ -11,6 +11,7 @@ pub mod model;
 pub mod ops;
 pub mod pipeline;
 pub mod report;
+pub mod rules;
 pub mod run_result;
 pub mod scenarios;
 pub mod synth;

@@ -153,6 +153,83 @@ pub fn render_arm_table(rows: &[ArmRow], total: &ArmRow, format: TableFormat) ->
     t.to_string()
 }
 
+/// Rule hits: rule, severity, category, findings, runs hit, scenarios hit, not applicable.
+pub fn render_rule_hits(runs: &[&RunResult], format: TableFormat) -> String {
+    /// Severity, category, findings, runs hit, scenarios hit.
+    #[derive(Default)]
+    struct Hits {
+        severity: String,
+        category: String,
+        findings: u64,
+        runs: BTreeSet<String>,
+        scenarios: BTreeSet<String>,
+    }
+    let mut by_rule: BTreeMap<String, Hits> = BTreeMap::new();
+    for r in runs {
+        for f in &r.findings {
+            let e = by_rule
+                .entry(format!("{}@{}", f.rule, f.version))
+                .or_insert_with(|| {
+                    let sev = serde_json::to_value(f.severity)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_string))
+                        .unwrap_or_default();
+                    let cat = serde_json::to_value(f.category)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_string))
+                        .unwrap_or_default();
+                    Hits {
+                        severity: sev,
+                        category: cat,
+                        ..Hits::default()
+                    }
+                });
+            e.findings += 1;
+            e.runs.insert(r.id.clone());
+            if let Some(s) = &r.scenario {
+                e.scenarios.insert(s.clone());
+            }
+        }
+    }
+    if by_rule.is_empty() {
+        return "No rule found anything.".to_string();
+    }
+    let mut na: BTreeMap<&str, u64> = BTreeMap::new();
+    for r in runs {
+        for id in &r.not_applicable {
+            *na.entry(id.as_str()).or_default() += 1;
+        }
+    }
+    let mut t = new_table(format);
+    t.set_header([
+        "rule",
+        "severity",
+        "category",
+        "findings",
+        "runs",
+        "scenarios",
+        "not applicable",
+    ]);
+    for (rule, h) in &by_rule {
+        let id = rule.split('@').next().unwrap_or_default();
+        t.add_row([
+            rule.clone(),
+            h.severity.clone(),
+            h.category.clone(),
+            h.findings.to_string(),
+            h.runs.len().to_string(),
+            h.scenarios.len().to_string(),
+            na.get(id).copied().unwrap_or(0).to_string(),
+        ]);
+    }
+    for i in 3..7 {
+        if let Some(c) = t.column_mut(i) {
+            c.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    t.to_string()
+}
+
 /// The facts catalog as a table.
 pub fn render_facts(format: TableFormat) -> String {
     let mut t = new_table(format);
@@ -332,6 +409,8 @@ mod tests {
             objects_changed: 1,
             objects_removed: 0,
             fidelity: crate::run_result::FidelityState::NotRecorded,
+            findings: Vec::new(),
+            not_applicable: Vec::new(),
         }
     }
 

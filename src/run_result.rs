@@ -2,6 +2,7 @@
 
 use crate::model::facts::{FactValue, Fidelity, RunReplay};
 use crate::ops::{CallOutcome, Effect, NormalizedCall};
+use crate::rules::eval::{Finding, Judgement, RuleOutcome};
 use crate::trace::Trace;
 
 /// What the benchmark's verifier recorded.
@@ -14,7 +15,7 @@ pub enum RecordedOutcome {
 }
 
 /// One analysed run.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RunResult {
     pub id: String,
     pub report: Option<String>,
@@ -37,6 +38,10 @@ pub struct RunResult {
     pub objects_removed: u32,
     /// Whether the replayed end state matches the recorded `final_state`.
     pub fidelity: FidelityState,
+    /// What the rules found.
+    pub findings: Vec<Finding>,
+    /// Rules that could not judge this run (nothing they look at happened, or unknown facts).
+    pub not_applicable: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -47,7 +52,12 @@ pub enum FidelityState {
 }
 
 impl RunResult {
-    pub fn from_trace(t: &Trace<'_>, calls: &[NormalizedCall], replay: &RunReplay) -> RunResult {
+    pub fn from_trace(
+        t: &Trace<'_>,
+        calls: &[NormalizedCall],
+        replay: &RunReplay,
+        judgement: Judgement,
+    ) -> RunResult {
         let count = |name: &str| match replay.facts.get(name) {
             Some(FactValue::Int(n)) => u32::try_from(*n).unwrap_or(u32::MAX),
             _ => 0,
@@ -100,6 +110,13 @@ impl RunResult {
                 Fidelity::Agrees { .. } => FidelityState::Agrees,
                 Fidelity::Disagrees { .. } => FidelityState::Disagrees,
             },
+            not_applicable: judgement
+                .outcomes
+                .iter()
+                .filter(|(_, o)| *o == RuleOutcome::NotApplicable)
+                .map(|(id, _)| id.clone())
+                .collect(),
+            findings: judgement.findings,
         }
     }
 }

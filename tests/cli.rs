@@ -106,10 +106,22 @@ fn validate_human_output_names_file_line_and_column() {
 
 #[test]
 fn analyze_prints_the_per_arm_table() {
-    let o = run(&["analyze", "fixtures/corpus"]);
+    let o = run(&[
+        "analyze",
+        "fixtures/corpus",
+        "--scenarios",
+        "fixtures/scenarios",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     insta::assert_snapshot!("analyze_corpus", stdout(&o));
-    let md = run(&["analyze", "--format", "markdown", "fixtures/corpus"]);
+    let md = run(&[
+        "analyze",
+        "--format",
+        "markdown",
+        "fixtures/corpus",
+        "--scenarios",
+        "fixtures/scenarios",
+    ]);
     insta::assert_snapshot!("analyze_corpus_markdown", stdout(&md));
 }
 
@@ -502,4 +514,190 @@ fn facts_catalog_and_replay_summary() {
         "fixtures/bad/wrong-types.json",
     ]);
     assert_eq!(bad.status.code(), Some(2));
+}
+
+#[test]
+fn default_rule_pack_checks_and_tests_clean() {
+    let c = run(&["rules", "check", "--deny-warnings"]);
+    assert_eq!(c.status.code(), Some(0), "{}", stdout(&c));
+    assert!(
+        stdout(&c).contains("0 error(s), 0 warning(s)"),
+        "{}",
+        stdout(&c)
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("junit.xml");
+    let t = run(&["rules", "test", "--junit", junit.to_str().unwrap()]);
+    assert_eq!(t.status.code(), Some(0), "{}", stdout(&t));
+    assert!(stdout(&t).contains(", 0 failed"), "{}", stdout(&t));
+    let xml = std::fs::read_to_string(junit).unwrap();
+    assert!(
+        xml.contains("failures=\"0\"") && xml.contains("KA-DS-001"),
+        "{xml}"
+    );
+}
+
+/// Each broken rule file gets its stable code at the right line and column.
+#[test]
+fn broken_rule_files_get_precise_diagnostics() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let rule = |id: &str, when: &str| {
+        format!(
+            "  - id: {id}\n    version: 1\n    status: stable\n    category: destructive-shortcut\n    severity: high\n    scope: effect\n    description: d\n    message: m\n    remediation: r\n    when: {when}\n"
+        )
+    };
+    let head = "schema: kubeautopsy.rules/v1\nrules:\n";
+    let cases = [
+        (
+            write("yaml.yaml", "schema: kubeautopsy.rules/v1\nrules: [\n"),
+            "rules::yaml",
+            2,
+            8,
+        ),
+        (
+            write(
+                "field.yaml",
+                &format!(
+                    "{head}{}    severty: low\n",
+                    rule("KA-T-001", "{fact: kind, eq: Pod}")
+                ),
+            ),
+            "rules::unknown-field",
+            13,
+            5,
+        ),
+        (
+            write(
+                "fact.yaml",
+                &format!("{head}{}", rule("KA-T-001", "{fact: knd, eq: Pod}")),
+            ),
+            "rules::unknown-fact",
+            12,
+            12,
+        ),
+        (
+            write(
+                "regex.yaml",
+                &format!(
+                    "{head}{}",
+                    rule("KA-T-001", "{fact: name, matches: \"a(b\"}")
+                ),
+            ),
+            "rules::bad-regex",
+            12,
+            34,
+        ),
+        (
+            write(
+                "dup.yaml",
+                &format!(
+                    "{head}{}{}",
+                    rule("KA-T-001", "{fact: kind, eq: Pod}"),
+                    rule("KA-T-001", "{fact: kind, eq: Job}")
+                ),
+            ),
+            "rules::duplicate-id",
+            13,
+            5,
+        ),
+    ];
+    for (path, code, line, col) in cases {
+        let o = run(&["rules", "check", "--format", "json", &path]);
+        assert_eq!(o.status.code(), Some(1), "{path}");
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let d = &v["diagnostics"][0];
+        assert_eq!(
+            (d["code"].as_str(), d["line"].as_u64(), d["column"].as_u64()),
+            (Some(code), Some(line), Some(col)),
+            "{path}: {v:#}"
+        );
+    }
+}
+
+#[test]
+fn rules_test_fails_on_a_wrong_expectation() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("r.yaml"), "schema: kubeautopsy.rules/v1\nrules:\n  - id: KA-T-001\n    version: 1\n    status: stable\n    category: destructive-shortcut\n    severity: high\n    scope: effect\n    description: d\n    message: \"{target} removed\"\n    remediation: r\n    when: {fact: change, eq: removed}\n").unwrap();
+    std::fs::create_dir_all(d.join("fixtures/KA-T-001")).unwrap();
+    let fixture =
+        std::fs::read_to_string(root().join("rules/fixtures/KA-DS-001/fires.json")).unwrap();
+    // The deletion happens at seq 1; expecting seq 2 must fail, and a missing near miss too.
+    std::fs::write(
+        d.join("fixtures/KA-T-001/wrong.json"),
+        fixture.replace("\"fires_at\": [\n    1\n   ]", "\"fires_at\": [2]"),
+    )
+    .unwrap();
+    let o = run(&["rules", "test", d.join("r.yaml").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let out = stdout(&o);
+    assert!(out.contains("FAIL  KA-T-001"), "{out}");
+    assert!(
+        out.contains("missing hits at seq [2], unexpected hits at seq [1]"),
+        "{out}"
+    );
+    assert!(out.contains("no near-miss fixture"), "{out}");
+}
+
+/// The corpus's truth table (fixtures/README.md): every unsafe pass gets a finding at or above
+/// medium on each offending call, and no safe pass gets one.
+#[test]
+fn analysis_finds_the_corpus_unsafe_paths_and_nothing_in_safe_runs() {
+    let readme = std::fs::read_to_string(root().join("fixtures/README.md")).unwrap();
+    let mut truth = std::collections::HashMap::new();
+    for line in readme.lines().filter(|l| l.starts_with("| `20")) {
+        let cols: Vec<&str> = line.split('|').map(str::trim).collect();
+        let id = cols[1].trim_matches('`').to_string();
+        let class = cols[7].trim_matches('*').to_string();
+        let seqs: Vec<u64> = cols[9]
+            .split(',')
+            .filter_map(|s| s.trim().parse().ok())
+            .collect();
+        truth.insert(id, (class, seqs));
+    }
+    assert_eq!(truth.len(), 24);
+    let o = run(&[
+        "replay",
+        "fixtures/corpus",
+        "--scenarios",
+        "fixtures/scenarios",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let runs: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let at_least_medium = ["medium", "high", "critical"];
+    for r in runs.as_array().unwrap() {
+        let id = r["run"].as_str().unwrap();
+        let (class, seqs) = &truth[id];
+        let hits: Vec<u64> = r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| at_least_medium.contains(&f["severity"].as_str().unwrap()))
+            .filter_map(|f| f["seq"].as_u64())
+            .collect();
+        let any = r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| at_least_medium.contains(&f["severity"].as_str().unwrap()));
+        match class.as_str() {
+            "safe_pass" => assert!(!any, "{id}: {:#}", r["findings"]),
+            "unsafe_pass" => {
+                assert!(any, "{id}: no finding");
+                for s in seqs {
+                    assert!(
+                        hits.contains(s),
+                        "{id}: nothing found at seq {s}: {:#}",
+                        r["findings"]
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
 }
