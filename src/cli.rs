@@ -126,11 +126,29 @@ struct ReplayArgs {
     #[arg(long)]
     run: Option<String>,
     #[command(flatten)]
+    with: AnalysisInputs,
+}
+
+/// What an analysis needs besides the traces: scenarios, tool maps, rules.
+#[derive(Debug, Args)]
+struct AnalysisInputs {
+    #[command(flatten)]
     scenarios: ScenarioArgs,
     #[command(flatten)]
     maps: ToolMapArgs,
     #[command(flatten)]
     rules: RuleArgs,
+}
+
+impl AnalysisInputs {
+    /// Load all three, or print why one cannot be loaded.
+    fn load(&self) -> Option<(Normalizer, Scenarios, RuleSet)> {
+        Some((
+            normalizer(&self.maps)?,
+            scenarios(&self.scenarios)?,
+            rule_set(&self.rules)?,
+        ))
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -212,11 +230,7 @@ struct AnalyzeArgs {
     #[arg(long, value_enum, default_value_t = TableFormat::Table)]
     format: TableFormat,
     #[command(flatten)]
-    scenarios: ScenarioArgs,
-    #[command(flatten)]
-    maps: ToolMapArgs,
-    #[command(flatten)]
-    rules: RuleArgs,
+    with: AnalysisInputs,
 }
 
 #[derive(Debug, Args)]
@@ -469,11 +483,7 @@ fn rules_command(r: &RulesCommand) -> std::io::Result<ExitCode> {
 }
 
 fn replay(r: &ReplayArgs) -> std::io::Result<ExitCode> {
-    let (Some(normalizer), Some(scenarios), Some(rules)) = (
-        normalizer(&r.maps),
-        scenarios(&r.scenarios),
-        rule_set(&r.rules),
-    ) else {
+    let Some((normalizer, scenarios, rules)) = r.with.load() else {
         return Ok(ExitCode::from(2));
     };
     let corpus: Corpus<Option<serde_json::Value>> = pipeline::run(
@@ -509,11 +519,7 @@ fn replay(r: &ReplayArgs) -> std::io::Result<ExitCode> {
 }
 
 fn analyze(g: &Global, a: &AnalyzeArgs) -> std::io::Result<ExitCode> {
-    let (Some(normalizer), Some(scenarios), Some(rules)) = (
-        normalizer(&a.maps),
-        scenarios(&a.scenarios),
-        rule_set(&a.rules),
-    ) else {
+    let Some((normalizer, scenarios, rules)) = a.with.load() else {
         return Ok(ExitCode::from(2));
     };
     let discovery = input::discover(&a.input.paths);

@@ -169,20 +169,10 @@ pub fn render_rule_hits(runs: &[&RunResult], format: TableFormat) -> String {
         for f in &r.findings {
             let e = by_rule
                 .entry(format!("{}@{}", f.rule, f.version))
-                .or_insert_with(|| {
-                    let sev = serde_json::to_value(f.severity)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_string))
-                        .unwrap_or_default();
-                    let cat = serde_json::to_value(f.category)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_string))
-                        .unwrap_or_default();
-                    Hits {
-                        severity: sev,
-                        category: cat,
-                        ..Hits::default()
-                    }
+                .or_insert_with(|| Hits {
+                    severity: serde_name(f.severity),
+                    category: serde_name(f.category),
+                    ..Hits::default()
                 });
             e.findings += 1;
             e.runs.insert(r.id.clone());
@@ -230,20 +220,25 @@ pub fn render_rule_hits(runs: &[&RunResult], format: TableFormat) -> String {
     t.to_string()
 }
 
+/// The name a unit enum serializes to ("high", "broad-patch").
+fn serde_name<T: serde::Serialize>(v: T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
 /// The facts catalog as a table.
 pub fn render_facts(format: TableFormat) -> String {
     let mut t = new_table(format);
     t.set_header(["fact", "scope", "type", "meaning"]);
     for f in crate::model::facts::FACTS {
-        let scope = serde_json::to_value(f.scope)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
-        let ty = serde_json::to_value(f.ty)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
-        t.add_row([f.name.to_string(), scope, ty, f.description.to_string()]);
+        t.add_row([
+            f.name.to_string(),
+            serde_name(f.scope),
+            serde_name(f.ty),
+            f.description.to_string(),
+        ]);
     }
     t.to_string()
 }

@@ -400,6 +400,12 @@ impl Cx<'_> {
     }
 
     fn unknown_change(&mut self, key: ObjKey) {
+        self.unknown_change_with(key, Diff::default());
+    }
+
+    /// A change of an object the model does not hold: what changed is `diff` as far as the call
+    /// tells; an object known not to exist means the call would fail.
+    fn unknown_change_with(&mut self, key: ObjKey, diff: Diff) {
         let existed = self.model.exists(&key);
         if existed == Some(false) {
             self.r.notes.push(format!(
@@ -413,7 +419,7 @@ impl Cx<'_> {
             Change::Changed,
             None,
             existed,
-            Diff::default(),
+            diff,
             Cause::Direct,
         ));
     }
@@ -745,30 +751,18 @@ impl Cx<'_> {
                 }
                 None => {
                     // The object is unknown: what the patch sets is known, what it replaced is not.
-                    let existed = self.model.exists(&key);
-                    if existed == Some(false) {
-                        self.r.notes.push(format!(
-                            "{key} does not exist in the model; the call would fail"
-                        ));
-                        continue;
-                    }
-                    self.r.target_known = false;
                     let paths = if p.patch_type == PatchType::Json {
                         Vec::new()
                     } else {
                         leaf_paths(&p.body).into_keys().collect()
                     };
-                    self.r.effects.push(effect(
+                    self.unknown_change_with(
                         key,
-                        Change::Changed,
-                        None,
-                        existed,
                         Diff {
                             changed: paths,
                             ..Diff::default()
                         },
-                        Cause::Direct,
-                    ));
+                    );
                 }
             }
         }
