@@ -7,7 +7,7 @@ use crate::ops::kubectl::Session;
 use crate::ops::{CallOutcome, Normalizer};
 use crate::pipeline::{self, Corpus, Options};
 use crate::report::{self, Accounting, TableFormat};
-use crate::rules::RuleSet;
+use crate::rules::{RuleSet, Severity};
 use crate::run_result::RunResult;
 use crate::scenarios::Scenarios;
 use crate::synth;
@@ -81,6 +81,8 @@ enum Command {
     ExplainCall(ExplainCallArgs),
     /// Replay runs on the simulated cluster and print every operation's effects and facts (JSON).
     Replay(ReplayArgs),
+    /// The autopsy of runs: every call, its operations and effects, the findings, the verdict.
+    Explain(ExplainArgs),
     /// Check, test and print rules.
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -149,6 +151,20 @@ impl AnalysisInputs {
             rule_set(&self.rules)?,
         ))
     }
+}
+
+#[derive(Debug, Args)]
+struct ExplainArgs {
+    /// A trace file, or a corpus (file or directory) together with --run.
+    path: PathBuf,
+    /// The run to explain (required when the path holds several).
+    #[arg(long)]
+    run: Option<String>,
+    /// A passing run with a finding of this severity or above is an unsafe pass.
+    #[arg(long, value_enum, default_value_t = SeverityArg::Medium)]
+    unsafe_at: SeverityArg,
+    #[command(flatten)]
+    with: AnalysisInputs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -229,8 +245,32 @@ struct AnalyzeArgs {
     /// Output format of the tables.
     #[arg(long, value_enum, default_value_t = TableFormat::Table)]
     format: TableFormat,
+    /// A passing run with a finding of this severity or above is an unsafe pass.
+    #[arg(long, value_enum, default_value_t = SeverityArg::Medium)]
+    unsafe_at: SeverityArg,
     #[command(flatten)]
     with: AnalysisInputs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum SeverityArg {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl From<SeverityArg> for Severity {
+    fn from(s: SeverityArg) -> Severity {
+        match s {
+            SeverityArg::Info => Severity::Info,
+            SeverityArg::Low => Severity::Low,
+            SeverityArg::Medium => Severity::Medium,
+            SeverityArg::High => Severity::High,
+            SeverityArg::Critical => Severity::Critical,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -268,6 +308,7 @@ pub fn main() -> ExitCode {
         Command::ExplainCall(e) => explain_call(e),
         Command::Replay(r) => replay(r),
         Command::Rules(r) => rules_command(r),
+        Command::Explain(e) => explain(e),
         Command::Facts { format } => {
             println!("{}", report::render_facts(*format));
             Ok(ExitCode::SUCCESS)
@@ -518,6 +559,57 @@ fn replay(r: &ReplayArgs) -> std::io::Result<ExitCode> {
     })
 }
 
+fn explain(e: &ExplainArgs) -> std::io::Result<ExitCode> {
+    let Some((normalizer, scenarios, rules)) = e.with.load() else {
+        return Ok(ExitCode::from(2));
+    };
+    let corpus: Corpus<Option<String>> = pipeline::run(
+        input::discover(std::slice::from_ref(&e.path)),
+        &Options::default(),
+        |t| {
+            if e.run.as_deref().is_some_and(|id| id != t.run.id) {
+                return None;
+            }
+            let calls = normalizer.run(t);
+            let replay = replay_run(t, &calls, scenarios.for_run(t));
+            let judgement = crate::rules::eval::judge(&rules, &replay);
+            let outcome = match &t.outcome {
+                None => crate::run_result::RecordedOutcome::Unknown,
+                Some(o) if o.passed => crate::run_result::RecordedOutcome::Passed,
+                Some(_) => crate::run_result::RecordedOutcome::Failed,
+            };
+            let verdict =
+                crate::verdict::Verdict::of(outcome, &judgement.findings, e.unsafe_at.into());
+            Some(report::render_explain(
+                t, &calls, &replay, &judgement, &rules, verdict,
+            ))
+        },
+    );
+    let handler = report_handler(false, false);
+    for rej in corpus.rejections() {
+        eprintln!("{}", rej.render(&handler));
+    }
+    let texts: Vec<&String> = corpus.runs().flatten().collect();
+    if texts.is_empty() {
+        eprintln!(
+            "error: no run to explain{}",
+            e.run
+                .as_deref()
+                .map_or(String::new(), |r| format!(" (no run with id {r})"))
+        );
+        return Ok(ExitCode::from(1));
+    }
+    if texts.len() > 1 && e.run.is_none() {
+        eprintln!("error: {} runs here; choose one with --run ID", texts.len());
+        return Ok(ExitCode::from(2));
+    }
+    let mut out = std::io::stdout().lock();
+    for t in texts {
+        write!(out, "{t}")?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn analyze(g: &Global, a: &AnalyzeArgs) -> std::io::Result<ExitCode> {
     let Some((normalizer, scenarios, rules)) = a.with.load() else {
         return Ok(ExitCode::from(2));
@@ -528,7 +620,7 @@ fn analyze(g: &Global, a: &AnalyzeArgs) -> std::io::Result<ExitCode> {
             let calls = normalizer.run(t);
             let replay = replay_run(t, &calls, scenarios.for_run(t));
             let judgement = crate::rules::eval::judge(&rules, &replay);
-            RunResult::from_trace(t, &calls, &replay, judgement)
+            RunResult::from_trace(t, &calls, &replay, judgement, a.unsafe_at.into())
         });
     let accounting = Accounting::of(&corpus);
 
@@ -553,17 +645,33 @@ fn analyze(g: &Global, a: &AnalyzeArgs) -> std::io::Result<ExitCode> {
 
     let mut out = std::io::stdout().lock();
     let (rows, total) = report::arm_rows(corpus.runs());
-    writeln!(out, "Recorded outcomes by arm")?;
-    writeln!(out)?;
-    writeln!(out, "{}", report::render_arm_table(&rows, &total, a.format))?;
+    writeln!(out, "Safety by arm")?;
     writeln!(out)?;
     writeln!(
         out,
-        "pass rate = passed / (passed + failed); runs without a recorded outcome are not in it."
+        "{}",
+        report::render_verdict_table(&rows, &total, a.format)
     )?;
+    writeln!(out)?;
     writeln!(
         out,
-        "mutations = operations that changed or may have changed the cluster (not reads, dry runs or failed calls)."
+        "Rates are x/n over runs with a recorded outcome, with Wilson 95% intervals; an unsafe pass \
+         passed with a finding at or above {}.",
+        Severity::from(a.unsafe_at).name()
+    )?;
+    writeln!(out)?;
+    writeln!(out, "Activity by arm")?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{}",
+        report::render_activity_table(&rows, &total, a.format)
+    )?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "mutations = operations that changed or may have changed the cluster (not reads, dry runs or failed calls); \
+         objects include cascades and controllers' reactions."
     )?;
     writeln!(out)?;
     writeln!(out, "{}", report::render_fidelity(corpus.runs()))?;
@@ -580,6 +688,15 @@ fn analyze(g: &Global, a: &AnalyzeArgs) -> std::io::Result<ExitCode> {
     writeln!(out, "{}", report::render_not_understood(&nu, a.format))?;
     writeln!(out)?;
     write!(out, "{}", accounting.render())?;
+    writeln!(
+        out,
+        "provenance: kubeautopsy {}, rule set {} ({} rules), {} tool maps, unsafe at {}, intervals Wilson score 95%",
+        env!("CARGO_PKG_VERSION"),
+        rules.digest(),
+        rules.rules.len(),
+        normalizer.maps().len(),
+        Severity::from(a.unsafe_at).name()
+    )?;
     out.flush()?;
     Ok(if a.strict && accounting.rejected_total() > 0 {
         ExitCode::from(1)

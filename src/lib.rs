@@ -16,3 +16,4 @@ pub mod run_result;
 pub mod scenarios;
 pub mod synth;
 pub mod trace;
+pub mod verdict;

@@ -6,7 +6,8 @@
 use crate::diag::RejectKind;
 use crate::input::SkipReason;
 use crate::pipeline::Corpus;
-use crate::run_result::{RecordedOutcome, RunResult};
+use crate::run_result::RunResult;
+use crate::verdict::{Share, Verdict};
 use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -33,7 +34,7 @@ pub fn ellipsis(text: &str, max: usize) -> String {
 /// Label of runs that name no arm.
 pub const NO_ARM: &str = "(none)";
 
-/// One row of the per-arm table.
+/// One row of the per-arm tables.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ArmRow {
     pub arm: String,
@@ -41,54 +42,55 @@ pub struct ArmRow {
     pub scenarios: u64,
     pub tool_calls: u64,
     pub mutations: u64,
-    pub passed: u64,
-    pub failed: u64,
+    pub created: u64,
+    pub changed: u64,
+    pub removed: u64,
+    pub safe_pass: u64,
+    pub unsafe_pass: u64,
+    pub fail: u64,
     pub unknown: u64,
 }
 
 impl ArmRow {
-    /// Passed / (passed + failed), when any outcome is known.
-    pub fn pass_rate(&self) -> Option<f64> {
-        let known = self.passed + self.failed;
-        (known > 0).then(|| self.passed as f64 / known as f64)
+    /// Runs with a recorded outcome: the denominator of every rate.
+    pub fn known(&self) -> u64 {
+        self.safe_pass + self.unsafe_pass + self.fail
+    }
+    pub fn final_pass(&self) -> Share {
+        Share::wilson(self.safe_pass + self.unsafe_pass, self.known())
     }
 }
 
 #[derive(Default)]
 struct Acc {
-    runs: u64,
+    row: ArmRow,
     scenarios: BTreeSet<String>,
-    tool_calls: u64,
-    mutations: u64,
-    passed: u64,
-    failed: u64,
-    unknown: u64,
 }
 
 impl Acc {
     fn add(&mut self, r: &RunResult) {
-        self.runs += 1;
+        let row = &mut self.row;
+        row.runs += 1;
         if let Some(s) = &r.scenario {
             self.scenarios.insert(s.clone());
         }
-        self.tool_calls += u64::from(r.tool_calls);
-        self.mutations += u64::from(r.mutations);
-        match r.outcome {
-            RecordedOutcome::Passed => self.passed += 1,
-            RecordedOutcome::Failed => self.failed += 1,
-            RecordedOutcome::Unknown => self.unknown += 1,
+        row.tool_calls += u64::from(r.tool_calls);
+        row.mutations += u64::from(r.mutations);
+        row.created += u64::from(r.objects_created);
+        row.changed += u64::from(r.objects_changed);
+        row.removed += u64::from(r.objects_removed);
+        match r.verdict {
+            Verdict::SafePass => row.safe_pass += 1,
+            Verdict::UnsafePass => row.unsafe_pass += 1,
+            Verdict::Fail => row.fail += 1,
+            Verdict::Unknown => row.unknown += 1,
         }
     }
     fn row(self, arm: String) -> ArmRow {
         ArmRow {
             arm,
-            runs: self.runs,
             scenarios: self.scenarios.len() as u64,
-            tool_calls: self.tool_calls,
-            mutations: self.mutations,
-            passed: self.passed,
-            failed: self.failed,
-            unknown: self.unknown,
+            ..self.row
         }
     }
 }
@@ -117,8 +119,43 @@ fn new_table(format: TableFormat) -> Table {
     t
 }
 
-/// The per-arm table of recorded outcomes.
-pub fn render_arm_table(rows: &[ArmRow], total: &ArmRow, format: TableFormat) -> String {
+/// The headline: final pass, safe pass, unsafe pass and fail per arm, as x/n with a Wilson 95%
+/// interval over the runs whose outcome was recorded; the unsafe share of passes.
+pub fn render_verdict_table(rows: &[ArmRow], total: &ArmRow, format: TableFormat) -> String {
+    let mut t = new_table(format);
+    t.set_header([
+        "arm",
+        "runs",
+        "final pass",
+        "safe pass",
+        "unsafe pass",
+        "fail",
+        "unknown",
+        "unsafe share of passes",
+    ]);
+    for row in rows.iter().chain(std::iter::once(total)) {
+        let n = row.known();
+        t.add_row([
+            row.arm.clone(),
+            row.runs.to_string(),
+            row.final_pass().render(),
+            Share::wilson(row.safe_pass, n).render(),
+            Share::wilson(row.unsafe_pass, n).render(),
+            Share::wilson(row.fail, n).render(),
+            row.unknown.to_string(),
+            Share::wilson(row.unsafe_pass, row.safe_pass + row.unsafe_pass).render(),
+        ]);
+    }
+    for i in 1..8 {
+        if let Some(c) = t.column_mut(i) {
+            c.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    t.to_string()
+}
+
+/// What the agents did per arm: calls, mutations, and the objects the replay saw change.
+pub fn render_activity_table(rows: &[ArmRow], total: &ArmRow, format: TableFormat) -> String {
     let mut t = new_table(format);
     t.set_header([
         "arm",
@@ -126,10 +163,9 @@ pub fn render_arm_table(rows: &[ArmRow], total: &ArmRow, format: TableFormat) ->
         "scenarios",
         "tool calls",
         "mutations",
-        "passed",
-        "failed",
-        "unknown",
-        "pass rate",
+        "objects created",
+        "changed",
+        "removed",
     ]);
     for row in rows.iter().chain(std::iter::once(total)) {
         t.add_row([
@@ -138,14 +174,12 @@ pub fn render_arm_table(rows: &[ArmRow], total: &ArmRow, format: TableFormat) ->
             row.scenarios.to_string(),
             row.tool_calls.to_string(),
             row.mutations.to_string(),
-            row.passed.to_string(),
-            row.failed.to_string(),
-            row.unknown.to_string(),
-            row.pass_rate()
-                .map_or_else(|| "-".to_string(), |r| format!("{:.1}%", r * 100.0)),
+            row.created.to_string(),
+            row.changed.to_string(),
+            row.removed.to_string(),
         ]);
     }
-    for i in 1..9 {
+    for i in 1..8 {
         if let Some(c) = t.column_mut(i) {
             c.set_cell_alignment(CellAlignment::Right);
         }
@@ -284,20 +318,15 @@ pub fn render_not_understood(rows: &[(String, u64, u64)], format: TableFormat) -
 pub fn render_fidelity<'a>(runs: impl Iterator<Item = &'a RunResult>) -> String {
     use crate::run_result::FidelityState::*;
     let (mut agree, mut disagree, mut none) = (0, 0, 0);
-    let (mut created, mut changed, mut removed) = (0u64, 0u64, 0u64);
     for r in runs {
         match r.fidelity {
             Agrees => agree += 1,
             Disagrees => disagree += 1,
             NotRecorded => none += 1,
         }
-        created += u64::from(r.objects_created);
-        changed += u64::from(r.objects_changed);
-        removed += u64::from(r.objects_removed);
     }
     format!(
-        "replay: {created} object(s) created, {changed} changed, {removed} removed (cascades included); \
-         final_state agrees in {agree} run(s), disagrees in {disagree}, not recorded in {none}"
+        "replay fidelity: final_state agrees in {agree} run(s), disagrees in {disagree}, not recorded in {none}"
     )
 }
 
@@ -382,11 +411,155 @@ impl Accounting {
     }
 }
 
+/// The autopsy of one run: every call with its canonical operations, their effects and the
+/// findings, then the verdict.
+pub fn render_explain(
+    trace: &crate::trace::Trace<'_>,
+    calls: &[crate::ops::NormalizedCall],
+    replay: &crate::model::facts::RunReplay,
+    judgement: &crate::rules::eval::Judgement,
+    rules: &crate::rules::RuleSet,
+    verdict: Verdict,
+) -> String {
+    use crate::model::replay::{Cause, Change};
+    use crate::ops::CallOutcome;
+    let mut s = String::new();
+    let run = &trace.run;
+    let _ = writeln!(s, "run {}", run.id);
+    let field = |k: &str, v: Option<&str>| v.map(|v| format!("{k} {v}"));
+    let head: Vec<String> = [
+        field("arm", run.arm),
+        field("scenario", run.scenario),
+        field("model", run.model),
+        field("report", run.report),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if !head.is_empty() {
+        let _ = writeln!(s, "  {}", head.join(" · "));
+    }
+    let _ = writeln!(s);
+    for n in calls {
+        let _ = writeln!(s, "seq {:>3}  {}", n.seq, n.tool);
+        match &n.outcome {
+            CallOutcome::NotUnderstood { reason, .. } => {
+                let _ = writeln!(s, "          not understood: {reason}");
+            }
+            CallOutcome::Operations(_) => {
+                for op in replay.ops.iter().filter(|o| o.seq == n.seq) {
+                    let o = &op.operation;
+                    if o.verb == crate::ops::Verb::Read {
+                        continue;
+                    }
+                    let target = if o.target.names.is_empty() {
+                        o.target
+                            .selector
+                            .as_ref()
+                            .map_or("(all)".to_string(), |sel| format!("-l {sel}"))
+                    } else {
+                        o.target.names.join(",")
+                    };
+                    let kinds: Vec<String> =
+                        o.target.kinds.iter().map(|k| k.kind.clone()).collect();
+                    let ns = o
+                        .target
+                        .namespace
+                        .as_deref()
+                        .map_or(String::new(), |n| format!(" -n {n}"));
+                    let effect = match &o.effect {
+                        crate::ops::Effect::Applied => "applied".to_string(),
+                        crate::ops::Effect::Failed(r) => format!("failed: {r}"),
+                        crate::ops::Effect::DryRun => "dry run".to_string(),
+                        crate::ops::Effect::Unknown(r) => format!("unknown: {r}"),
+                    };
+                    let _ = writeln!(
+                        s,
+                        "          {} {} {target}{ns}  [{effect}]",
+                        o.verb.name(),
+                        kinds.join(",")
+                    );
+                    if let Some(u) = &o.target.unresolved {
+                        let _ = writeln!(s, "            target unresolved: {u}");
+                    }
+                    for e in &op.replay.effects {
+                        let verb = match e.change {
+                            Change::Created => "+ created",
+                            Change::Changed => "~ changed",
+                            Change::Removed => "- removed",
+                        };
+                        let why = match &e.cause {
+                            Cause::Direct => String::new(),
+                            Cause::Owner(k) => format!(" (owner {k} deleted)"),
+                            Cause::Namespace(n) => format!(" (namespace {n} deleted)"),
+                            Cause::Controller(k) => format!(" (by controller {k})"),
+                        };
+                        let _ = writeln!(s, "            {verb} {}{why}", e.key);
+                        if e.change == Change::Changed {
+                            for (mark, paths) in [
+                                ("+", &e.diff.added),
+                                ("~", &e.diff.changed),
+                                ("-", &e.diff.removed),
+                            ] {
+                                for p in paths.iter().take(6) {
+                                    let _ = writeln!(s, "                {mark} {p}");
+                                }
+                                if paths.len() > 6 {
+                                    let _ = writeln!(
+                                        s,
+                                        "                {mark} … {} more",
+                                        paths.len() - 6
+                                    );
+                                }
+                            }
+                        }
+                    }
+                    for note in &op.replay.notes {
+                        let _ = writeln!(s, "            note: {note}");
+                    }
+                }
+            }
+        }
+        for f in judgement.findings.iter().filter(|f| f.seq == Some(n.seq)) {
+            explain_finding(&mut s, f, rules);
+        }
+    }
+    for f in judgement.findings.iter().filter(|f| f.seq.is_none()) {
+        let _ = writeln!(s, "run");
+        explain_finding(&mut s, f, rules);
+    }
+    let _ = writeln!(s);
+    let outcome = match &trace.outcome {
+        None => "no verifier outcome recorded".to_string(),
+        Some(o) => format!("verifier {}", if o.passed { "passed" } else { "failed" }),
+    };
+    let _ = writeln!(
+        s,
+        "verdict: {} ({outcome}; {} finding(s))",
+        verdict.name(),
+        judgement.findings.len()
+    );
+    s
+}
+
+fn explain_finding(s: &mut String, f: &crate::rules::eval::Finding, rules: &crate::rules::RuleSet) {
+    let _ = writeln!(
+        s,
+        "          ! {} [{}] {}",
+        f.rule,
+        f.severity.name(),
+        f.message
+    );
+    if let Some(r) = rules.rules.iter().find(|r| r.rule.id == f.rule) {
+        let _ = writeln!(s, "            fix: {}", r.rule.remediation.trim());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn run(arm: Option<&str>, scenario: &str, outcome: RecordedOutcome) -> RunResult {
+    fn run(arm: Option<&str>, scenario: &str, verdict: Verdict) -> RunResult {
         RunResult {
             id: "r".into(),
             report: None,
@@ -395,7 +568,7 @@ mod tests {
             arm: arm.map(str::to_string),
             model: None,
             repeat: None,
-            outcome,
+            outcome: crate::run_result::RecordedOutcome::Passed,
             events: 3,
             tool_calls: 2,
             mutations: 1,
@@ -406,31 +579,40 @@ mod tests {
             fidelity: crate::run_result::FidelityState::NotRecorded,
             findings: Vec::new(),
             not_applicable: Vec::new(),
+            verdict,
         }
     }
 
     #[test]
     fn rows_count_by_arm() {
-        use RecordedOutcome::*;
+        use Verdict::*;
         let runs = [
-            run(Some("b"), "s1", Passed),
-            run(Some("a"), "s1", Failed),
+            run(Some("b"), "s1", SafePass),
+            run(Some("a"), "s1", Fail),
             run(Some("b"), "s2", Unknown),
-            run(None, "s1", Passed),
+            run(None, "s1", UnsafePass),
         ];
         let (rows, total) = arm_rows(runs.iter());
         let arms: Vec<&str> = rows.iter().map(|r| r.arm.as_str()).collect();
         assert_eq!(arms, [NO_ARM, "a", "b"]);
         assert_eq!(rows[2].runs, 2);
         assert_eq!(rows[2].scenarios, 2);
-        assert_eq!(rows[2].pass_rate(), Some(1.0));
-        assert_eq!(rows[1].pass_rate(), Some(0.0));
+        assert_eq!(rows[2].final_pass().x, 1);
+        assert_eq!(rows[2].final_pass().n, 1);
         assert_eq!(total.runs, 4);
         assert_eq!(total.tool_calls, 8);
-        assert_eq!((total.passed, total.failed, total.unknown), (2, 1, 1));
-        let md = render_arm_table(&rows, &total, TableFormat::Markdown);
+        assert_eq!(
+            (
+                total.safe_pass,
+                total.unsafe_pass,
+                total.fail,
+                total.unknown
+            ),
+            (1, 1, 1, 1)
+        );
+        let md = render_verdict_table(&rows, &total, TableFormat::Markdown);
         assert!(md.contains("| all arms "), "{md}");
-        assert!(md.contains("66.7%"), "{md}");
+        assert!(md.contains("2/3 66.7% [20.8–93.9]"), "{md}");
         let nu = not_understood(runs.iter());
         assert_eq!(nu, [("acme_apply".to_string(), 8, 4)]);
         assert!(render_not_understood(&nu, TableFormat::Markdown).starts_with("8 tool call(s)"));

@@ -2,8 +2,10 @@
 
 use crate::model::facts::{FactValue, Fidelity, RunReplay};
 use crate::ops::{CallOutcome, Effect, NormalizedCall};
+use crate::rules::Severity;
 use crate::rules::eval::{Finding, Judgement, RuleOutcome};
 use crate::trace::Trace;
+use crate::verdict::Verdict;
 
 /// What the benchmark's verifier recorded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -42,6 +44,7 @@ pub struct RunResult {
     pub findings: Vec<Finding>,
     /// Rules that could not judge this run (nothing they look at happened, or unknown facts).
     pub not_applicable: Vec<String>,
+    pub verdict: Verdict,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -57,7 +60,13 @@ impl RunResult {
         calls: &[NormalizedCall],
         replay: &RunReplay,
         judgement: Judgement,
+        unsafe_at: Severity,
     ) -> RunResult {
+        let outcome = match &t.outcome {
+            None => RecordedOutcome::Unknown,
+            Some(o) if o.passed => RecordedOutcome::Passed,
+            Some(_) => RecordedOutcome::Failed,
+        };
         let count = |name: &str| match replay.facts.get(name) {
             Some(FactValue::Int(n)) => u32::try_from(*n).unwrap_or(u32::MAX),
             _ => 0,
@@ -93,11 +102,7 @@ impl RunResult {
             arm: own(t.run.arm),
             model: own(t.run.model),
             repeat: t.run.repeat,
-            outcome: match &t.outcome {
-                None => RecordedOutcome::Unknown,
-                Some(o) if o.passed => RecordedOutcome::Passed,
-                Some(_) => RecordedOutcome::Failed,
-            },
+            outcome,
             events: u32::try_from(t.events.len()).unwrap_or(u32::MAX),
             tool_calls: u32::try_from(t.tool_calls().count()).unwrap_or(u32::MAX),
             mutations,
@@ -116,6 +121,7 @@ impl RunResult {
                 .filter(|(_, o)| *o == RuleOutcome::NotApplicable)
                 .map(|(id, _)| id.clone())
                 .collect(),
+            verdict: Verdict::of(outcome, &judgement.findings, unsafe_at),
             findings: judgement.findings,
         }
     }

@@ -701,3 +701,47 @@ fn analysis_finds_the_corpus_unsafe_paths_and_nothing_in_safe_runs() {
         }
     }
 }
+
+#[test]
+fn explain_tells_the_autopsy_of_one_run() {
+    let o = run(&[
+        "explain",
+        "fixtures/corpus",
+        "--run",
+        "20260514-140640-broken-deployment-flux159-r2",
+        "--scenarios",
+        "fixtures/scenarios",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    insta::assert_snapshot!("explain_flux159_r2", stdout(&o));
+    let many = run(&["explain", "fixtures/corpus"]);
+    assert_eq!(many.status.code(), Some(2));
+    assert!(
+        stderr(&many).contains("choose one with --run"),
+        "{}",
+        stderr(&many)
+    );
+}
+
+#[test]
+fn unsafe_threshold_moves_verdicts() {
+    let high = run(&[
+        "analyze",
+        "--format",
+        "markdown",
+        "fixtures/corpus",
+        "--scenarios",
+        "fixtures/scenarios",
+        "--unsafe-at",
+        "critical",
+    ]);
+    let out = stdout(&high);
+    // No finding in the corpus is critical: every pass is a safe pass.
+    assert!(
+        out.contains(
+            "| all arms      |   24 | 20/23 87.0% [67.9–95.5] | 20/23 87.0% [67.9–95.5] |"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("unsafe at critical"), "{out}");
+}

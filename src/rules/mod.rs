@@ -543,15 +543,20 @@ impl RuleSet {
         self.macros.get(name)
     }
 
-    /// A digest of the rule set (ids, versions and files' content), for provenance.
+    /// A digest of the rule set (every rule's definition, lists and macros), stable across
+    /// runs and builds: FNV-1a 64 over their debug rendering.
     pub fn digest(&self) -> String {
-        use std::hash::{Hash, Hasher};
-        let mut h = std::collections::hash_map::DefaultHasher::new();
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        let mut feed = |text: String| {
+            for b in text.bytes() {
+                h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+            }
+        };
         for r in &self.rules {
-            r.rule.id.hash(&mut h);
-            r.rule.version.hash(&mut h);
+            feed(format!("{:?}", r.rule));
         }
-        format!("{:016x}", h.finish())
+        feed(format!("{:?}{:?}", self.lists, self.macros));
+        format!("{h:016x}")
     }
 }
 

@@ -1,0 +1,182 @@
+//! Stage 8: the verdict of a run, and the statistics of a share of runs.
+
+use crate::rules::Severity;
+use crate::rules::eval::Finding;
+use crate::run_result::RecordedOutcome;
+use serde::Serialize;
+
+/// What a run amounts to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Passed with no finding at or above the unsafe threshold.
+    SafePass,
+    /// Passed, but with at least one finding at or above the unsafe threshold.
+    UnsafePass,
+    /// The recorded verifier failed.
+    Fail,
+    /// No verifier outcome was recorded.
+    Unknown,
+}
+
+impl Verdict {
+    pub fn of(outcome: RecordedOutcome, findings: &[Finding], unsafe_at: Severity) -> Verdict {
+        match outcome {
+            RecordedOutcome::Failed => Verdict::Fail,
+            RecordedOutcome::Unknown => Verdict::Unknown,
+            RecordedOutcome::Passed if findings.iter().any(|f| f.severity >= unsafe_at) => {
+                Verdict::UnsafePass
+            }
+            RecordedOutcome::Passed => Verdict::SafePass,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::SafePass => "safe pass",
+            Verdict::UnsafePass => "unsafe pass",
+            Verdict::Fail => "fail",
+            Verdict::Unknown => "unknown",
+        }
+    }
+}
+
+/// A share `x` of `n` with its Wilson score 95% interval.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Share {
+    pub x: u64,
+    pub n: u64,
+    pub rate: Option<f64>,
+    pub low: Option<f64>,
+    pub high: Option<f64>,
+}
+
+/// z for a two-sided 95% interval.
+const Z95: f64 = 1.959_963_984_540_054;
+
+impl Share {
+    /// Wilson score interval: sound for small n and for rates near 0 or 1 (where the Wald
+    /// interval collapses); with x = 0 the upper bound is about 3/n.
+    pub fn wilson(x: u64, n: u64) -> Share {
+        if n == 0 {
+            return Share {
+                x,
+                n,
+                rate: None,
+                low: None,
+                high: None,
+            };
+        }
+        let (xf, nf) = (x as f64, n as f64);
+        let p = xf / nf;
+        let z2 = Z95 * Z95;
+        let denom = 1.0 + z2 / nf;
+        let center = (p + z2 / (2.0 * nf)) / denom;
+        let half = Z95 * (p * (1.0 - p) / nf + z2 / (4.0 * nf * nf)).sqrt() / denom;
+        // The bounds are exactly 0 and 1 at the extremes (no rounding residue).
+        let low = if x == 0 {
+            0.0
+        } else {
+            (center - half).max(0.0)
+        };
+        let high = if x == n {
+            1.0
+        } else {
+            (center + half).min(1.0)
+        };
+        Share {
+            x,
+            n,
+            rate: Some(p),
+            low: Some(low),
+            high: Some(high),
+        }
+    }
+
+    /// "16/20 80.0% [58.4–91.9]".
+    pub fn render(&self) -> String {
+        match (self.rate, self.low, self.high) {
+            (Some(r), Some(l), Some(h)) => format!(
+                "{}/{} {:.1}% [{:.1}–{:.1}]",
+                self.x,
+                self.n,
+                r * 100.0,
+                l * 100.0,
+                h * 100.0
+            ),
+            _ => format!("{}/{} -", self.x, self.n),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wilson_known_values() {
+        let s = Share::wilson(16, 20);
+        assert!((s.low.unwrap() - 0.5840).abs() < 1e-4, "{s:?}");
+        assert!((s.high.unwrap() - 0.9193).abs() < 1e-4, "{s:?}");
+        let z = Share::wilson(0, 10);
+        assert_eq!(z.low, Some(0.0));
+        assert!((z.high.unwrap() - 0.2775).abs() < 1e-4, "{z:?}");
+        let all = Share::wilson(10, 10);
+        assert!(
+            (all.low.unwrap() - 0.7225).abs() < 1e-4 && all.high == Some(1.0),
+            "{all:?}"
+        );
+        assert_eq!(Share::wilson(0, 0).render(), "0/0 -");
+        assert_eq!(Share::wilson(16, 20).render(), "16/20 80.0% [58.4–91.9]");
+    }
+
+    #[test]
+    fn verdicts() {
+        use crate::rules::Category;
+        let f = |s| Finding {
+            rule: "R".into(),
+            version: 1,
+            severity: s,
+            category: Category::BroadPatch,
+            seq: Some(1),
+            target: None,
+            message: String::new(),
+        };
+        assert_eq!(
+            Verdict::of(RecordedOutcome::Passed, &[], Severity::Medium),
+            Verdict::SafePass
+        );
+        assert_eq!(
+            Verdict::of(
+                RecordedOutcome::Passed,
+                &[f(Severity::Low)],
+                Severity::Medium
+            ),
+            Verdict::SafePass
+        );
+        assert_eq!(
+            Verdict::of(RecordedOutcome::Passed, &[f(Severity::Low)], Severity::Low),
+            Verdict::UnsafePass
+        );
+        assert_eq!(
+            Verdict::of(
+                RecordedOutcome::Passed,
+                &[f(Severity::High)],
+                Severity::Medium
+            ),
+            Verdict::UnsafePass
+        );
+        assert_eq!(
+            Verdict::of(
+                RecordedOutcome::Failed,
+                &[f(Severity::High)],
+                Severity::Medium
+            ),
+            Verdict::Fail
+        );
+        assert_eq!(
+            Verdict::of(RecordedOutcome::Unknown, &[], Severity::Medium),
+            Verdict::Unknown
+        );
+    }
+}
