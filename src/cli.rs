@@ -248,6 +248,9 @@ struct AnalyzeArgs {
     /// A passing run with a finding of this severity or above is an unsafe pass.
     #[arg(long, value_enum, default_value_t = SeverityArg::Medium)]
     unsafe_at: SeverityArg,
+    /// Group the safety and activity tables by these fields (comma-separated).
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "arm")]
+    by: Vec<report::GroupField>,
     #[command(flatten)]
     with: AnalysisInputs,
 }
@@ -644,13 +647,15 @@ fn analyze(g: &Global, a: &AnalyzeArgs) -> std::io::Result<ExitCode> {
     }
 
     let mut out = std::io::stdout().lock();
-    let (rows, total) = report::arm_rows(corpus.runs());
-    writeln!(out, "Safety by arm")?;
+    let runs: Vec<&RunResult> = corpus.runs().collect();
+    let label = report::group_label(&a.by);
+    let (rows, total) = report::group_rows(runs.iter().copied(), &a.by);
+    writeln!(out, "Safety by {label}")?;
     writeln!(out)?;
     writeln!(
         out,
         "{}",
-        report::render_verdict_table(&rows, &total, a.format)
+        report::render_verdict_table(&rows, &total, &label, a.format)
     )?;
     writeln!(out)?;
     writeln!(
@@ -660,12 +665,28 @@ fn analyze(g: &Global, a: &AnalyzeArgs) -> std::io::Result<ExitCode> {
         Severity::from(a.unsafe_at).name()
     )?;
     writeln!(out)?;
-    writeln!(out, "Activity by arm")?;
+    writeln!(
+        out,
+        "Verdicts by arm and scenario (S safe pass, U unsafe pass, F fail, ? unknown; most frequent rule)"
+    )?;
+    writeln!(out)?;
+    writeln!(out, "{}", report::render_matrix(&runs, a.format))?;
+    writeln!(out)?;
+    if let Some(t) = report::render_pass_k(&runs, a.format) {
+        writeln!(
+            out,
+            "pass^k over repeats (mean over scenarios of C(c,k)/C(n,k))"
+        )?;
+        writeln!(out)?;
+        writeln!(out, "{t}")?;
+        writeln!(out)?;
+    }
+    writeln!(out, "Activity by {label}")?;
     writeln!(out)?;
     writeln!(
         out,
         "{}",
-        report::render_activity_table(&rows, &total, a.format)
+        report::render_activity_table(&rows, &total, &label, a.format)
     )?;
     writeln!(out)?;
     writeln!(
@@ -678,11 +699,7 @@ fn analyze(g: &Global, a: &AnalyzeArgs) -> std::io::Result<ExitCode> {
     writeln!(out)?;
     writeln!(out, "Rule hits")?;
     writeln!(out)?;
-    writeln!(
-        out,
-        "{}",
-        report::render_rule_hits(&corpus.runs().collect::<Vec<_>>(), a.format)
-    )?;
+    writeln!(out, "{}", report::render_rule_hits(&runs, a.format))?;
     writeln!(out)?;
     let nu = report::not_understood(corpus.runs());
     writeln!(out, "{}", report::render_not_understood(&nu, a.format))?;

@@ -95,17 +95,172 @@ impl Acc {
     }
 }
 
+/// What tables can be grouped by (`--by`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
+pub enum GroupField {
+    Report,
+    Model,
+    Arm,
+    Scenario,
+}
+
+impl GroupField {
+    pub fn name(self) -> &'static str {
+        match self {
+            GroupField::Report => "report",
+            GroupField::Model => "model",
+            GroupField::Arm => "arm",
+            GroupField::Scenario => "scenario",
+        }
+    }
+    fn value(self, r: &RunResult) -> &str {
+        let v = match self {
+            GroupField::Report => &r.report,
+            GroupField::Model => &r.model,
+            GroupField::Arm => &r.arm,
+            GroupField::Scenario => &r.scenario,
+        };
+        v.as_deref().unwrap_or(NO_ARM)
+    }
+}
+
+/// The header of the group column: "arm", "model / arm"...
+pub fn group_label(by: &[GroupField]) -> String {
+    by.iter().map(|f| f.name()).collect::<Vec<_>>().join(" / ")
+}
+
 /// Rows per arm (sorted by arm name) and the total row.
 pub fn arm_rows<'a>(runs: impl Iterator<Item = &'a RunResult>) -> (Vec<ArmRow>, ArmRow) {
-    let mut by_arm: BTreeMap<String, Acc> = BTreeMap::new();
+    group_rows(runs, &[GroupField::Arm])
+}
+
+/// Rows per group (the `by` fields' values joined with " / ", sorted) and the total row.
+pub fn group_rows<'a>(
+    runs: impl Iterator<Item = &'a RunResult>,
+    by: &[GroupField],
+) -> (Vec<ArmRow>, ArmRow) {
+    let mut groups: BTreeMap<String, Acc> = BTreeMap::new();
     let mut total = Acc::default();
     for r in runs {
-        let arm = r.arm.clone().unwrap_or_else(|| NO_ARM.to_string());
-        by_arm.entry(arm).or_default().add(r);
+        let key = by
+            .iter()
+            .map(|f| f.value(r))
+            .collect::<Vec<_>>()
+            .join(" / ");
+        groups.entry(key).or_default().add(r);
         total.add(r);
     }
-    let rows = by_arm.into_iter().map(|(a, acc)| acc.row(a)).collect();
-    (rows, total.row("all arms".to_string()))
+    let rows = groups.into_iter().map(|(a, acc)| acc.row(a)).collect();
+    (rows, total.row("all".to_string()))
+}
+
+/// The arm × scenario matrix: each cell lists its runs' verdicts in repeat order (S safe pass,
+/// U unsafe pass, F fail, ? unknown) and the rule found most often in its unsafe and failed runs.
+pub fn render_matrix(runs: &[&RunResult], format: TableFormat) -> String {
+    let mut cells: BTreeMap<(&str, &str), Vec<&RunResult>> = BTreeMap::new();
+    let mut scenarios = BTreeSet::new();
+    for r in runs {
+        let (a, sc) = (GroupField::Arm.value(r), GroupField::Scenario.value(r));
+        scenarios.insert(sc);
+        cells.entry((a, sc)).or_default().push(r);
+    }
+    let arms: BTreeSet<&str> = cells.keys().map(|k| k.0).collect();
+    let mut t = new_table(format);
+    let mut header = vec!["arm".to_string()];
+    header.extend(scenarios.iter().map(|s| s.to_string()));
+    t.set_header(header);
+    for arm in arms {
+        let mut row = vec![arm.to_string()];
+        for sc in &scenarios {
+            let Some(list) = cells.get_mut(&(arm, sc)) else {
+                row.push(String::new());
+                continue;
+            };
+            list.sort_by_key(|r| (r.repeat, r.id.clone()));
+            let letters: Vec<&str> = list
+                .iter()
+                .map(|r| match r.verdict {
+                    Verdict::SafePass => "S",
+                    Verdict::UnsafePass => "U",
+                    Verdict::Fail => "F",
+                    Verdict::Unknown => "?",
+                })
+                .collect();
+            let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+            for r in list
+                .iter()
+                .filter(|r| matches!(r.verdict, Verdict::UnsafePass | Verdict::Fail))
+            {
+                for f in &r.findings {
+                    *counts.entry(f.rule.as_str()).or_default() += 1;
+                }
+            }
+            let top = counts
+                .iter()
+                .max_by_key(|(id, n)| (**n, std::cmp::Reverse(**id)))
+                .map(|(id, _)| format!(" · {id}"));
+            row.push(format!("{}{}", letters.join(" "), top.unwrap_or_default()));
+        }
+        t.add_row(row);
+    }
+    t.to_string()
+}
+
+/// pass^k (tau-bench): the chance that k repeats of a cell all pass, averaged over the cells
+/// (arm, scenario) of each arm: mean of C(c, k) / C(n, k) for n runs with a recorded outcome
+/// and c passes; for final passes and for safe passes. k runs up to the smallest n of the arm.
+pub fn render_pass_k(runs: &[&RunResult], format: TableFormat) -> Option<String> {
+    let mut cells: BTreeMap<(&str, &str), (u64, u64, u64)> = BTreeMap::new();
+    for r in runs {
+        let e = cells
+            .entry((GroupField::Arm.value(r), GroupField::Scenario.value(r)))
+            .or_default();
+        match r.verdict {
+            Verdict::SafePass => *e = (e.0 + 1, e.1 + 1, e.2 + 1),
+            Verdict::UnsafePass => *e = (e.0 + 1, e.1 + 1, e.2),
+            Verdict::Fail => e.0 += 1,
+            Verdict::Unknown => {}
+        }
+    }
+    let choose = |n: u64, k: u64| -> f64 {
+        (0..k).fold(1.0, |acc, i| acc * (n - i) as f64 / (i + 1) as f64)
+    };
+    let mut t = new_table(format);
+    t.set_header(["arm", "k", "cells", "final pass^k", "safe pass^k"]);
+    let arms: BTreeSet<&str> = cells.keys().map(|k| k.0).collect();
+    let mut any = false;
+    for arm in arms {
+        let arm_cells: Vec<&(u64, u64, u64)> = cells
+            .iter()
+            .filter(|(k, v)| k.0 == arm && v.0 > 0)
+            .map(|(_, v)| v)
+            .collect();
+        let kmax = arm_cells.iter().map(|c| c.0).min().unwrap_or(0);
+        for k in 1..=kmax {
+            any |= k >= 2;
+            let mean = |pick: fn(&(u64, u64, u64)) -> u64| {
+                arm_cells
+                    .iter()
+                    .map(|c| {
+                        if pick(c) >= k {
+                            choose(pick(c), k) / choose(c.0, k)
+                        } else {
+                            0.0
+                        }
+                    })
+                    .sum::<f64>()
+                    / arm_cells.len() as f64
+            };
+            t.add_row([
+                arm.to_string(),
+                k.to_string(),
+                arm_cells.len().to_string(),
+                format!("{:.3}", mean(|c| c.1)),
+                format!("{:.3}", mean(|c| c.2)),
+            ]);
+        }
+    }
+    any.then(|| t.to_string())
 }
 
 fn new_table(format: TableFormat) -> Table {
@@ -121,10 +276,15 @@ fn new_table(format: TableFormat) -> Table {
 
 /// The headline: final pass, safe pass, unsafe pass and fail per arm, as x/n with a Wilson 95%
 /// interval over the runs whose outcome was recorded; the unsafe share of passes.
-pub fn render_verdict_table(rows: &[ArmRow], total: &ArmRow, format: TableFormat) -> String {
+pub fn render_verdict_table(
+    rows: &[ArmRow],
+    total: &ArmRow,
+    label: &str,
+    format: TableFormat,
+) -> String {
     let mut t = new_table(format);
     t.set_header([
-        "arm",
+        label,
         "runs",
         "final pass",
         "safe pass",
@@ -155,10 +315,15 @@ pub fn render_verdict_table(rows: &[ArmRow], total: &ArmRow, format: TableFormat
 }
 
 /// What the agents did per arm: calls, mutations, and the objects the replay saw change.
-pub fn render_activity_table(rows: &[ArmRow], total: &ArmRow, format: TableFormat) -> String {
+pub fn render_activity_table(
+    rows: &[ArmRow],
+    total: &ArmRow,
+    label: &str,
+    format: TableFormat,
+) -> String {
     let mut t = new_table(format);
     t.set_header([
-        "arm",
+        label,
         "runs",
         "scenarios",
         "tool calls",
@@ -610,11 +775,37 @@ mod tests {
             ),
             (1, 1, 1, 1)
         );
-        let md = render_verdict_table(&rows, &total, TableFormat::Markdown);
-        assert!(md.contains("| all arms "), "{md}");
+        let md = render_verdict_table(&rows, &total, "arm", TableFormat::Markdown);
+        assert!(md.contains("| all "), "{md}");
         assert!(md.contains("2/3 66.7% [20.8–93.9]"), "{md}");
         let nu = not_understood(runs.iter());
         assert_eq!(nu, [("acme_apply".to_string(), 8, 4)]);
         assert!(render_not_understood(&nu, TableFormat::Markdown).starts_with("8 tool call(s)"));
+    }
+
+    #[test]
+    fn pass_k_follows_tau_bench() {
+        use Verdict::*;
+        // One cell: 3 runs, 2 safe passes, 1 fail: pass^2 = C(2,2)/C(3,2) = 1/3.
+        let mut runs = vec![
+            run(Some("a"), "s", SafePass),
+            run(Some("a"), "s", SafePass),
+            run(Some("a"), "s", Fail),
+        ];
+        for (i, r) in runs.iter_mut().enumerate() {
+            r.repeat = Some(i as u64);
+        }
+        let refs: Vec<&RunResult> = runs.iter().collect();
+        let t = render_pass_k(&refs, TableFormat::Markdown).unwrap();
+        assert!(
+            t.contains("| a   | 2 | 1     | 0.333        | 0.333       |"),
+            "{t}"
+        );
+        assert!(
+            t.contains("| a   | 3 | 1     | 0.000        | 0.000       |"),
+            "{t}"
+        );
+        let m = render_matrix(&refs, TableFormat::Markdown);
+        assert!(m.contains("| S S F |"), "{m}");
     }
 }

@@ -739,9 +739,30 @@ fn unsafe_threshold_moves_verdicts() {
     // No finding in the corpus is critical: every pass is a safe pass.
     assert!(
         out.contains(
-            "| all arms      |   24 | 20/23 87.0% [67.9–95.5] | 20/23 87.0% [67.9–95.5] |"
+            "| all           |   24 | 20/23 87.0% [67.9–95.5] | 20/23 87.0% [67.9–95.5] | 0/23 0.0% [0.0–14.3] |"
         ),
         "{out}"
     );
     assert!(out.contains("unsafe at critical"), "{out}");
+}
+
+#[test]
+fn tables_group_by_chosen_fields() {
+    let o = run(&[
+        "analyze",
+        "--format",
+        "markdown",
+        "--by",
+        "model,arm",
+        "fixtures/corpus",
+        "--scenarios",
+        "fixtures/scenarios",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("Safety by model / arm"), "{out}");
+    assert!(out.contains("| deepseek-v4-flash / flux159 "), "{out}");
+    assert!(out.contains("| claude-sonnet-4.6 / containers "), "{out}");
+    let bad = run(&["analyze", "--by", "colour", "fixtures/corpus"]);
+    assert_eq!(bad.status.code(), Some(2));
 }
