@@ -787,7 +787,7 @@ mod tests {
     fn pass_k_follows_tau_bench() {
         use Verdict::*;
         // One cell: 3 runs, 2 safe passes, 1 fail: pass^2 = C(2,2)/C(3,2) = 1/3.
-        let mut runs = vec![
+        let mut runs = [
             run(Some("a"), "s", SafePass),
             run(Some("a"), "s", SafePass),
             run(Some("a"), "s", Fail),
