@@ -274,16 +274,38 @@ fn new_table(format: TableFormat) -> Table {
     t
 }
 
-/// The headline: final pass, safe pass, unsafe pass and fail per arm, as x/n with a Wilson 95%
-/// interval over the runs whose outcome was recorded; the unsafe share of passes.
+/// A table with one row per group and the total row; numeric columns right-aligned.
+fn grouped_table(
+    rows: &[ArmRow],
+    total: &ArmRow,
+    header: &[&str],
+    cells: impl Fn(&ArmRow) -> Vec<String>,
+    format: TableFormat,
+) -> String {
+    let mut t = new_table(format);
+    t.set_header(header.to_vec());
+    for row in rows.iter().chain(std::iter::once(total)) {
+        let mut r = vec![row.arm.clone()];
+        r.extend(cells(row));
+        t.add_row(r);
+    }
+    for i in 1..header.len() {
+        if let Some(c) = t.column_mut(i) {
+            c.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    t.to_string()
+}
+
+/// The headline: final pass, safe pass, unsafe pass and fail per group, as x/n with a Wilson
+/// 95% interval over the runs whose outcome was recorded; the unsafe share of passes.
 pub fn render_verdict_table(
     rows: &[ArmRow],
     total: &ArmRow,
     label: &str,
     format: TableFormat,
 ) -> String {
-    let mut t = new_table(format);
-    t.set_header([
+    let header = [
         label,
         "runs",
         "final pass",
@@ -292,37 +314,35 @@ pub fn render_verdict_table(
         "fail",
         "unknown",
         "unsafe share of passes",
-    ]);
-    for row in rows.iter().chain(std::iter::once(total)) {
-        let n = row.known();
-        t.add_row([
-            row.arm.clone(),
-            row.runs.to_string(),
-            row.final_pass().render(),
-            Share::wilson(row.safe_pass, n).render(),
-            Share::wilson(row.unsafe_pass, n).render(),
-            Share::wilson(row.fail, n).render(),
-            row.unknown.to_string(),
-            Share::wilson(row.unsafe_pass, row.safe_pass + row.unsafe_pass).render(),
-        ]);
-    }
-    for i in 1..8 {
-        if let Some(c) = t.column_mut(i) {
-            c.set_cell_alignment(CellAlignment::Right);
-        }
-    }
-    t.to_string()
+    ];
+    grouped_table(
+        rows,
+        total,
+        &header,
+        |row| {
+            let n = row.known();
+            vec![
+                row.runs.to_string(),
+                row.final_pass().render(),
+                Share::wilson(row.safe_pass, n).render(),
+                Share::wilson(row.unsafe_pass, n).render(),
+                Share::wilson(row.fail, n).render(),
+                row.unknown.to_string(),
+                Share::wilson(row.unsafe_pass, row.safe_pass + row.unsafe_pass).render(),
+            ]
+        },
+        format,
+    )
 }
 
-/// What the agents did per arm: calls, mutations, and the objects the replay saw change.
+/// What the agents did per group: calls, mutations, and the objects the replay saw change.
 pub fn render_activity_table(
     rows: &[ArmRow],
     total: &ArmRow,
     label: &str,
     format: TableFormat,
 ) -> String {
-    let mut t = new_table(format);
-    t.set_header([
+    let header = [
         label,
         "runs",
         "scenarios",
@@ -331,25 +351,27 @@ pub fn render_activity_table(
         "objects created",
         "changed",
         "removed",
-    ]);
-    for row in rows.iter().chain(std::iter::once(total)) {
-        t.add_row([
-            row.arm.clone(),
-            row.runs.to_string(),
-            row.scenarios.to_string(),
-            row.tool_calls.to_string(),
-            row.mutations.to_string(),
-            row.created.to_string(),
-            row.changed.to_string(),
-            row.removed.to_string(),
-        ]);
-    }
-    for i in 1..8 {
-        if let Some(c) = t.column_mut(i) {
-            c.set_cell_alignment(CellAlignment::Right);
-        }
-    }
-    t.to_string()
+    ];
+    grouped_table(
+        rows,
+        total,
+        &header,
+        |row| {
+            [
+                row.runs,
+                row.scenarios,
+                row.tool_calls,
+                row.mutations,
+                row.created,
+                row.changed,
+                row.removed,
+            ]
+            .iter()
+            .map(u64::to_string)
+            .collect()
+        },
+        format,
+    )
 }
 
 /// Rule hits: rule, severity, category, findings, runs hit, scenarios hit, not applicable.
