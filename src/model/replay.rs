@@ -437,18 +437,8 @@ impl Cx<'_> {
             .chain(&diff.removed)
             .any(|p| p.starts_with("/spec/template"));
         let replicas_changed = replicas(&live) != replicas(&new);
-        let mut e = effect(
-            key.clone(),
-            Change::Changed,
-            Some(live.clone()),
-            Some(true),
-            diff,
-            Cause::Direct,
-        );
+        let mut e = changed_effect(key.clone(), &live, &new, diff, Cause::Direct);
         e.omitted = omitted.unwrap_or_default();
-        e.replicas_before = replicas(&live);
-        e.replicas_after = replicas(&new);
-        e.labels = labels_of(Some(&new));
         self.r.effects.push(e);
         self.model.put(key.clone(), new.clone(), self.manager, None);
         if template_changed {
@@ -643,18 +633,8 @@ impl Cx<'_> {
                 continue;
             }
             // Recorded even when nothing changed: the manifest still left fields out.
-            let mut e = effect(
-                key.clone(),
-                Change::Changed,
-                Some(live.clone()),
-                Some(true),
-                diff.clone(),
-                Cause::Direct,
-            );
+            let mut e = changed_effect(key.clone(), &live, &new, diff.clone(), Cause::Direct);
             e.omitted = omitted;
-            e.replicas_before = replicas(&live);
-            e.replicas_after = replicas(&new);
-            e.labels = labels_of(Some(&new));
             self.r.effects.push(e);
             let owned = if server_side {
                 Some(new_paths.into_iter().collect())
@@ -920,17 +900,13 @@ impl Cx<'_> {
 
     fn controller_change(&mut self, key: ObjKey, live: Value, new: Value, by: &ObjKey) {
         let diff = Diff::between(&live, &new);
-        let mut e = effect(
+        let e = changed_effect(
             key.clone(),
-            Change::Changed,
-            Some(live.clone()),
-            Some(true),
+            &live,
+            &new,
             diff,
             Cause::Controller(by.clone()),
         );
-        e.replicas_before = replicas(&live);
-        e.replicas_after = replicas(&new);
-        e.labels = labels_of(Some(&new));
         self.r.effects.push(e);
         self.model.put(key, new, "controller", None);
     }
@@ -1104,6 +1080,28 @@ fn effect(
         cause,
         before,
     }
+}
+
+/// A change of a live object, with its replicas before and after and its new labels.
+fn changed_effect(
+    key: ObjKey,
+    live: &Value,
+    new: &Value,
+    diff: Diff,
+    cause: Cause,
+) -> ObjectEffect {
+    let mut e = effect(
+        key,
+        Change::Changed,
+        Some(live.clone()),
+        Some(true),
+        diff,
+        cause,
+    );
+    e.replicas_before = replicas(live);
+    e.replicas_after = replicas(new);
+    e.labels = labels_of(Some(new));
+    e
 }
 
 fn owner_ref(key: &ObjKey, obj: &Value) -> Value {
