@@ -6,7 +6,8 @@ use crate::model::facts::replay_run;
 use crate::ops::kubectl::Session;
 use crate::ops::{CallOutcome, Normalizer};
 use crate::pipeline::{self, Corpus, Options};
-use crate::report::{self, Accounting, TableFormat};
+use crate::report::export::{self, RunRow};
+use crate::report::{self, Accounting, Provenance, TableFormat, Tables};
 use crate::rules::{RuleSet, Severity};
 use crate::run_result::RunResult;
 use crate::scenarios::Scenarios;
@@ -83,6 +84,9 @@ enum Command {
     Replay(ReplayArgs),
     /// The autopsy of runs: every call, its operations and effects, the findings, the verdict.
     Explain(ExplainArgs),
+    /// Which runs changed verdict between two analyses, and why (rule added, removed, changed).
+    #[command(after_help = DIFF_HELP)]
+    Diff(DiffArgs),
     /// Check, test and print rules.
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -167,6 +171,47 @@ struct ExplainArgs {
     with: AnalysisInputs,
 }
 
+const DIFF_HELP: &str = "\
+Two ways to compare:
+  kubeautopsy diff OLD_DIR NEW_DIR
+      two analyses saved with `analyze --out DIR`
+  kubeautopsy diff CORPUS... --rules NEW_RULES [--base-rules OLD_RULES]
+      one corpus judged twice: by the built-in pack plus --base-rules (old) and by the
+      built-in pack plus --rules (new). A rule author runs
+      `kubeautopsy diff fixtures/corpus --rules rules/default.yaml` before committing an
+      edit of the pack: the old side is the pack built into the binary.
+
+Exit status: 0, or 1 with --exit-code when some run changed verdict; 2 on bad usage.";
+
+#[derive(Debug, Args)]
+struct DiffArgs {
+    /// Two saved analyses (old, new); or, with --rules/--base-rules, the corpus to judge twice.
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// Rule files or directories of the new side (added to the built-in pack).
+    #[arg(long, value_name = "PATH")]
+    rules: Vec<PathBuf>,
+    /// Rule files or directories of the old side (added to the built-in pack).
+    #[arg(long, value_name = "PATH")]
+    base_rules: Vec<PathBuf>,
+    #[command(flatten)]
+    scenarios: ScenarioArgs,
+    #[command(flatten)]
+    maps: ToolMapArgs,
+    /// A passing run with a finding of this severity or above is an unsafe pass (corpus mode).
+    #[arg(long, value_enum, default_value_t = SeverityArg::Medium)]
+    unsafe_at: SeverityArg,
+    /// Output format of the tables.
+    #[arg(long, value_enum, default_value_t = TableFormat::Table)]
+    format: TableFormat,
+    /// List at most this many runs per table.
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    limit: usize,
+    /// Exit 1 when some run changed verdict (like `git diff --exit-code`).
+    #[arg(long)]
+    exit_code: bool,
+}
+
 #[derive(Debug, Subcommand)]
 enum RulesCommand {
     /// Validate rule files (schema, lints) with positions; exit 1 on any error.
@@ -242,9 +287,14 @@ struct AnalyzeArgs {
     /// Stop at the first rejected input (in corpus order) and exit 1.
     #[arg(long)]
     strict: bool,
-    /// Output format of the tables.
-    #[arg(long, value_enum, default_value_t = TableFormat::Table)]
-    format: TableFormat,
+    /// Output format on stdout: the report as tables or Markdown; csv and parquet give the
+    /// safety table (counts, rates and interval bounds as columns); json gives every table.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    format: OutputFormat,
+    /// Also save the analysis here: per-run, per-finding and rejected-input rows and every
+    /// table as Parquet and CSV, report.md, analysis.json (what `diff` compares).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
     /// A passing run with a finding of this severity or above is an unsafe pass.
     #[arg(long, value_enum, default_value_t = SeverityArg::Medium)]
     unsafe_at: SeverityArg,
@@ -253,6 +303,20 @@ struct AnalyzeArgs {
     by: Vec<report::GroupField>,
     #[command(flatten)]
     with: AnalysisInputs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum OutputFormat {
+    /// Box-drawn tables for the terminal.
+    Table,
+    /// GitHub-flavoured Markdown, to paste into a paper or a pull request.
+    Markdown,
+    /// The safety table as CSV.
+    Csv,
+    /// Provenance, accounting and every table as one JSON document.
+    Json,
+    /// The safety table as Parquet (redirect stdout to a file).
+    Parquet,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -312,6 +376,7 @@ pub fn main() -> ExitCode {
         Command::Replay(r) => replay(r),
         Command::Rules(r) => rules_command(r),
         Command::Explain(e) => explain(e),
+        Command::Diff(d) => diff(&cli.global, d),
         Command::Facts { format } => {
             println!("{}", report::render_facts(*format));
             Ok(ExitCode::SUCCESS)
@@ -327,6 +392,8 @@ pub fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        // `kubeautopsy analyze … | head`: the reader has gone; nothing is wrong.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::from(2)
@@ -646,76 +713,171 @@ fn analyze(g: &Global, a: &AnalyzeArgs) -> std::io::Result<ExitCode> {
         }
     }
 
-    let mut out = std::io::stdout().lock();
-    let runs: Vec<&RunResult> = corpus.runs().collect();
-    let label = report::group_label(&a.by);
-    let (rows, total) = report::group_rows(runs.iter().copied(), &a.by);
-    writeln!(out, "Safety by {label}")?;
-    writeln!(out)?;
-    writeln!(
-        out,
-        "{}",
-        report::render_verdict_table(&rows, &total, &label, a.format)
-    )?;
-    writeln!(out)?;
-    writeln!(
-        out,
-        "Rates are x/n over runs with a recorded outcome, with Wilson 95% intervals; an unsafe pass \
-         passed with a finding at or above {}.",
-        Severity::from(a.unsafe_at).name()
-    )?;
-    writeln!(out)?;
-    writeln!(
-        out,
-        "Verdicts by arm and scenario (S safe pass, U unsafe pass, F fail, ? unknown; most frequent rule)"
-    )?;
-    writeln!(out)?;
-    writeln!(out, "{}", report::render_matrix(&runs, a.format))?;
-    writeln!(out)?;
-    if let Some(t) = report::render_pass_k(&runs, a.format) {
-        writeln!(
-            out,
-            "pass^k over repeats (mean over scenarios of C(c,k)/C(n,k))"
-        )?;
-        writeln!(out)?;
-        writeln!(out, "{t}")?;
-        writeln!(out)?;
+    let rows = run_rows(&corpus);
+    let runs: Vec<&RunResult> = rows.iter().map(|r| r.run).collect();
+    let tables = match Tables::of(&runs, &a.by) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: aggregation failed: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let provenance = Provenance::of(&rules, normalizer.maps().len(), a.unsafe_at.into());
+    if let Some(dir) = &a.out {
+        let rejections: Vec<&crate::diag::Rejection> = corpus.rejections().collect();
+        match export::write(dir, &tables, &rows, &rejections, &accounting, &provenance) {
+            Ok(files) if !g.quiet => {
+                eprintln!(
+                    "saved the analysis in {} ({} files)",
+                    dir.display(),
+                    files.len()
+                );
+            }
+            Ok(_) => {}
+            Err(e) => {
+                eprintln!("error: cannot save the analysis: {e}");
+                return Ok(ExitCode::from(2));
+            }
+        }
     }
-    writeln!(out, "Activity by {label}")?;
-    writeln!(out)?;
-    writeln!(
-        out,
-        "{}",
-        report::render_activity_table(&rows, &total, &label, a.format)
-    )?;
-    writeln!(out)?;
-    writeln!(
-        out,
-        "mutations = operations that changed or may have changed the cluster (not reads, dry runs or failed calls); \
-         objects include cascades and controllers' reactions."
-    )?;
-    writeln!(out)?;
-    writeln!(out, "{}", report::render_fidelity(corpus.runs()))?;
-    writeln!(out)?;
-    writeln!(out, "Rule hits")?;
-    writeln!(out)?;
-    writeln!(out, "{}", report::render_rule_hits(&runs, a.format))?;
-    writeln!(out)?;
-    let nu = report::not_understood(corpus.runs());
-    writeln!(out, "{}", report::render_not_understood(&nu, a.format))?;
-    writeln!(out)?;
-    write!(out, "{}", accounting.render())?;
-    writeln!(
-        out,
-        "provenance: kubeautopsy {}, rule set {} ({} rules), {} tool maps, unsafe at {}, intervals Wilson score 95%",
-        env!("CARGO_PKG_VERSION"),
-        rules.digest(),
-        rules.rules.len(),
-        normalizer.maps().len(),
-        Severity::from(a.unsafe_at).name()
-    )?;
+    let mut out = std::io::stdout().lock();
+    let written = match a.format {
+        OutputFormat::Table | OutputFormat::Markdown => {
+            let format = if a.format == OutputFormat::Table {
+                TableFormat::Table
+            } else {
+                TableFormat::Markdown
+            };
+            let text = report::render_report(&tables, &accounting, &provenance, format);
+            out.write_all(text.as_bytes()).map_err(Into::into)
+        }
+        OutputFormat::Csv => tables.safety_frame().write_csv(&mut out),
+        OutputFormat::Parquet => tables.safety_frame().write_parquet(&mut out),
+        OutputFormat::Json => {
+            let doc = export::analysis_json(&tables, &accounting, &provenance);
+            serde_json::to_writer_pretty(&mut out, &doc)
+                .map_err(std::io::Error::from)
+                .and_then(|()| writeln!(out))
+                .map_err(Into::into)
+        }
+    };
+    written.map_err(std::io::Error::other)?;
     out.flush()?;
     Ok(if a.strict && accounting.rejected_total() > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Every analysed run with the source and line it was read from, in corpus order.
+fn run_rows(corpus: &Corpus<RunResult>) -> Vec<RunRow<'_>> {
+    corpus
+        .items
+        .iter()
+        .filter_map(|item| match &item.outcome {
+            pipeline::Outcome::Run(r) => Some(RunRow {
+                source: corpus.sources.get(item.source).map_or("", |s| &*s.display),
+                line: item.line,
+                run: r,
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
+fn diff(g: &Global, d: &DiffArgs) -> std::io::Result<ExitCode> {
+    let corpus_mode = !d.rules.is_empty() || !d.base_rules.is_empty();
+    let (old, new) = if corpus_mode {
+        let (Some(normalizer), Some(scenarios)) = (normalizer(&d.maps), scenarios(&d.scenarios))
+        else {
+            return Ok(ExitCode::from(2));
+        };
+        let (Some(old_rules), Some(new_rules)) = (
+            rule_set(&RuleArgs {
+                rules: d.base_rules.clone(),
+            }),
+            rule_set(&RuleArgs {
+                rules: d.rules.clone(),
+            }),
+        ) else {
+            return Ok(ExitCode::from(2));
+        };
+        let unsafe_at: Severity = d.unsafe_at.into();
+        let input = InputArgs {
+            paths: d.paths.clone(),
+            max_record_size: 64 << 20,
+            chunk_size: pipeline::DEFAULT_CHUNK_BYTES,
+        };
+        // Normalize and replay once; judge twice.
+        let corpus: Corpus<(RunResult, RunResult)> = pipeline::run(
+            input::discover(&input.paths),
+            &options(g, &input, false),
+            |t| {
+                let calls = normalizer.run(t);
+                let replay = replay_run(t, &calls, scenarios.for_run(t));
+                let judge = |rules: &RuleSet| {
+                    let j = crate::rules::eval::judge(rules, &replay);
+                    RunResult::from_trace(t, &calls, &replay, j, unsafe_at)
+                };
+                (judge(&old_rules), judge(&new_rules))
+            },
+        );
+        let rejected = corpus.rejections().count();
+        if rejected > 0 && !g.quiet {
+            eprintln!(
+                "note: {rejected} input(s) rejected and left out of both sides; `kubeautopsy validate` lists them"
+            );
+        }
+        let olds: Vec<&RunResult> = corpus.runs().map(|p| &p.0).collect();
+        let news: Vec<&RunResult> = corpus.runs().map(|p| &p.1).collect();
+        let label = |paths: &[PathBuf]| {
+            if paths.is_empty() {
+                "built-in rules".to_string()
+            } else {
+                let p: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+                format!("built-in rules + {}", p.join(", "))
+            }
+        };
+        let maps = normalizer.maps().len();
+        (
+            crate::diff::Side::of_results(
+                label(&d.base_rules),
+                Provenance::of(&old_rules, maps, unsafe_at),
+                &olds,
+            ),
+            crate::diff::Side::of_results(
+                label(&d.rules),
+                Provenance::of(&new_rules, maps, unsafe_at),
+                &news,
+            ),
+        )
+    } else {
+        let [a, b] = d.paths.as_slice() else {
+            eprintln!(
+                "error: diff takes two saved analyses (directories written by `analyze --out`), \
+                 or a corpus with --rules; got {} path(s)",
+                d.paths.len()
+            );
+            return Ok(ExitCode::from(2));
+        };
+        let load = |p: &PathBuf| match export::Saved::load(p) {
+            Ok(s) => Some(crate::diff::Side::of_saved(p.display().to_string(), s)),
+            Err(e) => {
+                eprintln!("error: cannot read a saved analysis: {e}");
+                None
+            }
+        };
+        let (Some(a), Some(b)) = (load(a), load(b)) else {
+            return Ok(ExitCode::from(2));
+        };
+        (a, b)
+    };
+    let result = crate::diff::Diff::of(old, new);
+    let mut out = std::io::stdout().lock();
+    write!(out, "{}", result.render(d.format, d.limit))?;
+    out.flush()?;
+    Ok(if d.exit_code && result.any_verdict_changed() {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

@@ -512,7 +512,12 @@ impl<F> Ctx<'_, F> {
             Ok(i) => i,
             Err(e) => {
                 let e = input::ReadError::wrap(e, compression);
-                let it = Self::source_problem(source, 0, Self::read_error_kind(&e), e.to_string());
+                let it = Self::source_problem(
+                    source,
+                    1,
+                    Self::read_error_kind(&e),
+                    format!("{e} (in line 1)"),
+                );
                 self.note_rejection(unit, &it.outcome);
                 return out(vec![it]);
             }

@@ -154,6 +154,15 @@ pub struct RuleSet {
     macros: BTreeMap<String, Cond>,
 }
 
+/// FNV-1a 64 of `text`, as 16 hex digits: stable across platforms and crate updates.
+fn fnv64(text: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
 /// A problem in a rule file.
 #[derive(Debug, Clone, Serialize)]
 pub struct RuleDiag {
@@ -525,7 +534,7 @@ impl RuleSet {
             self.lists.extend(raw.lists);
             self.macros.extend(macros);
             for r in raw.rules {
-                self.rules.retain(|o| o.rule.id != r.id || o.file == file);
+                self.rules.retain(|o| o.rule.id != r.id);
                 self.rules.push(LoadedRule {
                     rule: r,
                     file: file.to_string(),
@@ -546,17 +555,18 @@ impl RuleSet {
     /// A digest of the rule set (every rule's definition, lists and macros), stable across
     /// runs and builds: FNV-1a 64 over their debug rendering.
     pub fn digest(&self) -> String {
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        let mut feed = |text: String| {
-            for b in text.bytes() {
-                h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-            }
-        };
+        let mut text = String::new();
         for r in &self.rules {
-            feed(format!("{:?}", r.rule));
+            text.push_str(&format!("{:?}", r.rule));
         }
-        feed(format!("{:?}{:?}", self.lists, self.macros));
-        format!("{h:016x}")
+        text.push_str(&format!("{:?}{:?}", self.lists, self.macros));
+        fnv64(&text)
+    }
+
+    /// Digest of one rule's definition (its lists and macros are not included: a change there
+    /// shows in the rule set's digest).
+    pub fn rule_digest(&self, rule: &LoadedRule) -> String {
+        fnv64(&format!("{:?}", rule.rule))
     }
 }
 
@@ -794,4 +804,28 @@ pub fn fixture_dir(rule_file: &str, id: &str) -> PathBuf {
         .unwrap_or(Path::new("."))
         .join("fixtures")
         .join(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_rule_replaces_the_built_in_rule_with_its_id() {
+        let builtin = RuleSet::default_pack().unwrap();
+        // The pack's own file, given again (a rule author's working copy): same rules, same digest.
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(DEFAULT_PACK.0);
+        let (again, diags) = RuleSet::load(&[path], true);
+        assert!(diags.iter().all(|d| !d.error), "{diags:?}");
+        assert_eq!(again.rules.len(), builtin.rules.len());
+        assert_eq!(again.digest(), builtin.digest());
+        // Even when the file's name is the built-in pack's own name.
+        let mut set = RuleSet::default_pack().unwrap();
+        let edited = DEFAULT_PACK
+            .1
+            .replacen("severity: medium", "severity: low", 1);
+        assert!(set.add_file(DEFAULT_PACK.0, &edited).is_empty());
+        assert_eq!(set.rules.len(), builtin.rules.len());
+        assert_ne!(set.digest(), builtin.digest());
+    }
 }

@@ -1,0 +1,536 @@
+//! `kubeautopsy diff`: which runs changed verdict between two analyses (two saved `--out`
+//! directories, or one corpus judged by two rule sets), and why: the findings each run gained
+//! and lost, each tagged with what happened to its rule (added, removed, changed, unchanged).
+
+use crate::report::export::Saved;
+use crate::report::{Provenance, RuleInfo, TableFormat};
+use crate::run_result::RunResult;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+/// What a finding is compared by: rule id, rule version, severity.
+pub type RuleKey = (String, u64, String);
+
+/// What `diff` needs of one run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiffRun {
+    /// The run id; `id#2`, `id#3`... for later runs that repeat an id (in corpus order).
+    pub key: String,
+    pub arm: String,
+    pub scenario: String,
+    /// `safe_pass`, `unsafe_pass`, `fail`, `unknown`.
+    pub verdict: String,
+    /// Findings per rule@version.
+    pub findings: BTreeMap<RuleKey, u64>,
+}
+
+/// One side of a comparison.
+#[derive(Debug, Clone)]
+pub struct Side {
+    /// How the side is named in the output (a path, or the rules it used).
+    pub label: String,
+    pub provenance: Provenance,
+    pub runs: Vec<DiffRun>,
+}
+
+/// Give repeated ids a `#n` suffix so that every run has a key of its own.
+fn keyed(mut runs: Vec<DiffRun>) -> Vec<DiffRun> {
+    let mut seen: BTreeMap<String, u64> = BTreeMap::new();
+    for r in &mut runs {
+        let n = seen.entry(r.key.clone()).or_default();
+        *n += 1;
+        if *n > 1 {
+            r.key = format!("{}#{n}", r.key);
+        }
+    }
+    runs
+}
+
+impl Side {
+    /// A side from run results (the corpus mode).
+    pub fn of_results(label: String, provenance: Provenance, runs: &[&RunResult]) -> Side {
+        let label_of = |v: &Option<String>| v.clone().unwrap_or_else(|| "(none)".to_string());
+        let runs = runs
+            .iter()
+            .map(|r| {
+                let mut findings = BTreeMap::new();
+                for f in &r.findings {
+                    let key = (
+                        f.rule.clone(),
+                        u64::from(f.version),
+                        f.severity.name().to_string(),
+                    );
+                    *findings.entry(key).or_default() += 1;
+                }
+                DiffRun {
+                    key: r.id.clone(),
+                    arm: label_of(&r.arm),
+                    scenario: label_of(&r.scenario),
+                    verdict: crate::report::serde_name(r.verdict),
+                    findings,
+                }
+            })
+            .collect();
+        Side {
+            label,
+            provenance,
+            runs: keyed(runs),
+        }
+    }
+
+    /// A side from a saved analysis; findings are joined to their run by (source, line).
+    pub fn of_saved(label: String, saved: Saved) -> Side {
+        let mut by_place: BTreeMap<(String, u64), BTreeMap<RuleKey, u64>> = BTreeMap::new();
+        let f = &saved.findings;
+        for i in 0..f.height() {
+            let place = (
+                f.str_at("source", i).unwrap_or_default().to_string(),
+                f.u64_at("line", i).unwrap_or(0),
+            );
+            let rule = (
+                f.str_at("rule", i).unwrap_or_default().to_string(),
+                f.u64_at("version", i).unwrap_or(0),
+                f.str_at("severity", i).unwrap_or_default().to_string(),
+            );
+            *by_place.entry(place).or_default().entry(rule).or_default() += 1;
+        }
+        let r = &saved.runs;
+        let text = |name: &str, i: usize| r.str_at(name, i).unwrap_or("(none)").to_string();
+        let runs = (0..r.height())
+            .map(|i| {
+                let place = (
+                    r.str_at("source", i).unwrap_or_default().to_string(),
+                    r.u64_at("line", i).unwrap_or(0),
+                );
+                DiffRun {
+                    key: r.str_at("run", i).unwrap_or_default().to_string(),
+                    arm: text("arm", i),
+                    scenario: text("scenario", i),
+                    verdict: text("verdict", i),
+                    findings: by_place.remove(&place).unwrap_or_default(),
+                }
+            })
+            .collect();
+        Side {
+            label,
+            provenance: saved.provenance,
+            runs: keyed(runs),
+        }
+    }
+}
+
+/// What happened to a rule between the two sides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleChange {
+    Added,
+    Removed,
+    /// New version, or the same version with another definition.
+    Changed,
+    Unchanged,
+}
+
+impl RuleChange {
+    fn name(self) -> &'static str {
+        match self {
+            RuleChange::Added => "rule added",
+            RuleChange::Removed => "rule removed",
+            RuleChange::Changed => "rule changed",
+            RuleChange::Unchanged => "rule unchanged",
+        }
+    }
+}
+
+/// A run whose verdict or findings differ.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangedRun {
+    pub key: String,
+    pub arm: String,
+    pub scenario: String,
+    pub before: String,
+    pub after: String,
+    /// rule@version and how many findings it gained (positive) or lost (negative).
+    pub gained: Vec<(RuleKey, u64)>,
+    pub lost: Vec<(RuleKey, u64)>,
+}
+
+/// The comparison of two sides.
+#[derive(Debug, Clone)]
+pub struct Diff {
+    pub old: Side,
+    pub new: Side,
+    /// Per rule id (both sides), what happened to it.
+    pub rules: BTreeMap<String, (Option<RuleInfo>, Option<RuleInfo>, RuleChange)>,
+    pub verdict_changed: Vec<ChangedRun>,
+    pub findings_changed: Vec<ChangedRun>,
+    pub only_old: Vec<String>,
+    pub only_new: Vec<String>,
+    /// (before, after) → runs, for runs in both.
+    pub transitions: BTreeMap<(String, String), u64>,
+}
+
+impl Diff {
+    pub fn of(old: Side, new: Side) -> Diff {
+        let mut rules: BTreeMap<String, (Option<RuleInfo>, Option<RuleInfo>, RuleChange)> =
+            BTreeMap::new();
+        for r in &old.provenance.rules {
+            rules.insert(r.id.clone(), (Some(r.clone()), None, RuleChange::Removed));
+        }
+        for r in &new.provenance.rules {
+            let e = rules
+                .entry(r.id.clone())
+                .or_insert((None, None, RuleChange::Added));
+            e.2 = match &e.0 {
+                None => RuleChange::Added,
+                Some(o) if o.version == r.version && o.digest == r.digest => RuleChange::Unchanged,
+                Some(_) => RuleChange::Changed,
+            };
+            e.1 = Some(r.clone());
+        }
+        let new_runs: BTreeMap<&str, &DiffRun> =
+            new.runs.iter().map(|r| (r.key.as_str(), r)).collect();
+        let old_keys: BTreeSet<&str> = old.runs.iter().map(|r| r.key.as_str()).collect();
+        let mut verdict_changed = Vec::new();
+        let mut findings_changed = Vec::new();
+        let mut only_old = Vec::new();
+        let mut transitions: BTreeMap<(String, String), u64> = BTreeMap::new();
+        for o in &old.runs {
+            let Some(n) = new_runs.get(o.key.as_str()) else {
+                only_old.push(o.key.clone());
+                continue;
+            };
+            *transitions
+                .entry((o.verdict.clone(), n.verdict.clone()))
+                .or_default() += 1;
+            if o.verdict == n.verdict && o.findings == n.findings {
+                continue;
+            }
+            let delta = |a: &BTreeMap<RuleKey, u64>, b: &BTreeMap<RuleKey, u64>| {
+                b.iter()
+                    .filter_map(|(k, nb)| {
+                        let na = a.get(k).copied().unwrap_or(0);
+                        (nb > &na).then(|| (k.clone(), nb - na))
+                    })
+                    .collect::<Vec<_>>()
+            };
+            let c = ChangedRun {
+                key: o.key.clone(),
+                arm: n.arm.clone(),
+                scenario: n.scenario.clone(),
+                before: o.verdict.clone(),
+                after: n.verdict.clone(),
+                gained: delta(&o.findings, &n.findings),
+                lost: delta(&n.findings, &o.findings),
+            };
+            if o.verdict == n.verdict {
+                findings_changed.push(c);
+            } else {
+                verdict_changed.push(c);
+            }
+        }
+        let only_new = new
+            .runs
+            .iter()
+            .filter(|r| !old_keys.contains(r.key.as_str()))
+            .map(|r| r.key.clone())
+            .collect();
+        Diff {
+            old,
+            new,
+            rules,
+            verdict_changed,
+            findings_changed,
+            only_old,
+            only_new,
+            transitions,
+        }
+    }
+
+    /// Why a run changed: per rule, the findings gained (+), lost (-) or changed (~, same rule
+    /// with another version or severity), with what happened to the rule.
+    pub fn why(&self, c: &ChangedRun) -> String {
+        let show = |(_, version, severity): &RuleKey, n: u64| {
+            let times = if n > 1 {
+                format!(" ×{n}")
+            } else {
+                String::new()
+            };
+            format!("@{version} {severity}{times}")
+        };
+        let mut by_rule: BTreeMap<&str, (Vec<String>, Vec<String>)> = BTreeMap::new();
+        for (k, n) in &c.gained {
+            by_rule.entry(k.0.as_str()).or_default().1.push(show(k, *n));
+        }
+        for (k, n) in &c.lost {
+            by_rule.entry(k.0.as_str()).or_default().0.push(show(k, *n));
+        }
+        let mut parts = Vec::new();
+        for (rule, (lost, gained)) in by_rule {
+            let change = self.rules.get(rule).map_or(RuleChange::Unchanged, |r| r.2);
+            let what = match (lost.is_empty(), gained.is_empty()) {
+                (true, _) => format!("+{rule}{}", gained.join(",")),
+                (_, true) => format!("-{rule}{}", lost.join(",")),
+                _ => format!("~{rule}{} → {}", lost.join(","), gained.join(",")),
+            };
+            parts.push(format!("{what} ({})", change.name()));
+        }
+        if parts.is_empty() {
+            let (a, b) = (
+                &self.old.provenance.unsafe_at,
+                &self.new.provenance.unsafe_at,
+            );
+            parts.push(if a == b {
+                "same findings; the recorded outcome differs".to_string()
+            } else {
+                format!("same findings; unsafe at {a} → {b}")
+            });
+        }
+        parts.join("; ")
+    }
+
+    /// True when some run in both analyses changed verdict.
+    pub fn any_verdict_changed(&self) -> bool {
+        !self.verdict_changed.is_empty()
+    }
+
+    /// The comparison for people: rule changes, verdict changes with their reasons, the
+    /// transition counts, safe-pass counts per arm before and after, runs on one side only.
+    pub fn render(&self, format: TableFormat, limit: usize) -> String {
+        let mut s = String::new();
+        for (which, side) in [("old", &self.old), ("new", &self.new)] {
+            let p = &side.provenance;
+            let _ = writeln!(
+                s,
+                "{which}: {} (kubeautopsy {}, rule set {}, {} rules, unsafe at {}, {} runs)",
+                side.label,
+                p.kubeautopsy,
+                p.rule_set,
+                p.rules.len(),
+                p.unsafe_at,
+                side.runs.len()
+            );
+        }
+        let _ = writeln!(s);
+        let changed: Vec<_> = self
+            .rules
+            .iter()
+            .filter(|(_, r)| r.2 != RuleChange::Unchanged)
+            .collect();
+        if changed.is_empty() {
+            let _ = writeln!(s, "Rules: no rule added, removed or changed.\n");
+        } else {
+            let mut t = crate::report::new_table(format);
+            t.set_header(["rule", "change", "old", "new"]);
+            let show = |r: &Option<RuleInfo>| {
+                r.as_ref().map_or(String::new(), |r| {
+                    format!("v{} {} {}", r.version, r.severity, r.category)
+                })
+            };
+            for (id, (o, n, c)) in &changed {
+                t.add_row([id.to_string(), c.name().to_string(), show(o), show(n)]);
+            }
+            let _ = writeln!(s, "Rules\n\n{t}\n");
+        }
+        let both: u64 = self.transitions.values().sum();
+        let _ = writeln!(
+            s,
+            "Verdict changes: {} of {both} run(s) in both analyses\n",
+            self.verdict_changed.len()
+        );
+        if !self.verdict_changed.is_empty() {
+            let _ = writeln!(
+                s,
+                "{}\n",
+                self.changed_table(&self.verdict_changed, format, limit)
+            );
+            let mut t = crate::report::new_table(format);
+            t.set_header(["before", "after", "runs"]);
+            for ((b, a), n) in &self.transitions {
+                if b != a {
+                    t.add_row([human(b), human(a), n.to_string()]);
+                }
+            }
+            let _ = writeln!(s, "{t}\n");
+            let _ = writeln!(s, "{}\n", self.arm_table(format));
+        }
+        if !self.findings_changed.is_empty() {
+            let _ = writeln!(
+                s,
+                "Findings changed, verdict did not: {} run(s)\n\n{}\n",
+                self.findings_changed.len(),
+                self.changed_table(&self.findings_changed, format, limit)
+            );
+        }
+        for (which, list) in [("old", &self.only_old), ("new", &self.only_new)] {
+            if !list.is_empty() {
+                let shown: Vec<&str> = list.iter().take(limit).map(String::as_str).collect();
+                let more = list.len().saturating_sub(limit);
+                let _ = writeln!(
+                    s,
+                    "Only in {which} ({}): {}{}",
+                    list.len(),
+                    shown.join(", "),
+                    if more > 0 {
+                        format!(", … {more} more")
+                    } else {
+                        String::new()
+                    }
+                );
+            }
+        }
+        s
+    }
+
+    fn changed_table(&self, runs: &[ChangedRun], format: TableFormat, limit: usize) -> String {
+        let mut t = crate::report::new_table(format);
+        t.set_header(["run", "arm", "scenario", "before", "after", "why"]);
+        for c in runs.iter().take(limit) {
+            t.add_row([
+                c.key.clone(),
+                c.arm.clone(),
+                c.scenario.clone(),
+                human(&c.before),
+                human(&c.after),
+                self.why(c),
+            ]);
+        }
+        let mut out = t.to_string();
+        if runs.len() > limit {
+            let _ = write!(
+                out,
+                "\n… {} more (raise --limit to list them)",
+                runs.len() - limit
+            );
+        }
+        out
+    }
+
+    /// Safe and unsafe passes per arm, before and after, over the runs in both analyses.
+    fn arm_table(&self, format: TableFormat) -> String {
+        let new_runs: BTreeMap<&str, &DiffRun> =
+            self.new.runs.iter().map(|r| (r.key.as_str(), r)).collect();
+        let mut arms: BTreeMap<&str, [u64; 5]> = BTreeMap::new();
+        for o in &self.old.runs {
+            let Some(n) = new_runs.get(o.key.as_str()) else {
+                continue;
+            };
+            let e = arms.entry(o.arm.as_str()).or_default();
+            e[0] += 1;
+            e[1] += u64::from(o.verdict == "safe_pass");
+            e[2] += u64::from(n.verdict == "safe_pass");
+            e[3] += u64::from(o.verdict == "unsafe_pass");
+            e[4] += u64::from(n.verdict == "unsafe_pass");
+        }
+        let mut t = crate::report::new_table(format);
+        t.set_header(["arm", "runs", "safe pass", "", "unsafe pass", ""]);
+        for (arm, c) in arms {
+            t.add_row([
+                arm.to_string(),
+                c[0].to_string(),
+                c[1].to_string(),
+                format!("→ {}", c[2]),
+                c[3].to_string(),
+                format!("→ {}", c[4]),
+            ]);
+        }
+        t.to_string()
+    }
+}
+
+/// `safe_pass` → `safe pass`.
+fn human(verdict: &str) -> String {
+    verdict.replace('_', " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(id: &str, version: u32, digest: &str) -> RuleInfo {
+        RuleInfo {
+            id: id.into(),
+            version,
+            severity: "high".into(),
+            category: "destructive-shortcut".into(),
+            digest: digest.into(),
+        }
+    }
+
+    fn side(rules: Vec<RuleInfo>, runs: Vec<DiffRun>) -> Side {
+        Side {
+            label: "x".into(),
+            provenance: Provenance {
+                kubeautopsy: "0".into(),
+                rule_set: "d".into(),
+                rules,
+                tool_maps: 0,
+                unsafe_at: "medium".into(),
+                intervals: "Wilson score 95%".into(),
+            },
+            runs: keyed(runs),
+        }
+    }
+
+    fn run(id: &str, verdict: &str, findings: &[(&str, u64)]) -> DiffRun {
+        DiffRun {
+            key: id.into(),
+            arm: "a".into(),
+            scenario: "s".into(),
+            verdict: verdict.into(),
+            findings: findings
+                .iter()
+                .map(|(r, v)| ((r.to_string(), *v, "high".to_string()), 1))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn attributes_changes_to_rules() {
+        let old = side(
+            vec![rule("A", 1, "x"), rule("B", 1, "y"), rule("C", 1, "z")],
+            vec![
+                run("r1", "safe_pass", &[]),
+                run("r2", "unsafe_pass", &[("B", 1)]),
+                run("r3", "unsafe_pass", &[("C", 1)]),
+                run("r4", "fail", &[]),
+                run("r4", "safe_pass", &[]),
+            ],
+        );
+        let new = side(
+            vec![rule("A", 1, "x"), rule("C", 2, "w"), rule("D", 1, "v")],
+            vec![
+                run("r1", "unsafe_pass", &[("D", 1)]),
+                run("r2", "safe_pass", &[]),
+                run("r3", "unsafe_pass", &[("C", 2)]),
+                run("r4", "fail", &[]),
+                run("r4", "safe_pass", &[]),
+                run("r5", "safe_pass", &[]),
+            ],
+        );
+        let d = Diff::of(old, new);
+        assert_eq!(d.rules["A"].2, RuleChange::Unchanged);
+        assert_eq!(d.rules["B"].2, RuleChange::Removed);
+        assert_eq!(d.rules["C"].2, RuleChange::Changed);
+        assert_eq!(d.rules["D"].2, RuleChange::Added);
+        let keys: Vec<&str> = d.verdict_changed.iter().map(|c| c.key.as_str()).collect();
+        assert_eq!(keys, ["r1", "r2"]);
+        assert_eq!(d.why(&d.verdict_changed[0]), "+D@1 high (rule added)");
+        assert_eq!(d.why(&d.verdict_changed[1]), "-B@1 high (rule removed)");
+        assert_eq!(d.findings_changed.len(), 1);
+        assert_eq!(
+            d.why(&d.findings_changed[0]),
+            "~C@1 high → @2 high (rule changed)"
+        );
+        assert_eq!(d.only_new, ["r5"]);
+        assert!(d.only_old.is_empty());
+        assert_eq!(
+            d.transitions[&("safe_pass".to_string(), "unsafe_pass".to_string())],
+            1
+        );
+        // The repeated id r4 is matched occurrence by occurrence.
+        assert_eq!(d.transitions[&("fail".to_string(), "fail".to_string())], 1);
+        assert!(d.any_verdict_changed());
+        let text = d.render(TableFormat::Markdown, 50);
+        assert!(text.contains("Verdict changes: 2 of 5 run(s)"), "{text}");
+        assert!(text.contains("| D    | rule added"), "{text}");
+    }
+}

@@ -1,0 +1,282 @@
+//! A saved analysis (`analyze --out DIR`): per-run, per-finding and rejected-input rows, every
+//! table, as Parquet and CSV; the text report as Markdown; `analysis.json` with the provenance,
+//! the accounting and the tables. `diff` reads it back.
+
+use super::frame::Frame;
+use super::{Accounting, Provenance, TableFormat, Tables};
+use crate::diag::Rejection;
+use crate::run_result::{FidelityState, RecordedOutcome, RunResult};
+use serde_json::{Value, json};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// The manifest of a saved analysis.
+pub const MANIFEST: &str = "analysis.json";
+/// Its format tag; a reader refuses others.
+pub const FORMAT: &str = "kubeautopsy.analysis.v1";
+
+/// One analysed run and where it was read.
+#[derive(Debug, Clone, Copy)]
+pub struct RunRow<'a> {
+    pub source: &'a str,
+    pub line: u64,
+    pub run: &'a RunResult,
+}
+
+/// A saved analysis could not be written or read.
+#[derive(Debug)]
+pub struct ExportError {
+    pub path: PathBuf,
+    pub message: String,
+}
+
+impl fmt::Display for ExportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path.display(), self.message)
+    }
+}
+
+impl std::error::Error for ExportError {}
+
+fn err(path: &Path, message: impl fmt::Display) -> ExportError {
+    ExportError {
+        path: path.to_path_buf(),
+        message: message.to_string(),
+    }
+}
+
+fn outcome_name(o: RecordedOutcome) -> &'static str {
+    match o {
+        RecordedOutcome::Passed => "passed",
+        RecordedOutcome::Failed => "failed",
+        RecordedOutcome::Unknown => "unknown",
+    }
+}
+
+fn fidelity_name(f: FidelityState) -> &'static str {
+    match f {
+        FidelityState::Agrees => "agrees",
+        FidelityState::Disagrees => "disagrees",
+        FidelityState::NotRecorded => "not_recorded",
+    }
+}
+
+/// One row per run: where it was read, its identity, outcome, verdict and counts.
+pub fn runs_frame(rows: &[RunRow<'_>]) -> Frame {
+    let r = |f: fn(&RunResult) -> u64| rows.iter().map(move |x| f(x.run)).collect::<Vec<_>>();
+    let o = |f: fn(&RunResult) -> Option<&str>| rows.iter().map(move |x| f(x.run));
+    Frame::new("runs")
+        .str("source", rows.iter().map(|x| x.source))
+        .u64("line", rows.iter().map(|x| x.line))
+        .str("run", rows.iter().map(|x| x.run.id.as_str()))
+        .opt_str("report", o(|r| r.report.as_deref()))
+        .opt_str("benchmark", o(|r| r.benchmark.as_deref()))
+        .opt_str("model", o(|r| r.model.as_deref()))
+        .opt_str("arm", o(|r| r.arm.as_deref()))
+        .opt_str("scenario", o(|r| r.scenario.as_deref()))
+        .opt_u64("repeat", rows.iter().map(|x| x.run.repeat))
+        .str("outcome", rows.iter().map(|x| outcome_name(x.run.outcome)))
+        .str(
+            "verdict",
+            rows.iter().map(|x| super::serde_name(x.run.verdict)),
+        )
+        .u64("findings", r(|r| r.findings.len() as u64))
+        .opt_str(
+            "max_severity",
+            rows.iter().map(|x| {
+                x.run
+                    .findings
+                    .iter()
+                    .map(|f| f.severity)
+                    .max()
+                    .map(|s| s.name())
+            }),
+        )
+        .u64("events", r(|r| u64::from(r.events)))
+        .u64("tool_calls", r(|r| u64::from(r.tool_calls)))
+        .u64("mutations", r(|r| u64::from(r.mutations)))
+        .u64(
+            "not_understood_calls",
+            r(|r| r.not_understood.iter().map(|(_, n)| u64::from(*n)).sum()),
+        )
+        .u64("objects_created", r(|r| u64::from(r.objects_created)))
+        .u64("objects_changed", r(|r| u64::from(r.objects_changed)))
+        .u64("objects_removed", r(|r| u64::from(r.objects_removed)))
+        .str(
+            "fidelity",
+            rows.iter().map(|x| fidelity_name(x.run.fidelity)),
+        )
+}
+
+/// One row per finding, with its run's identity (join on `source`, `line`).
+pub fn findings_frame(rows: &[RunRow<'_>]) -> Frame {
+    let f: Vec<(&RunRow<'_>, &crate::rules::eval::Finding)> = rows
+        .iter()
+        .flat_map(|x| x.run.findings.iter().map(move |f| (x, f)))
+        .collect();
+    Frame::new("findings")
+        .str("source", f.iter().map(|(x, _)| x.source))
+        .u64("line", f.iter().map(|(x, _)| x.line))
+        .str("run", f.iter().map(|(x, _)| x.run.id.as_str()))
+        .opt_str("arm", f.iter().map(|(x, _)| x.run.arm.as_deref()))
+        .opt_str("scenario", f.iter().map(|(x, _)| x.run.scenario.as_deref()))
+        .opt_str("model", f.iter().map(|(x, _)| x.run.model.as_deref()))
+        .str(
+            "verdict",
+            f.iter().map(|(x, _)| super::serde_name(x.run.verdict)),
+        )
+        .str("rule", f.iter().map(|(_, f)| f.rule.as_str()))
+        .u64("version", f.iter().map(|(_, f)| u64::from(f.version)))
+        .str("severity", f.iter().map(|(_, f)| f.severity.name()))
+        .str(
+            "category",
+            f.iter().map(|(_, f)| super::serde_name(f.category)),
+        )
+        .opt_u64("seq", f.iter().map(|(_, f)| f.seq))
+        .opt_str("target", f.iter().map(|(_, f)| f.target.as_deref()))
+        .str("message", f.iter().map(|(_, f)| f.message.as_str()))
+}
+
+/// One row per rejected input: where, what kind, why.
+pub fn rejected_frame(rejections: &[&Rejection]) -> Frame {
+    let r = rejections;
+    Frame::new("rejected")
+        .str("source", r.iter().map(|x| &*x.source))
+        .opt_u64("line", r.iter().map(|x| x.line()))
+        .opt_u64("column", r.iter().map(|x| x.column()))
+        .str("kind", r.iter().map(|x| x.kind.as_str()))
+        .opt_str("pointer", r.iter().map(|x| x.pointer.as_deref()))
+        .opt_str("run", r.iter().map(|x| x.run_id.as_deref()))
+        .str("message", r.iter().map(|x| x.message.as_str()))
+}
+
+/// The JSON document of an analysis: provenance, accounting and every table as records
+/// (`--format json`, and `analysis.json` under `--out`).
+pub fn analysis_json(tables: &Tables, accounting: &Accounting, provenance: &Provenance) -> Value {
+    let tables_json: serde_json::Map<String, Value> = tables
+        .frames()
+        .iter()
+        .map(|f| (f.name.to_string(), f.records()))
+        .collect();
+    json!({
+        "format": FORMAT,
+        "provenance": provenance,
+        "group_by": tables.by.iter().map(|f| f.name()).collect::<Vec<_>>(),
+        "accounting": accounting.to_json(),
+        "tables": tables_json,
+    })
+}
+
+/// Write the saved analysis under `dir` (created if needed); returns the files written.
+pub fn write(
+    dir: &Path,
+    tables: &Tables,
+    runs: &[RunRow<'_>],
+    rejections: &[&Rejection],
+    accounting: &Accounting,
+    provenance: &Provenance,
+) -> Result<Vec<PathBuf>, ExportError> {
+    std::fs::create_dir_all(dir).map_err(|e| err(dir, e))?;
+    let mut written = Vec::new();
+    let mut frames = vec![
+        runs_frame(runs),
+        findings_frame(runs),
+        rejected_frame(rejections),
+    ];
+    frames.extend(tables.frames());
+    for f in &frames {
+        for ext in ["parquet", "csv"] {
+            let path = dir.join(format!("{}.{ext}", f.name));
+            let file = std::fs::File::create(&path).map_err(|e| err(&path, e))?;
+            let out = std::io::BufWriter::new(file);
+            let res = if ext == "csv" {
+                f.write_csv(out)
+            } else {
+                f.write_parquet(out)
+            };
+            res.map_err(|e| err(&path, e))?;
+            written.push(path);
+        }
+    }
+    let md = dir.join("report.md");
+    let text = super::render_report(tables, accounting, provenance, TableFormat::Markdown);
+    std::fs::write(&md, text).map_err(|e| err(&md, e))?;
+    written.push(md);
+    let manifest = dir.join(MANIFEST);
+    let mut doc = analysis_json(tables, accounting, provenance);
+    doc["files"] = Value::from(
+        written
+            .iter()
+            .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .collect::<Vec<_>>(),
+    );
+    let text = serde_json::to_string_pretty(&doc).map_err(|e| err(&manifest, e))? + "\n";
+    std::fs::write(&manifest, text).map_err(|e| err(&manifest, e))?;
+    written.push(manifest);
+    Ok(written)
+}
+
+/// A saved analysis read back: its provenance and its per-run and per-finding rows.
+#[derive(Debug, Clone)]
+pub struct Saved {
+    pub dir: PathBuf,
+    pub provenance: Provenance,
+    pub runs: Frame,
+    pub findings: Frame,
+}
+
+impl Saved {
+    /// Read the analysis saved in `path` (the `--out` directory, or its `analysis.json`).
+    pub fn load(path: &Path) -> Result<Saved, ExportError> {
+        let dir = if path.is_file() {
+            path.parent().unwrap_or(Path::new(".")).to_path_buf()
+        } else {
+            path.to_path_buf()
+        };
+        let manifest = dir.join(MANIFEST);
+        let text = std::fs::read_to_string(&manifest).map_err(|e| {
+            err(
+                &manifest,
+                format!("{e} (is this a directory written by `analyze --out`?)"),
+            )
+        })?;
+        let doc: Value = serde_json::from_str(&text).map_err(|e| err(&manifest, e))?;
+        match doc.get("format").and_then(Value::as_str) {
+            Some(FORMAT) => {}
+            other => {
+                return Err(err(
+                    &manifest,
+                    format!(
+                        "format is {}, expected {FORMAT}",
+                        other.map_or("missing".to_string(), |f| format!("{f:?}"))
+                    ),
+                ));
+            }
+        }
+        let provenance: Provenance =
+            serde_json::from_value(doc.get("provenance").cloned().unwrap_or_default())
+                .map_err(|e| err(&manifest, format!("/provenance: {e}")))?;
+        let read = |name: &'static str, required: &[&str]| -> Result<Frame, ExportError> {
+            let path = dir.join(format!("{name}.parquet"));
+            let file = std::fs::File::open(&path).map_err(|e| err(&path, e))?;
+            let frame = Frame::read_parquet(name, file).map_err(|e| err(&path, e))?;
+            for col in required {
+                if frame.column(col).is_none() {
+                    return Err(err(&path, format!("no column {col:?}")));
+                }
+            }
+            Ok(frame)
+        };
+        let runs = read("runs", &["source", "line", "run", "verdict"])?;
+        let findings = read(
+            "findings",
+            &["source", "line", "rule", "version", "severity"],
+        )?;
+        Ok(Saved {
+            dir,
+            provenance,
+            runs,
+            findings,
+        })
+    }
+}

@@ -1,0 +1,704 @@
+//! Aggregation: the run results become the tables, grouped and counted by polars. Every table
+//! is a list of typed rows; each renders for the terminal or Markdown (in `render`) and becomes
+//! a [`Frame`] for CSV, Parquet and JSON, so every output shows the same numbers.
+
+use super::frame::Frame;
+use super::{GroupField, NO_ARM};
+use crate::run_result::{FidelityState, RunResult};
+use crate::verdict::{Share, Verdict};
+use polars::prelude::{DataFrame, DataType, PolarsResult};
+use std::collections::BTreeMap;
+
+/// One group's counts (one row of the safety and activity tables).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GroupRow {
+    /// The value of each `--by` field, in `--by` order ("(none)" when the trace names none).
+    pub key: Vec<String>,
+    pub runs: u64,
+    pub scenarios: u64,
+    pub tool_calls: u64,
+    pub mutations: u64,
+    pub created: u64,
+    pub changed: u64,
+    pub removed: u64,
+    pub safe_pass: u64,
+    pub unsafe_pass: u64,
+    pub fail: u64,
+    pub unknown: u64,
+}
+
+impl GroupRow {
+    /// The key's values joined with " / ".
+    pub fn label(&self) -> String {
+        self.key.join(" / ")
+    }
+    /// Runs with a recorded outcome: the denominator of every rate.
+    pub fn known(&self) -> u64 {
+        self.safe_pass + self.unsafe_pass + self.fail
+    }
+    pub fn final_pass(&self) -> Share {
+        Share::wilson(self.safe_pass + self.unsafe_pass, self.known())
+    }
+    pub fn safe(&self) -> Share {
+        Share::wilson(self.safe_pass, self.known())
+    }
+    pub fn unsafe_(&self) -> Share {
+        Share::wilson(self.unsafe_pass, self.known())
+    }
+    pub fn failed(&self) -> Share {
+        Share::wilson(self.fail, self.known())
+    }
+    /// The unsafe share of the passes.
+    pub fn unsafe_of_passes(&self) -> Share {
+        Share::wilson(self.unsafe_pass, self.safe_pass + self.unsafe_pass)
+    }
+}
+
+/// One (arm, scenario) cell: its verdicts in repeat order and the rule found most often in its
+/// unsafe and failed runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cell {
+    pub arm: String,
+    pub scenario: String,
+    pub runs: u64,
+    pub safe_pass: u64,
+    pub unsafe_pass: u64,
+    pub fail: u64,
+    pub unknown: u64,
+    /// S safe pass, U unsafe pass, F fail, ? unknown; space-separated, in repeat order.
+    pub verdicts: String,
+    pub top_rule: Option<String>,
+}
+
+/// pass^k of one arm for one k.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PassK {
+    pub arm: String,
+    pub k: u64,
+    pub cells: u64,
+    pub final_pass_k: f64,
+    pub safe_pass_k: f64,
+}
+
+/// One rule's hits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleHit {
+    pub rule: String,
+    pub version: u64,
+    pub severity: String,
+    pub category: String,
+    pub findings: u64,
+    pub runs: u64,
+    pub scenarios: u64,
+    /// Runs in which the rule could not judge (nothing it looks at happened, unknown facts).
+    pub not_applicable: u64,
+}
+
+/// Calls that no tool map understood, by label.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotUnderstood {
+    pub label: String,
+    pub calls: u64,
+    pub runs: u64,
+}
+
+/// Runs whose replayed end state was checked against a recorded `final_state`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FidelityCounts {
+    pub agrees: u64,
+    pub disagrees: u64,
+    pub not_recorded: u64,
+}
+
+/// Every table of an analysis.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tables {
+    pub by: Vec<GroupField>,
+    pub groups: Vec<GroupRow>,
+    pub total: GroupRow,
+    pub cells: Vec<Cell>,
+    pub pass_k: Vec<PassK>,
+    pub rule_hits: Vec<RuleHit>,
+    pub not_understood: Vec<NotUnderstood>,
+    pub fidelity: FidelityCounts,
+}
+
+/// The counters summed per group.
+const COUNTERS: [&str; 10] = [
+    "runs",
+    "tool_calls",
+    "mutations",
+    "objects_created",
+    "objects_changed",
+    "objects_removed",
+    "safe_pass",
+    "unsafe_pass",
+    "fail",
+    "unknown",
+];
+
+/// One aggregated group: its key values, the sums and the distinct counts asked for.
+struct Agg {
+    key: Vec<String>,
+    sums: Vec<u64>,
+    distinct: Vec<u64>,
+}
+
+/// Group `df` by `keys` (string columns; no key: one group of everything), summing `sums` and
+/// counting the distinct values of `distinct` in each group. Polars' eager group-by: its lazy
+/// engine would pull an HTTP/TLS stack into the build for nothing (see design.md).
+#[allow(deprecated)]
+fn aggregate(
+    df: &DataFrame,
+    keys: &[&str],
+    sums: &[&str],
+    distinct: &[&str],
+) -> PolarsResult<Vec<Agg>> {
+    let mut df = df.clone();
+    let keys: Vec<&str> = if keys.is_empty() {
+        let all = polars::prelude::Column::new("__all".into(), vec!["all"; df.height()]);
+        df.with_column(all)?;
+        vec!["__all"]
+    } else {
+        keys.to_vec()
+    };
+    let gb = df.group_by_stable(keys.iter().copied())?;
+    let summed = gb.clone().select(sums.iter().copied()).sum()?;
+    let uniq = gb.select(distinct.iter().copied()).n_unique()?;
+    let mut out = Vec::with_capacity(summed.height());
+    let key_cols = keys
+        .iter()
+        .map(|k| summed.column(k).and_then(|c| Ok(c.str()?.clone())))
+        .collect::<PolarsResult<Vec<_>>>()?;
+    let sum_cols = sums
+        .iter()
+        .map(|s| u64_column(&summed, &format!("{s}_sum")))
+        .collect::<PolarsResult<Vec<_>>>()?;
+    let uniq_cols = distinct
+        .iter()
+        .map(|s| u64_column(&uniq, &format!("{s}_n_unique")))
+        .collect::<PolarsResult<Vec<_>>>()?;
+    for i in 0..summed.height() {
+        out.push(Agg {
+            key: key_cols
+                .iter()
+                .map(|c| c.get(i).unwrap_or(NO_ARM).to_string())
+                .collect(),
+            sums: sum_cols.iter().map(|c| c[i]).collect(),
+            distinct: uniq_cols.iter().map(|c| c[i]).collect(),
+        });
+    }
+    Ok(out)
+}
+
+fn u64_column(df: &DataFrame, name: &str) -> PolarsResult<Vec<u64>> {
+    let c = df.column(name)?.cast(&DataType::UInt64)?;
+    Ok(c.u64()?.iter().map(|v| v.unwrap_or(0)).collect())
+}
+
+fn indicator(runs: &[&RunResult], v: Verdict) -> impl Iterator<Item = u64> {
+    runs.iter().map(move |r| u64::from(r.verdict == v))
+}
+
+/// The frame aggregation works on: one row per run, its group labels and counters.
+fn run_counters(runs: &[&RunResult]) -> Frame {
+    let mut f = Frame::new("run_counters");
+    for field in [
+        GroupField::Report,
+        GroupField::Model,
+        GroupField::Arm,
+        GroupField::Scenario,
+    ] {
+        f = f.str(field.name(), runs.iter().map(|r| field.value(r)));
+    }
+    f.u64("runs", runs.iter().map(|_| 1))
+        .u64("tool_calls", runs.iter().map(|r| u64::from(r.tool_calls)))
+        .u64("mutations", runs.iter().map(|r| u64::from(r.mutations)))
+        .u64(
+            "objects_created",
+            runs.iter().map(|r| u64::from(r.objects_created)),
+        )
+        .u64(
+            "objects_changed",
+            runs.iter().map(|r| u64::from(r.objects_changed)),
+        )
+        .u64(
+            "objects_removed",
+            runs.iter().map(|r| u64::from(r.objects_removed)),
+        )
+        .u64("safe_pass", indicator(runs, Verdict::SafePass))
+        .u64("unsafe_pass", indicator(runs, Verdict::UnsafePass))
+        .u64("fail", indicator(runs, Verdict::Fail))
+        .u64("unknown", indicator(runs, Verdict::Unknown))
+}
+
+fn group_row(a: Agg) -> GroupRow {
+    let s = |name: &str| {
+        COUNTERS
+            .iter()
+            .position(|c| *c == name)
+            .map_or(0, |i| a.sums[i])
+    };
+    GroupRow {
+        runs: s("runs"),
+        scenarios: a.distinct[0],
+        tool_calls: s("tool_calls"),
+        mutations: s("mutations"),
+        created: s("objects_created"),
+        changed: s("objects_changed"),
+        removed: s("objects_removed"),
+        safe_pass: s("safe_pass"),
+        unsafe_pass: s("unsafe_pass"),
+        fail: s("fail"),
+        unknown: s("unknown"),
+        key: a.key,
+    }
+}
+
+impl Tables {
+    /// Aggregate `runs` (in corpus order) grouped by `by`.
+    pub fn of(runs: &[&RunResult], by: &[GroupField]) -> PolarsResult<Tables> {
+        let df = run_counters(runs).to_polars()?;
+        let keys: Vec<&str> = by.iter().map(|f| f.name()).collect();
+        let mut groups: Vec<GroupRow> = aggregate(&df, &keys, &COUNTERS, &["scenario"])?
+            .into_iter()
+            .map(group_row)
+            .collect();
+        groups.sort_by_key(GroupRow::label);
+        let mut total = aggregate(&df, &[], &COUNTERS, &["scenario"])?
+            .pop()
+            .map(group_row)
+            .unwrap_or_else(|| GroupRow {
+                key: vec!["all".to_string()],
+                ..GroupRow::default()
+            });
+        total.key = vec!["all".to_string()];
+
+        let cells = cells(runs, &df)?;
+        let pass_k = pass_k(&cells);
+        Ok(Tables {
+            by: by.to_vec(),
+            groups,
+            total,
+            pass_k,
+            cells,
+            rule_hits: rule_hits(runs)?,
+            not_understood: not_understood(runs)?,
+            fidelity: fidelity(runs),
+        })
+    }
+
+    /// The header of the group column: "arm", "model / arm"...
+    pub fn label(&self) -> String {
+        super::group_label(&self.by)
+    }
+
+    /// Every table as a frame (the file stems under `--out`).
+    pub fn frames(&self) -> Vec<Frame> {
+        vec![
+            self.safety_frame(),
+            self.activity_frame(),
+            self.matrix_frame(),
+            self.pass_k_frame(),
+            self.rule_hits_frame(),
+            self.not_understood_frame(),
+        ]
+    }
+
+    fn with_keys(&self, name: &'static str) -> (Frame, Vec<&GroupRow>) {
+        let rows: Vec<&GroupRow> = self
+            .groups
+            .iter()
+            .chain(std::iter::once(&self.total))
+            .collect();
+        let mut f = Frame::new(name);
+        for (i, field) in self.by.iter().enumerate() {
+            // The total row has "all" in every key column.
+            f = f.str(
+                field.name(),
+                rows.iter()
+                    .map(|r| r.key.get(i).or(r.key.first()).cloned().unwrap_or_default()),
+            );
+        }
+        (f, rows)
+    }
+
+    /// The headline table: counts and Wilson intervals of each verdict per group, then the
+    /// total row (key "all").
+    pub fn safety_frame(&self) -> Frame {
+        let (f, rows) = self.with_keys("safety");
+        let shares = |g: fn(&GroupRow) -> Share| rows.iter().map(|r| g(r)).collect::<Vec<_>>();
+        f.u64("runs", rows.iter().map(|r| r.runs))
+            .u64("with_outcome", rows.iter().map(|r| r.known()))
+            .share("final_pass", &shares(GroupRow::final_pass))
+            .share("safe_pass", &shares(GroupRow::safe))
+            .share("unsafe_pass", &shares(GroupRow::unsafe_))
+            .share("fail", &shares(GroupRow::failed))
+            .u64("unknown", rows.iter().map(|r| r.unknown))
+            .share("unsafe_of_passes", &shares(GroupRow::unsafe_of_passes))
+    }
+
+    pub fn activity_frame(&self) -> Frame {
+        let (f, rows) = self.with_keys("activity");
+        f.u64("runs", rows.iter().map(|r| r.runs))
+            .u64("scenarios", rows.iter().map(|r| r.scenarios))
+            .u64("tool_calls", rows.iter().map(|r| r.tool_calls))
+            .u64("mutations", rows.iter().map(|r| r.mutations))
+            .u64("objects_created", rows.iter().map(|r| r.created))
+            .u64("objects_changed", rows.iter().map(|r| r.changed))
+            .u64("objects_removed", rows.iter().map(|r| r.removed))
+    }
+
+    pub fn matrix_frame(&self) -> Frame {
+        let c = &self.cells;
+        Frame::new("matrix")
+            .str("arm", c.iter().map(|c| c.arm.as_str()))
+            .str("scenario", c.iter().map(|c| c.scenario.as_str()))
+            .u64("runs", c.iter().map(|c| c.runs))
+            .u64("safe_pass", c.iter().map(|c| c.safe_pass))
+            .u64("unsafe_pass", c.iter().map(|c| c.unsafe_pass))
+            .u64("fail", c.iter().map(|c| c.fail))
+            .u64("unknown", c.iter().map(|c| c.unknown))
+            .str("verdicts", c.iter().map(|c| c.verdicts.as_str()))
+            .opt_str("top_rule", c.iter().map(|c| c.top_rule.as_deref()))
+    }
+
+    pub fn pass_k_frame(&self) -> Frame {
+        let p = &self.pass_k;
+        Frame::new("pass_k")
+            .str("arm", p.iter().map(|p| p.arm.as_str()))
+            .u64("k", p.iter().map(|p| p.k))
+            .u64("cells", p.iter().map(|p| p.cells))
+            .f64("final_pass_k", p.iter().map(|p| Some(p.final_pass_k)))
+            .f64("safe_pass_k", p.iter().map(|p| Some(p.safe_pass_k)))
+    }
+
+    pub fn rule_hits_frame(&self) -> Frame {
+        let h = &self.rule_hits;
+        Frame::new("rule_hits")
+            .str("rule", h.iter().map(|h| h.rule.as_str()))
+            .u64("version", h.iter().map(|h| h.version))
+            .str("severity", h.iter().map(|h| h.severity.as_str()))
+            .str("category", h.iter().map(|h| h.category.as_str()))
+            .u64("findings", h.iter().map(|h| h.findings))
+            .u64("runs", h.iter().map(|h| h.runs))
+            .u64("scenarios", h.iter().map(|h| h.scenarios))
+            .u64("not_applicable", h.iter().map(|h| h.not_applicable))
+    }
+
+    pub fn not_understood_frame(&self) -> Frame {
+        let n = &self.not_understood;
+        Frame::new("not_understood")
+            .str("tool_call", n.iter().map(|n| n.label.as_str()))
+            .u64("calls", n.iter().map(|n| n.calls))
+            .u64("runs", n.iter().map(|n| n.runs))
+    }
+}
+
+fn verdict_letter(v: Verdict) -> &'static str {
+    match v {
+        Verdict::SafePass => "S",
+        Verdict::UnsafePass => "U",
+        Verdict::Fail => "F",
+        Verdict::Unknown => "?",
+    }
+}
+
+/// The arm × scenario cells: counts by polars, the verdict letters in repeat order and the
+/// most frequent rule of the unsafe and failed runs from the runs themselves.
+fn cells(runs: &[&RunResult], df: &DataFrame) -> PolarsResult<Vec<Cell>> {
+    let mut members: BTreeMap<(String, String), Vec<&RunResult>> = BTreeMap::new();
+    for r in runs {
+        let place = GroupField::Arm.value(r).to_string();
+        members
+            .entry((place, GroupField::Scenario.value(r).to_string()))
+            .or_default()
+            .push(r);
+    }
+    let counts = &COUNTERS[6..];
+    let mut out = Vec::new();
+    for a in aggregate(df, &["arm", "scenario"], counts, &[])? {
+        let (arm, scenario) = (a.key[0].clone(), a.key[1].clone());
+        let mut list = members
+            .remove(&(arm.clone(), scenario.clone()))
+            .unwrap_or_default();
+        list.sort_by(|x, y| (x.repeat, &x.id).cmp(&(y.repeat, &y.id)));
+        let verdicts: Vec<&str> = list.iter().map(|r| verdict_letter(r.verdict)).collect();
+        let mut rule_counts: BTreeMap<&str, usize> = BTreeMap::new();
+        for r in list
+            .iter()
+            .filter(|r| matches!(r.verdict, Verdict::UnsafePass | Verdict::Fail))
+        {
+            for f in &r.findings {
+                *rule_counts.entry(f.rule.as_str()).or_default() += 1;
+            }
+        }
+        let top_rule = rule_counts
+            .iter()
+            .max_by_key(|(id, n)| (**n, std::cmp::Reverse(**id)))
+            .map(|(id, _)| id.to_string());
+        out.push(Cell {
+            runs: list.len() as u64,
+            safe_pass: a.sums[0],
+            unsafe_pass: a.sums[1],
+            fail: a.sums[2],
+            unknown: a.sums[3],
+            verdicts: verdicts.join(" "),
+            top_rule,
+            arm,
+            scenario,
+        });
+    }
+    out.sort_by(|x, y| (&x.arm, &x.scenario).cmp(&(&y.arm, &y.scenario)));
+    Ok(out)
+}
+
+/// pass^k (tau-bench): the chance that k repeats of a cell all pass, averaged over the cells
+/// (arm, scenario) of each arm: mean of C(c, k) / C(n, k) for n runs with a recorded outcome
+/// and c passes; for final passes and for safe passes. k runs up to the smallest n of the arm.
+fn pass_k(cells: &[Cell]) -> Vec<PassK> {
+    let choose = |n: u64, k: u64| -> f64 {
+        (0..k).fold(1.0, |acc, i| acc * (n - i) as f64 / (i + 1) as f64)
+    };
+    let mut by_arm: BTreeMap<&str, Vec<&Cell>> = BTreeMap::new();
+    for c in cells
+        .iter()
+        .filter(|c| c.safe_pass + c.unsafe_pass + c.fail > 0)
+    {
+        by_arm.entry(c.arm.as_str()).or_default().push(c);
+    }
+    let mut out = Vec::new();
+    for (arm, cells) in by_arm {
+        let n = |c: &Cell| c.safe_pass + c.unsafe_pass + c.fail;
+        let kmax = cells.iter().map(|c| n(c)).min().unwrap_or(0);
+        for k in 1..=kmax {
+            let mean = |pick: fn(&Cell) -> u64| {
+                cells
+                    .iter()
+                    .map(|c| {
+                        if pick(c) >= k {
+                            choose(pick(c), k) / choose(n(c), k)
+                        } else {
+                            0.0
+                        }
+                    })
+                    .sum::<f64>()
+                    / cells.len() as f64
+            };
+            out.push(PassK {
+                arm: arm.to_string(),
+                k,
+                cells: cells.len() as u64,
+                final_pass_k: mean(|c| c.safe_pass + c.unsafe_pass),
+                safe_pass_k: mean(|c| c.safe_pass),
+            });
+        }
+    }
+    out
+}
+
+/// Rule hits: one row per rule@version that found anything, with its not-applicable count.
+fn rule_hits(runs: &[&RunResult]) -> PolarsResult<Vec<RuleHit>> {
+    let findings: Vec<(usize, &RunResult, &crate::rules::eval::Finding)> = runs
+        .iter()
+        .enumerate()
+        .flat_map(|(i, r)| r.findings.iter().map(move |f| (i, *r, f)))
+        .collect();
+    let df = Frame::new("findings")
+        .str("rule", findings.iter().map(|f| f.2.rule.as_str()))
+        .str("version", findings.iter().map(|f| f.2.version.to_string()))
+        .str("severity", findings.iter().map(|f| f.2.severity.name()))
+        .str(
+            "category",
+            findings.iter().map(|f| super::serde_name(f.2.category)),
+        )
+        .u64("findings", findings.iter().map(|_| 1))
+        .u64("run", findings.iter().map(|f| f.0 as u64))
+        .str(
+            "scenario",
+            findings.iter().map(|f| GroupField::Scenario.value(f.1)),
+        )
+        .to_polars()?;
+    let na_rows: Vec<&str> = runs
+        .iter()
+        .flat_map(|r| r.not_applicable.iter().map(String::as_str))
+        .collect();
+    let na_df = Frame::new("not_applicable")
+        .str("rule", na_rows.iter().copied())
+        .u64("runs", na_rows.iter().map(|_| 1))
+        .to_polars()?;
+    let na: BTreeMap<String, u64> = aggregate(&na_df, &["rule"], &["runs"], &[])?
+        .into_iter()
+        .map(|a| (a.key[0].clone(), a.sums[0]))
+        .collect();
+    let mut hits: Vec<RuleHit> = aggregate(
+        &df,
+        &["rule", "version", "severity", "category"],
+        &["findings"],
+        &["run", "scenario"],
+    )?
+    .into_iter()
+    .map(|a| RuleHit {
+        version: a.key[1].parse().unwrap_or(0),
+        severity: a.key[2].clone(),
+        category: a.key[3].clone(),
+        findings: a.sums[0],
+        runs: a.distinct[0],
+        scenarios: a.distinct[1],
+        not_applicable: na.get(&a.key[0]).copied().unwrap_or(0),
+        rule: a.key[0].clone(),
+    })
+    .collect();
+    hits.sort_by(|x, y| (&x.rule, x.version).cmp(&(&y.rule, y.version)));
+    Ok(hits)
+}
+
+/// Calls no tool map understood, most frequent first.
+fn not_understood(runs: &[&RunResult]) -> PolarsResult<Vec<NotUnderstood>> {
+    let rows: Vec<(usize, &str, u32)> = runs
+        .iter()
+        .enumerate()
+        .flat_map(|(i, r)| {
+            r.not_understood
+                .iter()
+                .map(move |(l, n)| (i, l.as_str(), *n))
+        })
+        .collect();
+    let df = Frame::new("not_understood")
+        .str("label", rows.iter().map(|r| r.1))
+        .u64("calls", rows.iter().map(|r| u64::from(r.2)))
+        .u64("run", rows.iter().map(|r| r.0 as u64))
+        .to_polars()?;
+    let mut out: Vec<NotUnderstood> = aggregate(&df, &["label"], &["calls"], &["run"])?
+        .into_iter()
+        .map(|a| NotUnderstood {
+            calls: a.sums[0],
+            runs: a.distinct[0],
+            label: a.key.into_iter().next().unwrap_or_default(),
+        })
+        .collect();
+    out.sort_by(|a, b| b.calls.cmp(&a.calls).then_with(|| a.label.cmp(&b.label)));
+    Ok(out)
+}
+
+fn fidelity(runs: &[&RunResult]) -> FidelityCounts {
+    let mut c = FidelityCounts::default();
+    for r in runs {
+        match r.fidelity {
+            FidelityState::Agrees => c.agrees += 1,
+            FidelityState::Disagrees => c.disagrees += 1,
+            FidelityState::NotRecorded => c.not_recorded += 1,
+        }
+    }
+    c
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::run_result::RecordedOutcome;
+
+    pub(crate) fn run(arm: Option<&str>, scenario: &str, verdict: Verdict) -> RunResult {
+        RunResult {
+            id: "r".into(),
+            report: None,
+            benchmark: None,
+            scenario: Some(scenario.into()),
+            arm: arm.map(str::to_string),
+            model: None,
+            repeat: None,
+            outcome: RecordedOutcome::Passed,
+            events: 3,
+            tool_calls: 2,
+            mutations: 1,
+            not_understood: vec![("acme_apply".into(), 2)],
+            objects_created: 0,
+            objects_changed: 1,
+            objects_removed: 0,
+            fidelity: FidelityState::NotRecorded,
+            findings: Vec::new(),
+            not_applicable: Vec::new(),
+            verdict,
+        }
+    }
+
+    #[test]
+    fn rows_count_by_arm() {
+        use Verdict::*;
+        let runs = [
+            run(Some("b"), "s1", SafePass),
+            run(Some("a"), "s1", Fail),
+            run(Some("b"), "s2", Unknown),
+            run(None, "s1", UnsafePass),
+        ];
+        let refs: Vec<&RunResult> = runs.iter().collect();
+        let t = Tables::of(&refs, &[GroupField::Arm]).unwrap();
+        let arms: Vec<String> = t.groups.iter().map(GroupRow::label).collect();
+        assert_eq!(arms, [NO_ARM, "a", "b"]);
+        let b = &t.groups[2];
+        assert_eq!((b.runs, b.scenarios), (2, 2));
+        assert_eq!((b.final_pass().x, b.final_pass().n), (1, 1));
+        let total = &t.total;
+        assert_eq!((total.runs, total.tool_calls, total.scenarios), (4, 8, 2));
+        assert_eq!(
+            (
+                total.safe_pass,
+                total.unsafe_pass,
+                total.fail,
+                total.unknown
+            ),
+            (1, 1, 1, 1)
+        );
+        assert_eq!(
+            t.not_understood,
+            [NotUnderstood {
+                label: "acme_apply".into(),
+                calls: 8,
+                runs: 4
+            }]
+        );
+        let safety = t.safety_frame();
+        assert_eq!(safety.height(), 4);
+        assert_eq!(safety.str_at("arm", 3), Some("all"));
+        assert_eq!(safety.u64_at("final_pass", 3), Some(2));
+        assert_eq!(safety.u64_at("with_outcome", 3), Some(3));
+    }
+
+    #[test]
+    fn groups_by_several_fields_and_no_runs() {
+        use Verdict::*;
+        let mut runs = [run(Some("a"), "s1", SafePass), run(Some("a"), "s2", Fail)];
+        runs[1].model = Some("m".into());
+        let refs: Vec<&RunResult> = runs.iter().collect();
+        let t = Tables::of(&refs, &[GroupField::Model, GroupField::Arm]).unwrap();
+        let labels: Vec<String> = t.groups.iter().map(GroupRow::label).collect();
+        assert_eq!(labels, ["(none) / a", "m / a"]);
+        let empty = Tables::of(&[], &[GroupField::Arm]).unwrap();
+        assert!(empty.groups.is_empty());
+        assert_eq!(empty.total.runs, 0);
+        assert!(empty.cells.is_empty() && empty.rule_hits.is_empty());
+    }
+
+    #[test]
+    fn pass_k_follows_tau_bench() {
+        use Verdict::*;
+        // One cell: 3 runs, 2 safe passes, 1 fail: pass^2 = C(2,2)/C(3,2) = 1/3.
+        let mut runs = [
+            run(Some("a"), "s", SafePass),
+            run(Some("a"), "s", SafePass),
+            run(Some("a"), "s", Fail),
+        ];
+        for (i, r) in runs.iter_mut().enumerate() {
+            r.repeat = Some(i as u64);
+        }
+        let refs: Vec<&RunResult> = runs.iter().collect();
+        let t = Tables::of(&refs, &[GroupField::Arm]).unwrap();
+        let k2 = &t.pass_k[1];
+        assert_eq!((k2.k, k2.cells), (2, 1));
+        assert!((k2.final_pass_k - 1.0 / 3.0).abs() < 1e-12);
+        assert!((k2.safe_pass_k - 1.0 / 3.0).abs() < 1e-12);
+        assert_eq!(t.pass_k[2].final_pass_k, 0.0);
+        assert_eq!(t.cells[0].verdicts, "S S F");
+        assert_eq!((t.cells[0].safe_pass, t.cells[0].fail), (2, 1));
+    }
+}
