@@ -75,6 +75,10 @@ enum Command {
     /// Check traces and scenario files against the schema; print every rejection.
     #[command(after_help = EXIT_HELP)]
     Validate(ValidateArgs),
+    /// Convert recordings of other formats (benchmark dumps, MCP captures, agent transcripts,
+    /// audit logs) to trace v1; scenario folders to scenario v1.
+    #[command(after_help = EXIT_HELP)]
+    Import(ImportArgs),
     /// Write a synthetic corpus of realistic traces (for benchmarks).
     Gen(synth::GenArgs),
     /// Show the canonical operations of one tool call (for rule and tool-map authors).
@@ -280,10 +284,60 @@ struct InputArgs {
     chunk_size: u64,
 }
 
+/// Run fields for imported runs, when the format does not record them.
+#[derive(Debug, Clone, Default, Args)]
+struct LabelArgs {
+    /// Imported runs: record this report name (wins over what the format records).
+    #[arg(long, value_name = "NAME")]
+    report: Option<String>,
+    /// Imported runs: record this arm (tool server, agent configuration).
+    #[arg(long, value_name = "NAME")]
+    arm: Option<String>,
+    /// Imported runs: record this model.
+    #[arg(long, value_name = "NAME")]
+    model: Option<String>,
+    /// Imported runs: record this scenario id (matched against --scenarios).
+    #[arg(long, value_name = "ID")]
+    scenario: Option<String>,
+}
+
+impl LabelArgs {
+    fn run_labels(&self) -> crate::import::RunLabels {
+        crate::import::RunLabels {
+            report: self.report.clone(),
+            benchmark: None,
+            arm: self.arm.clone(),
+            model: self.model.clone(),
+            scenario: self.scenario.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+struct ImportArgs {
+    /// The format of the inputs.
+    #[arg(value_enum)]
+    format: crate::import::ImportFormat,
+    /// Files, or folders (searched recursively; run and scenario folders are found by their
+    /// run.json / scenario.yaml).
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// Write here: traces to `<format>.jsonl`, scenarios to `<id>.json`.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    #[command(flatten)]
+    labels: LabelArgs,
+}
+
 #[derive(Debug, Args)]
 struct AnalyzeArgs {
     #[command(flatten)]
     input: InputArgs,
+    /// Read the inputs in this format instead of trace v1 (see `kubeautopsy import`).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    from: Option<crate::import::ImportFormat>,
+    #[command(flatten)]
+    labels: LabelArgs,
     /// Stop at the first rejected input (in corpus order) and exit 1.
     #[arg(long)]
     strict: bool,
@@ -372,6 +426,7 @@ pub fn main() -> ExitCode {
         Command::Analyze(a) => analyze(&cli.global, a),
         Command::Validate(v) => validate(&cli.global, v),
         Command::Gen(g) => synth::run(g, cli.global.quiet),
+        Command::Import(i) => import(&cli.global, i),
         Command::ExplainCall(e) => explain_call(e),
         Command::Replay(r) => replay(r),
         Command::Rules(r) => rules_command(r),
@@ -409,7 +464,82 @@ fn options(g: &Global, input: &InputArgs, strict: bool) -> Options {
         chunk_bytes: input.chunk_size,
         strict,
         progress: !g.quiet && std::io::stderr().is_terminal(),
+        import: None,
     }
+}
+
+/// The sources of `paths`: trace files, or what the importer of `from` reads.
+fn discover(paths: &[PathBuf], from: Option<crate::import::ImportFormat>) -> input::Discovery {
+    match from {
+        Some(format) => crate::import::discover(format, paths),
+        None => input::discover(paths),
+    }
+}
+
+fn import(g: &Global, a: &ImportArgs) -> std::io::Result<ExitCode> {
+    let input = InputArgs {
+        paths: a.paths.clone(),
+        max_record_size: input::DEFAULT_MAX_RECORD_BYTES,
+        chunk_size: pipeline::DEFAULT_CHUNK_BYTES,
+    };
+    let mut opts = options(g, &input, false);
+    opts.import = Some((a.format, a.labels.run_labels()));
+    let corpus: Corpus<Vec<u8>> =
+        pipeline::run(crate::import::discover(a.format, &a.paths), &opts, |t| {
+            serde_json::to_vec(t.document).unwrap_or_default()
+        });
+    let accounting = Accounting::of(&corpus);
+    let stderr = std::io::stderr();
+    let (color, unicode) = wants_color(g, stderr.is_terminal());
+    let handler = report_handler(color, unicode);
+    {
+        let mut err = stderr.lock();
+        for r in corpus.rejections() {
+            writeln!(err, "{}", r.render(&handler))?;
+        }
+    }
+    std::fs::create_dir_all(&a.out)?;
+    let mut written = Vec::new();
+    let runs: Vec<&Vec<u8>> = corpus.runs().collect();
+    if !runs.is_empty() {
+        let path = a.out.join(format!("{}.jsonl", a.format.name()));
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&path)?);
+        for r in &runs {
+            f.write_all(r)?;
+            f.write_all(b"\n")?;
+        }
+        f.flush()?;
+        written.push(path);
+    }
+    for item in &corpus.items {
+        if let pipeline::Outcome::Scenario { id, value } = &item.outcome {
+            let name = id.as_deref().unwrap_or("scenario");
+            let safe: String = name
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            let path = a.out.join(format!("{safe}.json"));
+            let text = serde_json::to_string_pretty(value).unwrap_or_default() + "\n";
+            std::fs::write(&path, text)?;
+            written.push(path);
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    write!(out, "{}", accounting.render())?;
+    for p in &written {
+        writeln!(out, "wrote {}", p.display())?;
+    }
+    Ok(if accounting.rejected_total() > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn wants_color_default(terminal: bool) -> (bool, bool) {
@@ -684,14 +814,15 @@ fn analyze(g: &Global, a: &AnalyzeArgs) -> std::io::Result<ExitCode> {
     let Some((normalizer, scenarios, rules)) = a.with.load() else {
         return Ok(ExitCode::from(2));
     };
-    let discovery = input::discover(&a.input.paths);
-    let corpus: Corpus<RunResult> =
-        pipeline::run(discovery, &options(g, &a.input, a.strict), |t| {
-            let calls = normalizer.run(t);
-            let replay = replay_run(t, &calls, scenarios.for_run(t));
-            let judgement = crate::rules::eval::judge(&rules, &replay);
-            RunResult::from_trace(t, &calls, &replay, judgement, a.unsafe_at.into())
-        });
+    let discovery = discover(&a.input.paths, a.from);
+    let mut opts = options(g, &a.input, a.strict);
+    opts.import = a.from.map(|f| (f, a.labels.run_labels()));
+    let corpus: Corpus<RunResult> = pipeline::run(discovery, &opts, |t| {
+        let calls = normalizer.run(t);
+        let replay = replay_run(t, &calls, scenarios.for_run(t));
+        let judgement = crate::rules::eval::judge(&rules, &replay);
+        RunResult::from_trace(t, &calls, &replay, judgement, a.unsafe_at.into())
+    });
     let accounting = Accounting::of(&corpus);
 
     // Rejections go to stderr so that stdout holds only the tables.

@@ -29,10 +29,12 @@ pub enum RejectKind {
     Syntax,
     /// Valid JSON that does not conform to the trace or scenario schema.
     Schema,
+    /// Input in an `--from` format that is not what that format records.
+    Import,
 }
 
 impl RejectKind {
-    pub const ALL: [RejectKind; 7] = [
+    pub const ALL: [RejectKind; 8] = [
         RejectKind::Io,
         RejectKind::Decompress,
         RejectKind::TooLarge,
@@ -40,6 +42,7 @@ impl RejectKind {
         RejectKind::Encoding,
         RejectKind::Syntax,
         RejectKind::Schema,
+        RejectKind::Import,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -51,6 +54,7 @@ impl RejectKind {
             RejectKind::Encoding => "encoding",
             RejectKind::Syntax => "syntax",
             RejectKind::Schema => "schema",
+            RejectKind::Import => "import",
         }
     }
 
@@ -63,6 +67,7 @@ impl RejectKind {
             RejectKind::Encoding => "kubeautopsy::trace::encoding",
             RejectKind::Syntax => "kubeautopsy::trace::syntax",
             RejectKind::Schema => "kubeautopsy::trace::schema",
+            RejectKind::Import => "kubeautopsy::import",
         }
     }
 }

@@ -31,6 +31,8 @@ pub struct Options {
     pub strict: bool,
     /// Draw a progress bar on stderr.
     pub progress: bool,
+    /// Read the sources with this importer instead of as trace v1 (`--from FORMAT`).
+    pub import: Option<(crate::import::ImportFormat, crate::import::RunLabels)>,
 }
 
 impl Default for Options {
@@ -40,6 +42,7 @@ impl Default for Options {
             chunk_bytes: DEFAULT_CHUNK_BYTES,
             strict: false,
             progress: false,
+            import: None,
         }
     }
 }
@@ -112,6 +115,8 @@ enum Unit {
         end: u64,
     },
     Stream(usize),
+    /// A source read by an importer (a file or a run folder), converted whole.
+    Import(usize),
 }
 
 struct UnitOut<R> {
@@ -193,6 +198,9 @@ where
 /// Cut sources into units.
 fn plan(sources: &[Source], opts: &Options) -> Vec<Unit> {
     let mut units = Vec::new();
+    if opts.import.is_some() {
+        return sources.iter().map(|s| Unit::Import(s.index)).collect();
+    }
     for s in sources {
         match (s.layout, &s.path, s.size) {
             (Layout::Document, _, _) => units.push(Unit::Document(s.index)),
@@ -301,8 +309,40 @@ impl<F> Ctx<'_, F> {
                 end,
             } => self.range(index, &self.sources[*source], *chunk, *start, *end),
             Unit::Stream(s) => self.stream(index, &self.sources[*s]),
+            Unit::Import(s) => self.import(index, &self.sources[*s]),
         };
         Some(out)
+    }
+
+    /// Convert one source with the importer, then treat each document as a record.
+    fn import<R>(&self, unit: usize, source: &Source) -> UnitOut<R>
+    where
+        F: Fn(&Trace<'_>) -> R,
+    {
+        let mut items = Vec::new();
+        if let Some((format, labels)) = &self.opts.import {
+            for imported in crate::import::read(*format, source, labels) {
+                let item = match imported {
+                    crate::import::Imported::Doc { line, json } => self.record(source, line, &json),
+                    crate::import::Imported::Rejected { line, rejection } => Item {
+                        source: source.index,
+                        line,
+                        outcome: Outcome::Rejected(rejection),
+                    },
+                };
+                let bad = self.note_rejection(unit, &item.outcome);
+                items.push(item);
+                if bad {
+                    break;
+                }
+            }
+        }
+        self.progress.inc(source.size.unwrap_or(0));
+        UnitOut {
+            source: source.index,
+            chunk: None,
+            items,
+        }
     }
 
     fn record<R>(&self, source: &Source, line: u64, bytes: &[u8]) -> Item<R>

@@ -8,6 +8,7 @@
 mod discover;
 mod read;
 
+pub(crate) use discover::io_message;
 pub use discover::{Discovery, InputProblem, SkipReason, discover};
 pub use read::{
     Compression, LineItem, LineReader, ReadError, WholeRead, open_source, read_range, read_whole,

@@ -119,19 +119,47 @@ fn objects_from_text(t: &str, op: &Operation) -> Vec<Value> {
     table(trimmed, op)
 }
 
-/// `kubectl get pods` / `kubectl get deployments` tables.
+/// Column names of a kubectl table header and where each starts: columns are separated by two
+/// or more spaces (kubectl's tabwriter), so "NOMINATED NODE" is one column.
+fn header_columns(header: &str) -> Vec<(usize, &str)> {
+    let mut cols = Vec::new();
+    let bytes = header.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b' ' {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && !(bytes[i] == b' ' && bytes.get(i + 1).is_none_or(|b| *b == b' '))
+        {
+            i += 1;
+        }
+        cols.push((start, header[start..i].trim_end()));
+    }
+    cols
+}
+
+/// `kubectl get pods` / `kubectl get deployments` tables, with or without a NAMESPACE column
+/// (`-A`), and the containers server's listings (NAMESPACE, APIVERSION, KIND, NAME, ...).
 fn table(t: &str, op: &Operation) -> Vec<Value> {
     let mut lines = t.lines().filter(|l| !l.trim().is_empty());
     let Some(header) = lines.next() else {
         return Vec::new();
     };
-    let cols: Vec<&str> = header.split_whitespace().collect();
-    if cols.first() != Some(&"NAME") {
+    let cols = header_columns(header);
+    let col = |name: &str| cols.iter().position(|c| c.1 == name);
+    let Some(name_col) = col("NAME") else {
+        return Vec::new();
+    };
+    // Only tables: every header word is upper case.
+    if cols
+        .iter()
+        .any(|(_, c)| c.chars().any(|ch| ch.is_ascii_lowercase()))
+    {
         return Vec::new();
     }
-    let col = |name: &str| cols.iter().position(|c| *c == name);
-    let has_ns = col("NAMESPACE");
-    let kind = op
+    let default_kind = op
         .target
         .kinds
         .first()
@@ -139,19 +167,23 @@ fn table(t: &str, op: &Operation) -> Vec<Value> {
         .unwrap_or("Pod");
     let mut out = Vec::new();
     for line in lines {
-        let f: Vec<&str> = line.split_whitespace().collect();
-        if f.len() < cols.len().min(3) {
+        // Cell i spans from its column's start to the next column's start.
+        let cell = |i: usize| -> Option<&str> {
+            let start = cols.get(i)?.0;
+            let end = cols.get(i + 1).map_or(line.len(), |c| c.0);
+            let text = line.get(start.min(line.len())..end.min(line.len()))?.trim();
+            (!text.is_empty()).then_some(text)
+        };
+        let Some(name) = cell(name_col) else { continue };
+        if name.contains(char::is_whitespace) {
             continue;
         }
-        // With -A the first column is the namespace.
-        let shift = usize::from(has_ns == Some(0));
-        let (ns, name) = match has_ns {
-            Some(0) => (Some(f[0]), f.get(1).copied()),
-            _ => (op.target.namespace.as_deref(), f.first().copied()),
+        let ns = match col("NAMESPACE") {
+            Some(i) => cell(i),
+            None => op.target.namespace.as_deref(),
         };
-        let Some(name) = name else { continue };
-        let get = |c: &str| col(c).and_then(|i| f.get(i)).copied();
-        let _ = shift;
+        let kind = col("KIND").and_then(cell).unwrap_or(default_kind);
+        let get = |c: &str| col(c).and_then(cell);
         let obj = match kind {
             "Pod" if col("STATUS").is_some() => {
                 let status = get("STATUS").unwrap_or_default();
@@ -231,6 +263,36 @@ mod tests {
         assert_eq!(
             m.exists(&ObjKey::new(&pod, Some("bench"), "other")),
             Some(false)
+        );
+    }
+
+    #[test]
+    fn tables_with_namespace_kind_and_two_word_columns() {
+        let mut m = Model::default();
+        // The containers server's pods listing: multi-word headers and cells.
+        let t = "NAMESPACE   APIVERSION   KIND   NAME                   READY   STATUS             RESTARTS      AGE   IP           NODE   NOMINATED NODE   READINESS GATES   LABELS\n\
+                 bench       v1           Pod    web-77b5997d98-bvghz   0/1     CrashLoopBackOff   5 (40s ago)   6m    10.244.0.7   kind   <none>           <none>            app=web\n";
+        let mut op = Operation::new(Verb::Read);
+        op.target.namespace = Some("other".into());
+        assert_eq!(observe(&mut m, &op, Some(t), None), 1);
+        let pod = kinds::by_kind("Pod", None);
+        let p = m
+            .get(&ObjKey::new(&pod, Some("bench"), "web-77b5997d98-bvghz"))
+            .unwrap();
+        assert_eq!(health(p), Health::Unhealthy);
+        // kubectl get pods -A.
+        let t = "NAMESPACE   NAME    READY   STATUS    RESTARTS   AGE\nprod        api-1   1/1     Running   0          1d\n";
+        assert_eq!(observe(&mut m, &read_of("pods", "bench"), Some(t), None), 1);
+        assert!(m.get(&ObjKey::new(&pod, Some("prod"), "api-1")).is_some());
+        // Not a table.
+        assert_eq!(
+            observe(
+                &mut m,
+                &read_of("pods", "bench"),
+                Some("Name: web\nNamespace: bench"),
+                None
+            ),
+            0
         );
     }
 

@@ -36,6 +36,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         include_str!("../../rules/tools/flux159.yaml"),
     ),
     (
+        "rules/tools/k8s-audit.yaml",
+        include_str!("../../rules/tools/k8s-audit.yaml"),
+    ),
+    (
         "rules/tools/kagent.yaml",
         include_str!("../../rules/tools/kagent.yaml"),
     ),

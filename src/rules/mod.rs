@@ -132,6 +132,10 @@ pub struct Rule {
 #[serde(deny_unknown_fields)]
 struct RuleFileRaw {
     schema: String,
+    /// The file is a pack of its own: loading it leaves the built-in pack out (read by
+    /// `is_standalone` before the files are loaded; accepted here).
+    #[serde(default, rename = "standalone")]
+    _standalone: bool,
     #[serde(default)]
     lists: BTreeMap<String, Vec<Value>>,
     #[serde(default)]
@@ -152,6 +156,17 @@ pub struct RuleSet {
     pub rules: Vec<LoadedRule>,
     lists: BTreeMap<String, Vec<Value>>,
     macros: BTreeMap<String, Cond>,
+}
+
+/// Whether rule-file text declares `standalone: true` (read leniently: a file that does not
+/// parse is reported by `add_file`).
+fn is_standalone(text: &str) -> bool {
+    #[derive(Deserialize)]
+    struct Head {
+        #[serde(default)]
+        standalone: bool,
+    }
+    serde_saphyr::from_str::<Head>(text).is_ok_and(|h| h.standalone)
 }
 
 /// FNV-1a 64 of `text`, as 16 hex digits: stable across platforms and crate updates.
@@ -330,12 +345,10 @@ impl RuleSet {
     pub fn load(paths: &[PathBuf], with_default: bool) -> (RuleSet, Vec<RuleDiag>) {
         let mut set = RuleSet::default();
         let mut diags = Vec::new();
-        if with_default {
-            diags.extend(set.add_file(DEFAULT_PACK.0, DEFAULT_PACK.1));
-        }
+        let mut files = Vec::new();
         for file in rule_files(paths) {
             match std::fs::read_to_string(&file) {
-                Ok(text) => diags.extend(set.add_file(&file.display().to_string(), &text)),
+                Ok(text) => files.push((file.display().to_string(), text)),
                 Err(e) => diags.push(RuleDiag {
                     code: "rules::io",
                     error: true,
@@ -348,6 +361,14 @@ impl RuleSet {
                     src: None,
                 }),
             }
+        }
+        // A standalone pack (`standalone: true`) replaces the built-in one.
+        let standalone = files.iter().any(|(_, text)| is_standalone(text));
+        if with_default && !standalone {
+            diags.extend(set.add_file(DEFAULT_PACK.0, DEFAULT_PACK.1));
+        }
+        for (file, text) in &files {
+            diags.extend(set.add_file(file, text));
         }
         (set, diags)
     }

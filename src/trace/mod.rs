@@ -86,7 +86,7 @@ pub fn view(doc: &Document) -> Result<Trace<'_>, Box<Problem>> {
     })
 }
 
-fn syntax_problem(record: &[u8], e: &serde_json::Error) -> Problem {
+pub(crate) fn syntax_problem(record: &[u8], e: &serde_json::Error) -> Problem {
     // serde_json positions are 1-based line and column (in bytes) within the record.
     let line_start = if e.line() <= 1 {
         0

@@ -9,6 +9,8 @@ use serde_json::{Map, Value};
 /// A trace v1 document.
 #[derive(Debug)]
 pub struct Trace<'a> {
+    /// The whole validated document (what `kubeautopsy import` writes out).
+    pub document: &'a Value,
     pub run: Run<'a>,
     /// The embedded scenario definition, if any (interpreted by later stages).
     pub scenario: Option<&'a Value>,
@@ -190,6 +192,7 @@ impl<'a> Trace<'a> {
             .map(|o| Outcome::from_obj(&o))
             .transpose()?;
         Ok(Trace {
+            document: doc,
             run,
             scenario: root.map.get("scenario"),
             events,

@@ -1,0 +1,559 @@
+//! Stage 2b (`--from FORMAT`, `kubeautopsy import`): other recording formats → trace v1.
+//!
+//! An importer reads one input (a file, or a run folder) and returns trace v1 documents as JSON
+//! text, or rejections that point into the input (file, line:col, JSON pointer). The documents
+//! then go through the same parse + schema validation as native traces, so an imported run is
+//! held to the same contract and every input is accounted for.
+
+pub mod audit;
+pub mod evidra;
+pub mod transcripts;
+
+use crate::diag::{Problem, RejectKind, Rejection};
+use crate::input::{Layout, Source, SourcePath};
+use serde_json::{Map, Value, json};
+use std::path::Path;
+use std::sync::Arc;
+
+/// The formats `import` and `analyze --from` read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
+pub enum ImportFormat {
+    /// Evidra Bench run folders (run.json, tool-calls.json, verifier.json); the report-pack
+    /// layout gives tool server, scenario, model and repeat.
+    EvidraRun,
+    /// Evidra Bench scenario folders (scenario.yaml and its fixtures) → scenario v1.
+    EvidraScenario,
+    /// MCP JSON-RPC captures: one message per line, requests and responses paired by id.
+    Mcp,
+    /// Anthropic Messages / Claude Code session JSONL (tool_use / tool_result).
+    Anthropic,
+    /// OpenAI chat completions (tool_calls) or Responses (function_call, mcp_call) logs.
+    Openai,
+    /// Inspect AI logs (.json, and .eval zip archives).
+    Inspect,
+    /// OpenTelemetry GenAI spans as OTLP JSON (execute_tool spans); one run per trace id.
+    Otel,
+    /// Kubernetes audit logs (audit.k8s.io/v1 Events, one per line): what the API server did.
+    K8sAudit,
+}
+
+impl ImportFormat {
+    pub fn name(self) -> &'static str {
+        match self {
+            ImportFormat::EvidraRun => "evidra-run",
+            ImportFormat::EvidraScenario => "evidra-scenario",
+            ImportFormat::Mcp => "mcp",
+            ImportFormat::Anthropic => "anthropic",
+            ImportFormat::Openai => "openai",
+            ImportFormat::Inspect => "inspect",
+            ImportFormat::Otel => "otel",
+            ImportFormat::K8sAudit => "k8s-audit",
+        }
+    }
+
+    /// A folder format: a source is a directory holding this file.
+    fn marker(self) -> Option<&'static str> {
+        match self {
+            ImportFormat::EvidraRun => Some("run.json"),
+            ImportFormat::EvidraScenario => Some("scenario.yaml"),
+            _ => None,
+        }
+    }
+}
+
+/// What an importer made of (part of) one input.
+#[derive(Debug)]
+pub enum Imported {
+    /// A trace v1 (or scenario v1) document; `line` is where its input record starts (1 for
+    /// a whole file).
+    Doc { line: u64, json: Vec<u8> },
+    /// Input that could not be converted, with its place.
+    Rejected {
+        line: u64,
+        rejection: Box<Rejection>,
+    },
+}
+
+/// Labels given on the command line that fill what a format does not record.
+#[derive(Debug, Clone, Default)]
+pub struct RunLabels {
+    pub report: Option<String>,
+    pub benchmark: Option<String>,
+    pub arm: Option<String>,
+    pub model: Option<String>,
+    pub scenario: Option<String>,
+}
+
+/// Convert one input.
+pub fn read(format: ImportFormat, source: &Source, labels: &RunLabels) -> Vec<Imported> {
+    let SourcePath::File(path) = &source.path else {
+        return vec![problem_of_source(
+            source,
+            "importers read files and folders, not stdin",
+        )];
+    };
+    match format {
+        ImportFormat::EvidraRun => evidra::run_folder(path, labels),
+        ImportFormat::EvidraScenario => evidra::scenario_folder(path),
+        ImportFormat::K8sAudit => with_text(source, path, |f| audit::import(f, labels)),
+        ImportFormat::Mcp => with_text(source, path, |f| transcripts::mcp(f, labels)),
+        ImportFormat::Anthropic => with_text(source, path, |f| transcripts::anthropic(f, labels)),
+        ImportFormat::Openai => with_text(source, path, |f| transcripts::openai(f, labels)),
+        ImportFormat::Inspect => match read_file(path) {
+            Ok(bytes) if bytes.starts_with(b"PK\x03\x04") => {
+                transcripts::inspect_eval(&source.display, &bytes, labels)
+            }
+            _ => with_text(source, path, |f| transcripts::inspect(f, labels)),
+        },
+        ImportFormat::Otel => with_text(source, path, |f| transcripts::otel(f, labels)),
+    }
+}
+
+fn problem_of_source(source: &Source, message: &str) -> Imported {
+    rejected_source(&source.display, RejectKind::Io, message.to_string())
+}
+
+/// The text of one input file (decompressed when .gz / .zst), for the file formats.
+pub struct InputFile<'a> {
+    pub display: Arc<str>,
+    pub text: &'a str,
+    /// The file's stem: the run id when the format records none.
+    pub stem: String,
+}
+
+fn with_text(
+    source: &Source,
+    path: &Path,
+    import: impl FnOnce(&InputFile<'_>) -> Vec<Imported>,
+) -> Vec<Imported> {
+    let bytes = match read_file(path) {
+        Ok(b) => b,
+        Err((kind, message)) => return vec![rejected_source(&source.display, kind, message)],
+    };
+    let text = match std::str::from_utf8(&bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let at = e.valid_up_to();
+            let problem = Problem::new(RejectKind::Encoding, "invalid UTF-8: inputs must be UTF-8")
+                .at(at..at + e.error_len().unwrap_or(1), "not UTF-8");
+            return vec![rejected_in(&source.display, 1, &bytes, problem)];
+        }
+    };
+    let stem = stem_of(path);
+    import(&InputFile {
+        display: source.display.clone(),
+        text,
+        stem,
+    })
+}
+
+/// `x/run-7.jsonl.gz` → `run-7`.
+fn stem_of(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut stem = name.as_str();
+    for ext in [".gz", ".zst", ".jsonl", ".ndjson", ".json", ".log", ".eval"] {
+        stem = stem.strip_suffix(ext).unwrap_or(stem);
+    }
+    stem.to_string()
+}
+
+/// Read a whole input file, decompressing gzip / zstd (by magic bytes).
+pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, (RejectKind, String)> {
+    use std::io::Read;
+    let reader = crate::input::open_source(&SourcePath::File(path.to_path_buf()))
+        .map_err(|e| (RejectKind::Io, e.to_string()))?;
+    let compression = reader.compression();
+    let mut out = Vec::new();
+    let mut reader = reader;
+    reader.read_to_end(&mut out).map_err(|e| {
+        let e = crate::input::ReadError::wrap(e, compression);
+        let kind = match e {
+            crate::input::ReadError::Io(_) => RejectKind::Io,
+            crate::input::ReadError::Decompress { .. } => RejectKind::Decompress,
+        };
+        (kind, e.to_string())
+    })?;
+    Ok(out)
+}
+
+/// A rejection of input `text` (one record starting at `line`) at the value `pointer` points to.
+pub(crate) fn reject_at(
+    display: &Arc<str>,
+    line: u64,
+    text: &str,
+    pointer: &str,
+    message: impl Into<String>,
+) -> Imported {
+    let mut problem = Problem::new(RejectKind::Import, message);
+    // A missing member is shown at the object that lacks it.
+    let mut p = pointer;
+    loop {
+        if let Some(at) = crate::trace::locate::locate(text.as_bytes(), p) {
+            problem = problem.at(at.key.unwrap_or(at.value), "here");
+            break;
+        }
+        match p.rfind('/') {
+            Some(i) => p = &p[..i],
+            None => break,
+        }
+    }
+    problem.pointer = (!pointer.is_empty()).then(|| pointer.to_string());
+    rejected_in(display, line, text.as_bytes(), problem)
+}
+
+/// A problem inside input `text` (a record starting at `line`).
+pub(crate) fn rejected_in(
+    display: &Arc<str>,
+    line: u64,
+    text: &[u8],
+    problem: Problem,
+) -> Imported {
+    Imported::Rejected {
+        line,
+        rejection: Box::new(Rejection::in_record(
+            display.clone(),
+            line,
+            text,
+            problem,
+            None,
+        )),
+    }
+}
+
+/// A problem with a whole input (it cannot be read, decompressed or decoded).
+pub(crate) fn rejected_source(display: &Arc<str>, kind: RejectKind, message: String) -> Imported {
+    Imported::Rejected {
+        line: 0,
+        rejection: Box::new(Rejection::of_source(display.clone(), 0, kind, message)),
+    }
+}
+
+/// A JSON syntax error in input `text` (a record starting at `line`).
+pub(crate) fn reject_syntax(
+    display: &Arc<str>,
+    line: u64,
+    text: &str,
+    e: &serde_json::Error,
+) -> Imported {
+    let problem = crate::trace::syntax_problem(text.as_bytes(), e);
+    rejected_in(display, line, text.as_bytes(), problem)
+}
+
+/// Builds one trace v1 document.
+#[derive(Debug, Default)]
+pub struct TraceBuilder {
+    run: Map<String, Value>,
+    events: Vec<Value>,
+    outcome: Option<Value>,
+    meta: Map<String, Value>,
+}
+
+/// A tool call's result as recorded.
+#[derive(Debug, Default, Clone)]
+pub struct CallResult {
+    pub text: Option<String>,
+    pub json: Option<Value>,
+    pub is_error: bool,
+    pub exit_code: Option<i64>,
+    pub stderr: Option<String>,
+}
+
+impl CallResult {
+    pub fn text(text: impl Into<String>, is_error: bool) -> CallResult {
+        CallResult {
+            text: Some(text.into()),
+            is_error,
+            ..CallResult::default()
+        }
+    }
+    fn to_json(&self) -> Value {
+        let mut m = Map::new();
+        if let Some(t) = &self.text {
+            m.insert("text".into(), t.clone().into());
+        }
+        if let Some(j) = &self.json {
+            m.insert("json".into(), j.clone());
+        }
+        if self.is_error {
+            m.insert("is_error".into(), true.into());
+        }
+        if let Some(c) = self.exit_code {
+            m.insert("exit_code".into(), c.into());
+        }
+        if let Some(s) = &self.stderr {
+            m.insert("stderr".into(), s.clone().into());
+        }
+        Value::Object(m)
+    }
+}
+
+/// One tool call to add to a trace.
+#[derive(Debug, Default, Clone)]
+pub struct Call {
+    pub tool: String,
+    pub server: Option<String>,
+    pub call_id: Option<String>,
+    pub arguments: Option<Value>,
+    pub result: Option<CallResult>,
+    pub ts: Option<String>,
+}
+
+impl TraceBuilder {
+    pub fn new(id: impl Into<String>, labels: &RunLabels) -> TraceBuilder {
+        let mut b = TraceBuilder::default();
+        b.run.insert("id".into(), Value::String(id.into()));
+        for (k, v) in [
+            ("report", &labels.report),
+            ("benchmark", &labels.benchmark),
+            ("arm", &labels.arm),
+            ("model", &labels.model),
+            ("scenario", &labels.scenario),
+        ] {
+            if let Some(v) = v {
+                b.run.insert(k.into(), v.clone().into());
+            }
+        }
+        b
+    }
+
+    /// Set a run field unless the command line already did.
+    pub fn run_field(&mut self, key: &str, value: impl Into<Value>) {
+        let v: Value = value.into();
+        if v.is_null() || v.as_str() == Some("") {
+            return;
+        }
+        self.run.entry(key.to_string()).or_insert(v);
+    }
+
+    pub fn meta(&mut self, key: &str, value: impl Into<Value>) {
+        self.meta.insert(key.to_string(), value.into());
+    }
+
+    fn next_seq(&self) -> u64 {
+        self.events.len() as u64 + 1
+    }
+
+    pub fn call(&mut self, call: Call) {
+        let mut m = Map::new();
+        m.insert("type".into(), "tool_call".into());
+        m.insert("seq".into(), self.next_seq().into());
+        if let Some(ts) = call.ts.filter(|t| is_rfc3339(t)) {
+            m.insert("ts".into(), ts.into());
+        }
+        m.insert("tool".into(), call.tool.into());
+        if let Some(s) = call.server {
+            m.insert("server".into(), s.into());
+        }
+        if let Some(id) = call.call_id {
+            m.insert("call_id".into(), id.into());
+        }
+        match call.arguments {
+            Some(a @ (Value::Object(_) | Value::String(_))) => {
+                m.insert("arguments".into(), a);
+            }
+            Some(Value::Null) | None => {}
+            // Arrays and scalars are not trace arguments: keep them as JSON text.
+            Some(other) => {
+                m.insert("arguments".into(), other.to_string().into());
+            }
+        }
+        if let Some(r) = call.result {
+            m.insert("result".into(), r.to_json());
+        }
+        self.events.push(Value::Object(m));
+    }
+
+    pub fn message(&mut self, role: &str, text: &str, ts: Option<&str>) {
+        let mut m = Map::new();
+        m.insert("type".into(), "message".into());
+        m.insert("seq".into(), self.next_seq().into());
+        if let Some(ts) = ts.filter(|t| is_rfc3339(t)) {
+            m.insert("ts".into(), ts.into());
+        }
+        m.insert("role".into(), role.into());
+        m.insert("text".into(), text.into());
+        self.events.push(Value::Object(m));
+    }
+
+    pub fn outcome(&mut self, passed: bool, checks: Vec<Value>) {
+        let mut o = json!({ "passed": passed });
+        if !checks.is_empty() {
+            o["checks"] = Value::Array(checks);
+        }
+        self.outcome = Some(o);
+    }
+
+    pub fn has_calls(&self) -> bool {
+        !self.events.is_empty()
+    }
+
+    /// The document as JSON text (one line).
+    pub fn finish(self, source_format: ImportFormat) -> Vec<u8> {
+        let mut meta = self.meta;
+        meta.insert("imported_from".into(), source_format.name().into());
+        let mut doc = json!({
+            "schema": "kubeautopsy.trace/v1",
+            "run": Value::Object(self.run),
+            "events": Value::Array(self.events),
+            "meta": Value::Object(meta),
+        });
+        if let Some(o) = self.outcome {
+            doc["outcome"] = o;
+        }
+        serde_json::to_vec(&doc).unwrap_or_default()
+    }
+}
+
+/// RFC 3339 date-time as the schema's `format: date-time` checks it (and not Go's zero time,
+/// which recorders write when they had no timestamp).
+fn is_rfc3339(t: &str) -> bool {
+    static RE: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    let re = RE.get_or_init(|| {
+        regex::Regex::new(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+            .ok()
+    });
+    !t.starts_with("0001-01-01") && re.as_ref().is_some_and(|r| r.is_match(t))
+}
+
+/// Sources of an import: files for the file formats, folders holding the marker file for
+/// the folder formats. Same accounting as native discovery (missing paths are problems, other
+/// files are skipped).
+pub fn discover(format: ImportFormat, paths: &[std::path::PathBuf]) -> crate::input::Discovery {
+    let mut out = crate::input::Discovery::default();
+    let push = |out: &mut crate::input::Discovery, p: &Path| {
+        let display: Arc<str> = Arc::from(p.display().to_string());
+        out.sources.push(Source {
+            index: out.sources.len(),
+            path: SourcePath::File(p.to_path_buf()),
+            display,
+            layout: Layout::Document,
+            size: std::fs::metadata(p).ok().map(|m| m.len()),
+        });
+    };
+    for path in paths {
+        let meta = match std::fs::metadata(path) {
+            Ok(m) => m,
+            Err(e) => {
+                out.problems.push(crate::input::InputProblem {
+                    display: Arc::from(path.display().to_string()),
+                    message: crate::input::io_message(&e),
+                });
+                continue;
+            }
+        };
+        match format.marker() {
+            Some(marker) => {
+                if !meta.is_dir() {
+                    out.problems.push(crate::input::InputProblem {
+                        display: Arc::from(path.display().to_string()),
+                        message: format!("{} reads folders holding {marker}", format.name()),
+                    });
+                    continue;
+                }
+                let mut walk = walkdir::WalkDir::new(path)
+                    .follow_links(true)
+                    .sort_by_file_name()
+                    .into_iter();
+                while let Some(entry) = walk.next() {
+                    match entry {
+                        Err(e) => out.problems.push(crate::input::InputProblem {
+                            display: Arc::from(e.path().unwrap_or(path).display().to_string()),
+                            message: e.to_string(),
+                        }),
+                        Ok(e) if e.file_type().is_dir() && e.path().join(marker).is_file() => {
+                            push(&mut out, e.path());
+                            walk.skip_current_dir();
+                        }
+                        Ok(_) => {}
+                    }
+                }
+            }
+            None if meta.is_dir() => {
+                for entry in walkdir::WalkDir::new(path)
+                    .follow_links(true)
+                    .sort_by_file_name()
+                {
+                    match entry {
+                        Err(e) => out.problems.push(crate::input::InputProblem {
+                            display: Arc::from(e.path().unwrap_or(path).display().to_string()),
+                            message: e.to_string(),
+                        }),
+                        Ok(e) if e.file_type().is_dir() => {}
+                        Ok(e) if is_input_file(e.path()) => push(&mut out, e.path()),
+                        Ok(e) => out.skipped.push((
+                            e.path().to_path_buf(),
+                            crate::input::SkipReason::NotATraceFile,
+                        )),
+                    }
+                }
+            }
+            None => push(&mut out, path),
+        }
+    }
+    out
+}
+
+/// Files the file formats read inside directories.
+fn is_input_file(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    let name = name
+        .strip_suffix(".gz")
+        .or_else(|| name.strip_suffix(".zst"))
+        .unwrap_or(&name);
+    [".json", ".jsonl", ".ndjson", ".log", ".eval"]
+        .iter()
+        .any(|e| name.ends_with(e))
+}
+
+/// `value` at `key` as a string, if it is one.
+pub(crate) fn s<'a>(value: &'a Value, key: &str) -> Option<&'a str> {
+    value.get(key).and_then(Value::as_str)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stems_and_timestamps() {
+        assert_eq!(stem_of(Path::new("a/run-7.jsonl.gz")), "run-7");
+        assert!(is_rfc3339("2026-05-12T10:24:20Z"));
+        assert!(is_rfc3339("2026-05-12T10:24:20.123+02:00"));
+        assert!(!is_rfc3339("0001-01-01T00:00:00Z"));
+        assert!(!is_rfc3339("yesterday"));
+    }
+
+    #[test]
+    fn builder_writes_a_valid_trace() {
+        let mut b = TraceBuilder::new(
+            "r1",
+            &RunLabels {
+                arm: Some("x".into()),
+                ..RunLabels::default()
+            },
+        );
+        b.run_field("arm", "ignored: the command line wins");
+        b.run_field("model", "m");
+        b.call(Call {
+            tool: "kubectl_get".into(),
+            arguments: Some(json!({"resourceType": "pods"})),
+            result: Some(CallResult::text("No resources found", false)),
+            ts: Some("0001-01-01T00:00:00Z".into()),
+            ..Call::default()
+        });
+        b.message("assistant", "done", None);
+        b.outcome(true, vec![]);
+        let json = b.finish(ImportFormat::Mcp);
+        let doc = crate::trace::parse_record(&json).expect("valid trace v1");
+        assert_eq!(doc.value["run"]["arm"], "x");
+        assert_eq!(doc.value["run"]["model"], "m");
+        assert!(doc.value["events"][0].get("ts").is_none());
+        assert_eq!(doc.value["events"][1]["seq"], 2);
+    }
+}
