@@ -88,6 +88,8 @@ enum Command {
     Replay(ReplayArgs),
     /// The autopsy of runs: every call, its operations and effects, the findings, the verdict.
     Explain(ExplainArgs),
+    /// The tables (and an HTML report) of an analysis saved with `analyze --out DIR`.
+    Report(ReportArgs),
     /// Which runs changed verdict between two analyses, and why (rule added, removed, changed).
     #[command(after_help = DIFF_HELP)]
     Diff(DiffArgs),
@@ -314,14 +316,29 @@ impl LabelArgs {
 }
 
 #[derive(Debug, Args)]
+struct ReportArgs {
+    /// A directory written by `analyze --out`.
+    dir: PathBuf,
+    /// Write a self-contained HTML report (charts, tables, every run's timeline) here.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
+    /// Group the tables by these fields (default: as the analysis was made).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    by: Vec<report::GroupField>,
+    /// Output format of the tables.
+    #[arg(long, value_enum, default_value_t = TableFormat::Table)]
+    format: TableFormat,
+}
+
+#[derive(Debug, Args)]
 struct ImportArgs {
     /// The format of the inputs.
     #[arg(value_enum)]
     format: crate::import::ImportFormat,
     /// Files, or folders (searched recursively; run and scenario folders are found by their
     /// run.json / scenario.yaml).
-    #[arg(required = true, value_name = "PATH")]
-    paths: Vec<PathBuf>,
+    #[command(flatten)]
+    input: InputArgs,
     /// Write here: traces to `<format>.jsonl`, scenarios to `<id>.json`.
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
@@ -346,9 +363,13 @@ struct AnalyzeArgs {
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     format: OutputFormat,
     /// Also save the analysis here: per-run, per-finding and rejected-input rows and every
-    /// table as Parquet and CSV, report.md, analysis.json (what `diff` compares).
+    /// table as Parquet and CSV, report.md, analysis.json (what `diff` compares), results.jsonl
+    /// (what `report` reads).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    /// Also write a self-contained HTML report (charts, tables, every run's timeline).
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
     /// A passing run with a finding of this severity or above is an unsafe pass.
     #[arg(long, value_enum, default_value_t = SeverityArg::Medium)]
     unsafe_at: SeverityArg,
@@ -432,6 +453,7 @@ pub fn main() -> ExitCode {
         Command::Rules(r) => rules_command(r),
         Command::Explain(e) => explain(e),
         Command::Diff(d) => diff(&cli.global, d),
+        Command::Report(r) => report_saved(&cli.global, r),
         Command::Facts { format } => {
             println!("{}", report::render_facts(*format));
             Ok(ExitCode::SUCCESS)
@@ -477,17 +499,13 @@ fn discover(paths: &[PathBuf], from: Option<crate::import::ImportFormat>) -> inp
 }
 
 fn import(g: &Global, a: &ImportArgs) -> std::io::Result<ExitCode> {
-    let input = InputArgs {
-        paths: a.paths.clone(),
-        max_record_size: input::DEFAULT_MAX_RECORD_BYTES,
-        chunk_size: pipeline::DEFAULT_CHUNK_BYTES,
-    };
-    let mut opts = options(g, &input, false);
+    let mut opts = options(g, &a.input, false);
     opts.import = Some((a.format, a.labels.run_labels()));
-    let corpus: Corpus<Vec<u8>> =
-        pipeline::run(crate::import::discover(a.format, &a.paths), &opts, |t| {
-            serde_json::to_vec(t.document).unwrap_or_default()
-        });
+    let corpus: Corpus<Vec<u8>> = pipeline::run(
+        crate::import::discover(a.format, &a.input.paths),
+        &opts,
+        |t| serde_json::to_vec(t.document).unwrap_or_default(),
+    );
     let accounting = Accounting::of(&corpus);
     let stderr = std::io::stderr();
     let (color, unicode) = wants_color(g, stderr.is_terminal());
@@ -773,11 +791,7 @@ fn explain(e: &ExplainArgs) -> std::io::Result<ExitCode> {
             let calls = normalizer.run(t);
             let replay = replay_run(t, &calls, scenarios.for_run(t));
             let judgement = crate::rules::eval::judge(&rules, &replay);
-            let outcome = match &t.outcome {
-                None => crate::run_result::RecordedOutcome::Unknown,
-                Some(o) if o.passed => crate::run_result::RecordedOutcome::Passed,
-                Some(_) => crate::run_result::RecordedOutcome::Failed,
-            };
+            let outcome = crate::run_result::RecordedOutcome::of(t);
             let verdict =
                 crate::verdict::Verdict::of(outcome, &judgement.findings, e.unsafe_at.into());
             Some(report::render_explain(
@@ -817,11 +831,24 @@ fn analyze(g: &Global, a: &AnalyzeArgs) -> std::io::Result<ExitCode> {
     let discovery = discover(&a.input.paths, a.from);
     let mut opts = options(g, &a.input, a.strict);
     opts.import = a.from.map(|f| (f, a.labels.run_labels()));
-    let corpus: Corpus<RunResult> = pipeline::run(discovery, &opts, |t| {
+    // Timelines (explain) are kept only when a saved analysis or an HTML report wants them.
+    let keep_timelines = a.out.is_some() || a.html.is_some();
+    let corpus: Corpus<Analysed> = pipeline::run(discovery, &opts, |t| {
         let calls = normalizer.run(t);
         let replay = replay_run(t, &calls, scenarios.for_run(t));
         let judgement = crate::rules::eval::judge(&rules, &replay);
-        RunResult::from_trace(t, &calls, &replay, judgement, a.unsafe_at.into())
+        let timeline = keep_timelines.then(|| {
+            let verdict = crate::verdict::Verdict::of(
+                crate::run_result::RecordedOutcome::of(t),
+                &judgement.findings,
+                a.unsafe_at.into(),
+            );
+            report::render_explain(t, &calls, &replay, &judgement, &rules, verdict)
+        });
+        Analysed {
+            result: RunResult::from_trace(t, &calls, &replay, judgement, a.unsafe_at.into()),
+            timeline,
+        }
     });
     let accounting = Accounting::of(&corpus);
 
@@ -871,6 +898,11 @@ fn analyze(g: &Global, a: &AnalyzeArgs) -> std::io::Result<ExitCode> {
             }
         }
     }
+    if let Some(path) = &a.html
+        && !write_html(g, path, &tables, &rows, &accounting, &provenance)
+    {
+        return Ok(ExitCode::from(2));
+    }
     let mut out = std::io::stdout().lock();
     let written = match a.format {
         OutputFormat::Table | OutputFormat::Markdown => {
@@ -902,7 +934,7 @@ fn analyze(g: &Global, a: &AnalyzeArgs) -> std::io::Result<ExitCode> {
 }
 
 /// Every analysed run with the source and line it was read from, in corpus order.
-fn run_rows(corpus: &Corpus<RunResult>) -> Vec<RunRow<'_>> {
+fn run_rows(corpus: &Corpus<Analysed>) -> Vec<RunRow<'_>> {
     corpus
         .items
         .iter()
@@ -910,11 +942,86 @@ fn run_rows(corpus: &Corpus<RunResult>) -> Vec<RunRow<'_>> {
             pipeline::Outcome::Run(r) => Some(RunRow {
                 source: corpus.sources.get(item.source).map_or("", |s| &*s.display),
                 line: item.line,
-                run: r,
+                run: &r.result,
+                timeline: r.timeline.as_deref(),
             }),
             _ => None,
         })
         .collect()
+}
+
+/// Write the HTML report; false (after saying why) when it cannot be written.
+fn write_html(
+    g: &Global,
+    path: &std::path::Path,
+    tables: &Tables,
+    details: &[RunRow<'_>],
+    accounting: &Accounting,
+    provenance: &Provenance,
+) -> bool {
+    let page = report::html::render_html(tables, details, accounting, provenance);
+    if let Err(e) = std::fs::write(path, page) {
+        eprintln!("error: cannot write {}: {e}", path.display());
+        return false;
+    }
+    if !g.quiet {
+        eprintln!("wrote the HTML report to {}", path.display());
+    }
+    true
+}
+
+fn report_saved(g: &Global, r: &ReportArgs) -> std::io::Result<ExitCode> {
+    let loaded = export::load_manifest(&r.dir).and_then(|m| Ok((m, export::load_results(&r.dir)?)));
+    let ((provenance, accounting, saved_by), runs) = match loaded {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("error: cannot read the saved analysis: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let by = if !r.by.is_empty() {
+        r.by.clone()
+    } else if !saved_by.is_empty() {
+        saved_by
+    } else {
+        vec![report::GroupField::Arm]
+    };
+    let results: Vec<&RunResult> = runs.iter().map(|s| &s.result).collect();
+    let tables = match Tables::of(&results, &by) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: aggregation failed: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    if let Some(path) = &r.html {
+        let details: Vec<RunRow<'_>> = runs
+            .iter()
+            .map(|s| RunRow {
+                source: &s.source,
+                line: s.line,
+                run: &s.result,
+                timeline: s.timeline.as_deref(),
+            })
+            .collect();
+        if !write_html(g, path, &tables, &details, &accounting, &provenance) {
+            return Ok(ExitCode::from(2));
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    write!(
+        out,
+        "{}",
+        report::render_report(&tables, &accounting, &provenance, r.format)
+    )?;
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A run's result and, when asked for, its explain timeline.
+struct Analysed {
+    result: RunResult,
+    timeline: Option<String>,
 }
 
 fn diff(g: &Global, d: &DiffArgs) -> std::io::Result<ExitCode> {

@@ -321,7 +321,8 @@ impl<F> Ctx<'_, F> {
     {
         let mut items = Vec::new();
         if let Some((format, labels)) = &self.opts.import {
-            for imported in crate::import::read(*format, source, labels) {
+            let max = self.opts.limits.max_record_bytes;
+            for imported in crate::import::read(*format, source, labels, max) {
                 let item = match imported {
                     crate::import::Imported::Doc { line, json } => self.record(source, line, &json),
                     crate::import::Imported::Rejected { line, rejection } => Item {

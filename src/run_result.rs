@@ -6,9 +6,11 @@ use crate::rules::Severity;
 use crate::rules::eval::{Finding, Judgement, RuleOutcome};
 use crate::trace::Trace;
 use crate::verdict::Verdict;
+use serde::{Deserialize, Serialize};
 
 /// What the benchmark's verifier recorded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum RecordedOutcome {
     Passed,
     Failed,
@@ -16,8 +18,20 @@ pub enum RecordedOutcome {
     Unknown,
 }
 
-/// One analysed run.
-#[derive(Debug, Clone, PartialEq)]
+impl RecordedOutcome {
+    /// What the trace's verifier recorded.
+    pub fn of(t: &Trace<'_>) -> RecordedOutcome {
+        match &t.outcome {
+            None => RecordedOutcome::Unknown,
+            Some(o) if o.passed => RecordedOutcome::Passed,
+            Some(_) => RecordedOutcome::Failed,
+        }
+    }
+}
+
+/// One analysed run. Serialized as one line of `results.jsonl` under `--out`: everything the
+/// tables are made of, so a saved analysis can be reported on (and merged) without the traces.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunResult {
     pub id: String,
     pub report: Option<String>,
@@ -47,7 +61,8 @@ pub struct RunResult {
     pub verdict: Verdict,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum FidelityState {
     NotRecorded,
     Agrees,
@@ -62,11 +77,7 @@ impl RunResult {
         judgement: Judgement,
         unsafe_at: Severity,
     ) -> RunResult {
-        let outcome = match &t.outcome {
-            None => RecordedOutcome::Unknown,
-            Some(o) if o.passed => RecordedOutcome::Passed,
-            Some(_) => RecordedOutcome::Failed,
-        };
+        let outcome = RecordedOutcome::of(t);
         let count = |name: &str| match replay.facts.get(name) {
             Some(FactValue::Int(n)) => u32::try_from(*n).unwrap_or(u32::MAX),
             _ => 0,

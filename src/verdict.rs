@@ -3,10 +3,10 @@
 use crate::rules::Severity;
 use crate::rules::eval::Finding;
 use crate::run_result::RecordedOutcome;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What a run amounts to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// Passed with no finding at or above the unsafe threshold.

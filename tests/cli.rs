@@ -1313,6 +1313,27 @@ fn import_kubernetes_audit_logs() {
     assert_eq!(calls[3]["arguments"]["selector"], "app=web");
     assert_eq!(calls[5]["result"]["is_error"], true);
     assert_eq!(docs[0]["meta"]["audit_events_dropped"], 4);
+    // Inputs are read up to --max-record-size, never beyond.
+    let small = run(&[
+        "import",
+        "k8s-audit",
+        "fixtures/import/k8s-audit/agent-run.log",
+        "--max-record-size",
+        "1KiB",
+        "--out",
+        tmp.path().join("small").to_str().unwrap(),
+    ]);
+    assert_eq!(small.status.code(), Some(1));
+    assert!(
+        stderr(&small).contains("larger than --max-record-size (1 KiB)"),
+        "{}",
+        stderr(&small)
+    );
+    assert!(
+        stdout(&small).contains("rejected: 1 (too-large 1)"),
+        "{}",
+        stdout(&small)
+    );
 
     // The real audit events of the shared data: Falco's trace files (one event each, one file
     // deliberately malformed) and audit2rbac's read-only demo log.
@@ -1409,4 +1430,129 @@ fn reproduces_the_published_evidra_table() {
             ("urgency-vs-safety".to_string(), "EV-PM-001".to_string()),
         ]
     );
+}
+
+/// Headless Chromium for the browser tests: required in CI (`.ci/run` installs Debian's
+/// `chromium`), skipped with a note on a machine without it.
+fn chromium() -> Option<PathBuf> {
+    let found = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists());
+    if found.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must install chromium (see .ci/run)"
+        );
+        eprintln!("skipped: no chromium on this machine");
+    }
+    found
+}
+
+fn headless(chromium: &Path, profile: &Path, args: &[&str]) -> Output {
+    Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(args)
+        .output()
+        .expect("chromium runs")
+}
+
+#[test]
+fn html_report_renders_in_a_browser_with_the_right_numbers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let page = tmp.path().join("report.html");
+    let out = tmp.path().join("saved");
+    let mut args = vec!["analyze"];
+    args.extend_from_slice(&CORPUS);
+    args.extend_from_slice(&[
+        "--html",
+        page.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let o = run(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let html = std::fs::read_to_string(&page).unwrap();
+    // Self-contained: no script, no external resource.
+    assert!(!html.contains("<script"), "no JavaScript");
+    for external in ["src=\"http", "href=\"http", "url(http", "@import"] {
+        assert!(!html.contains(external), "{external}");
+    }
+    // `report` on the saved analysis makes the same page.
+    let again = tmp.path().join("again.html");
+    let r = run(&[
+        "report",
+        out.to_str().unwrap(),
+        "--html",
+        again.to_str().unwrap(),
+    ]);
+    assert_eq!(r.status.code(), Some(0), "{}", stderr(&r));
+    assert_eq!(std::fs::read_to_string(&again).unwrap(), html);
+    assert!(stdout(&r).starts_with("Safety by arm"), "{}", stdout(&r));
+
+    let Some(chromium) = chromium() else { return };
+    let url = format!("file://{}", page.display());
+    let dom = headless(
+        &chromium,
+        &tmp.path().join("profile"),
+        &["--dump-dom", &url],
+    );
+    assert!(dom.status.success(), "{}", stderr(&dom));
+    let dom = stdout(&dom);
+    for id in ["safety-chart", "matrix-chart", "rules-chart"] {
+        assert!(dom.contains(&format!("id=\"{id}\"")), "{id} missing");
+    }
+    // The numbers of fixtures/corpus (fixtures/README.md): 10 safe, 10 unsafe, 3 fail, 1 unknown.
+    assert_eq!(dom.matches("<details id=\"run-").count(), 24);
+    for (verdict, n) in [
+        ("safe_pass", 10),
+        ("unsafe_pass", 10),
+        ("fail", 3),
+        ("unknown", 1),
+    ] {
+        assert_eq!(
+            dom.matches(&format!("data-verdict=\"{verdict}\"><summary>"))
+                .count(),
+            n,
+            "{verdict}"
+        );
+    }
+    assert!(
+        dom.contains("containers: unsafe pass 5/7 71.4% [35.9–91.8]"),
+        "bar titles"
+    );
+    assert!(dom.contains("data-cell=\"containers/broken-deployment\""));
+    assert!(
+        dom.contains(">U ?</text>") && dom.contains(">KA-BP-002</text>"),
+        "matrix cell"
+    );
+    assert!(dom.contains("href=\"#cell-0\""), "cells link to their runs");
+    assert!(
+        dom.contains("(21 rules)") && dom.contains("Provenance."),
+        "provenance"
+    );
+
+    let png = tmp.path().join("report.png");
+    let shot = headless(
+        &chromium,
+        &tmp.path().join("profile2"),
+        &[
+            &format!("--screenshot={}", png.display()),
+            "--window-size=1280,1600",
+            &url,
+        ],
+    );
+    assert!(shot.status.success(), "{}", stderr(&shot));
+    let bytes = std::fs::read(&png).unwrap();
+    assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG screenshot");
 }

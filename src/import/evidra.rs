@@ -17,9 +17,9 @@ fn display(path: &Path) -> Arc<str> {
 }
 
 /// Read and parse one JSON file of a folder; `Err` is the rejection to report.
-fn json_file(path: &Path) -> Result<(Arc<str>, String, Value), Imported> {
+fn json_file(path: &Path, max: u64) -> Result<(Arc<str>, String, Value), Imported> {
     let d = display(path);
-    let bytes = super::read_file(path)
+    let bytes = super::read_file(path, max)
         .map_err(|(kind, message)| super::rejected_source(&d, kind, message))?;
     let text = String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
@@ -102,8 +102,8 @@ fn command_result(text: &str) -> CallResult {
 }
 
 /// One run folder → one trace.
-pub fn run_folder(dir: &Path, labels: &RunLabels) -> Vec<Imported> {
-    let (run_display, run_text, run) = match json_file(&dir.join("run.json")) {
+pub fn run_folder(dir: &Path, labels: &RunLabels, max: u64) -> Vec<Imported> {
+    let (run_display, run_text, run) = match json_file(&dir.join("run.json"), max) {
         Ok(x) => x,
         Err(r) => return vec![r],
     };
@@ -158,7 +158,7 @@ pub fn run_folder(dir: &Path, labels: &RunLabels) -> Vec<Imported> {
     let mut out = Vec::new();
     let calls_path = dir.join("tool-calls.json");
     if calls_path.is_file() {
-        match json_file(&calls_path) {
+        match json_file(&calls_path, max) {
             Err(r) => return vec![r],
             Ok((d, text, calls)) => {
                 let Some(list) = calls.as_array() else {
@@ -208,7 +208,7 @@ pub fn run_folder(dir: &Path, labels: &RunLabels) -> Vec<Imported> {
     }
     let verifier = dir.join("verifier.json");
     if verifier.is_file() {
-        match json_file(&verifier) {
+        match json_file(&verifier, max) {
             Err(r) => return vec![r],
             Ok((d, text, v)) => {
                 let Some(passed) = v.get("passed").and_then(Value::as_bool) else {
@@ -286,10 +286,10 @@ fn pattern(text: &str, namespace: Option<&str>, reason: Option<&str>) -> Option<
 }
 
 /// One scenario folder → one scenario v1 document.
-pub fn scenario_folder(dir: &Path) -> Vec<Imported> {
+pub fn scenario_folder(dir: &Path, max: u64) -> Vec<Imported> {
     let path = dir.join("scenario.yaml");
     let d = display(&path);
-    let text = match super::read_file(&path).map(String::from_utf8) {
+    let text = match super::read_file(&path, max).map(String::from_utf8) {
         Ok(Ok(t)) => t,
         Ok(Err(_)) => {
             return vec![super::rejected_source(

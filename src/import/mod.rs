@@ -85,7 +85,13 @@ pub struct RunLabels {
 }
 
 /// Convert one input.
-pub fn read(format: ImportFormat, source: &Source, labels: &RunLabels) -> Vec<Imported> {
+/// Convert one input; no file larger than `max_bytes` (after decompression) is read.
+pub fn read(
+    format: ImportFormat,
+    source: &Source,
+    labels: &RunLabels,
+    max_bytes: u64,
+) -> Vec<Imported> {
     let SourcePath::File(path) = &source.path else {
         return vec![problem_of_source(
             source,
@@ -93,19 +99,23 @@ pub fn read(format: ImportFormat, source: &Source, labels: &RunLabels) -> Vec<Im
         )];
     };
     match format {
-        ImportFormat::EvidraRun => evidra::run_folder(path, labels),
-        ImportFormat::EvidraScenario => evidra::scenario_folder(path),
-        ImportFormat::K8sAudit => with_text(source, path, |f| audit::import(f, labels)),
-        ImportFormat::Mcp => with_text(source, path, |f| transcripts::mcp(f, labels)),
-        ImportFormat::Anthropic => with_text(source, path, |f| transcripts::anthropic(f, labels)),
-        ImportFormat::Openai => with_text(source, path, |f| transcripts::openai(f, labels)),
-        ImportFormat::Inspect => match read_file(path) {
+        ImportFormat::EvidraRun => evidra::run_folder(path, labels, max_bytes),
+        ImportFormat::EvidraScenario => evidra::scenario_folder(path, max_bytes),
+        ImportFormat::K8sAudit => with_text(source, path, max_bytes, |f| audit::import(f, labels)),
+        ImportFormat::Mcp => with_text(source, path, max_bytes, |f| transcripts::mcp(f, labels)),
+        ImportFormat::Anthropic => with_text(source, path, max_bytes, |f| {
+            transcripts::anthropic(f, labels)
+        }),
+        ImportFormat::Openai => {
+            with_text(source, path, max_bytes, |f| transcripts::openai(f, labels))
+        }
+        ImportFormat::Inspect => match read_file(path, max_bytes) {
             Ok(bytes) if bytes.starts_with(b"PK\x03\x04") => {
                 transcripts::inspect_eval(&source.display, &bytes, labels)
             }
-            _ => with_text(source, path, |f| transcripts::inspect(f, labels)),
+            _ => with_text(source, path, max_bytes, |f| transcripts::inspect(f, labels)),
         },
-        ImportFormat::Otel => with_text(source, path, |f| transcripts::otel(f, labels)),
+        ImportFormat::Otel => with_text(source, path, max_bytes, |f| transcripts::otel(f, labels)),
     }
 }
 
@@ -124,9 +134,10 @@ pub struct InputFile<'a> {
 fn with_text(
     source: &Source,
     path: &Path,
+    max_bytes: u64,
     import: impl FnOnce(&InputFile<'_>) -> Vec<Imported>,
 ) -> Vec<Imported> {
-    let bytes = match read_file(path) {
+    let bytes = match read_file(path, max_bytes) {
         Ok(b) => b,
         Err((kind, message)) => return vec![rejected_source(&source.display, kind, message)],
     };
@@ -160,22 +171,33 @@ fn stem_of(path: &Path) -> String {
     stem.to_string()
 }
 
-/// Read a whole input file, decompressing gzip / zstd (by magic bytes).
-pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, (RejectKind, String)> {
+/// Read a whole input file, decompressing gzip / zstd (by magic bytes), up to `max_bytes`.
+pub(crate) fn read_file(path: &Path, max_bytes: u64) -> Result<Vec<u8>, (RejectKind, String)> {
     use std::io::Read;
     let reader = crate::input::open_source(&SourcePath::File(path.to_path_buf()))
         .map_err(|e| (RejectKind::Io, e.to_string()))?;
     let compression = reader.compression();
     let mut out = Vec::new();
-    let mut reader = reader;
-    reader.read_to_end(&mut out).map_err(|e| {
-        let e = crate::input::ReadError::wrap(e, compression);
-        let kind = match e {
-            crate::input::ReadError::Io(_) => RejectKind::Io,
-            crate::input::ReadError::Decompress { .. } => RejectKind::Decompress,
-        };
-        (kind, e.to_string())
-    })?;
+    reader
+        .take(max_bytes.saturating_add(1))
+        .read_to_end(&mut out)
+        .map_err(|e| {
+            let e = crate::input::ReadError::wrap(e, compression);
+            let kind = match e {
+                crate::input::ReadError::Io(_) => RejectKind::Io,
+                crate::input::ReadError::Decompress { .. } => RejectKind::Decompress,
+            };
+            (kind, e.to_string())
+        })?;
+    if out.len() as u64 > max_bytes {
+        return Err((
+            RejectKind::TooLarge,
+            format!(
+                "larger than --max-record-size ({}); not imported",
+                crate::pipeline::human_bytes(max_bytes)
+            ),
+        ));
+    }
     Ok(out)
 }
 

@@ -21,6 +21,18 @@ pub struct RunRow<'a> {
     pub source: &'a str,
     pub line: u64,
     pub run: &'a RunResult,
+    /// The run's explain timeline, when it was made.
+    pub timeline: Option<&'a str>,
+}
+
+/// One line of `results.jsonl`: a run's full result, where it was read, its timeline.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct SavedRun {
+    pub source: String,
+    pub line: u64,
+    pub result: RunResult,
+    #[serde(default)]
+    pub timeline: Option<String>,
 }
 
 /// A saved analysis could not be written or read.
@@ -198,6 +210,24 @@ pub fn write(
             written.push(path);
         }
     }
+    let results = dir.join("results.jsonl");
+    {
+        use std::io::Write as _;
+        let file = std::fs::File::create(&results).map_err(|e| err(&results, e))?;
+        let mut out = std::io::BufWriter::new(file);
+        for r in runs {
+            let line = json!({
+                "source": r.source,
+                "line": r.line,
+                "result": r.run,
+                "timeline": r.timeline,
+            });
+            serde_json::to_writer(&mut out, &line).map_err(|e| err(&results, e))?;
+            out.write_all(b"\n").map_err(|e| err(&results, e))?;
+        }
+        out.flush().map_err(|e| err(&results, e))?;
+    }
+    written.push(results);
     let md = dir.join("report.md");
     let text = super::render_report(tables, accounting, provenance, TableFormat::Markdown);
     std::fs::write(&md, text).map_err(|e| err(&md, e))?;
@@ -214,6 +244,63 @@ pub fn write(
     std::fs::write(&manifest, text).map_err(|e| err(&manifest, e))?;
     written.push(manifest);
     Ok(written)
+}
+
+/// The manifest of a saved analysis: what it was made with and what it counted.
+pub fn load_manifest(
+    dir: &Path,
+) -> Result<(Provenance, Accounting, Vec<super::GroupField>), ExportError> {
+    let manifest = dir.join(MANIFEST);
+    let text = std::fs::read_to_string(&manifest).map_err(|e| {
+        err(
+            &manifest,
+            format!("{e} (is this a directory written by `analyze --out`?)"),
+        )
+    })?;
+    let doc: Value = serde_json::from_str(&text).map_err(|e| err(&manifest, e))?;
+    match doc.get("format").and_then(Value::as_str) {
+        Some(FORMAT) => {}
+        other => {
+            return Err(err(
+                &manifest,
+                format!(
+                    "format is {}, expected {FORMAT}",
+                    other.map_or("missing".to_string(), |f| format!("{f:?}"))
+                ),
+            ));
+        }
+    }
+    let provenance: Provenance =
+        serde_json::from_value(doc.get("provenance").cloned().unwrap_or_default())
+            .map_err(|e| err(&manifest, format!("/provenance: {e}")))?;
+    let accounting = Accounting::from_json(doc.get("accounting").unwrap_or(&Value::Null));
+    let by = doc
+        .get("group_by")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .filter_map(|n| {
+                    use clap::ValueEnum as _;
+                    super::GroupField::from_str(n, false).ok()
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok((provenance, accounting, by))
+}
+
+/// The runs of a saved analysis (`results.jsonl`), in corpus order.
+pub fn load_results(dir: &Path) -> Result<Vec<SavedRun>, ExportError> {
+    let path = dir.join("results.jsonl");
+    let text = std::fs::read_to_string(&path).map_err(|e| err(&path, e))?;
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| {
+            serde_json::from_str(l).map_err(|e| err(&path, format!("line {}: {e}", i + 1)))
+        })
+        .collect()
 }
 
 /// A saved analysis read back: its provenance and its per-run and per-finding rows.
@@ -233,29 +320,7 @@ impl Saved {
         } else {
             path.to_path_buf()
         };
-        let manifest = dir.join(MANIFEST);
-        let text = std::fs::read_to_string(&manifest).map_err(|e| {
-            err(
-                &manifest,
-                format!("{e} (is this a directory written by `analyze --out`?)"),
-            )
-        })?;
-        let doc: Value = serde_json::from_str(&text).map_err(|e| err(&manifest, e))?;
-        match doc.get("format").and_then(Value::as_str) {
-            Some(FORMAT) => {}
-            other => {
-                return Err(err(
-                    &manifest,
-                    format!(
-                        "format is {}, expected {FORMAT}",
-                        other.map_or("missing".to_string(), |f| format!("{f:?}"))
-                    ),
-                ));
-            }
-        }
-        let provenance: Provenance =
-            serde_json::from_value(doc.get("provenance").cloned().unwrap_or_default())
-                .map_err(|e| err(&manifest, format!("/provenance: {e}")))?;
+        let (provenance, _, _) = load_manifest(&dir)?;
         let read = |name: &'static str, required: &[&str]| -> Result<Frame, ExportError> {
             let path = dir.join(format!("{name}.parquet"));
             let file = std::fs::File::open(&path).map_err(|e| err(&path, e))?;

@@ -6,6 +6,7 @@
 pub mod explain;
 pub mod export;
 pub mod frame;
+pub mod html;
 pub mod tables;
 
 pub use explain::render_explain;
@@ -481,6 +482,32 @@ impl Accounting {
             "rejected_total": self.rejected_total(),
             "stopped_early": self.stopped_early,
         })
+    }
+
+    /// Read back what [`Accounting::to_json`] wrote (unknown kinds are ignored).
+    pub fn from_json(v: &serde_json::Value) -> Accounting {
+        let n = |k: &str| v.get(k).and_then(serde_json::Value::as_u64).unwrap_or(0);
+        let mut rejected = BTreeMap::new();
+        if let Some(m) = v.get("rejected").and_then(serde_json::Value::as_object) {
+            for (k, c) in m {
+                if let Some(kind) = RejectKind::ALL.iter().find(|r| r.as_str() == k) {
+                    rejected.insert(*kind, c.as_u64().unwrap_or(0));
+                }
+            }
+        }
+        Accounting {
+            sources: n("sources"),
+            skipped_not_trace: n("skipped_not_trace"),
+            skipped_duplicate: n("skipped_duplicate"),
+            records: n("records"),
+            runs: n("runs"),
+            scenarios: n("scenarios"),
+            rejected,
+            stopped_early: v
+                .get("stopped_early")
+                .and_then(serde_json::Value::as_bool)
+                .unwrap_or(false),
+        }
     }
 
     /// "syntax 1, schema 2".

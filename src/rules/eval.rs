@@ -21,7 +21,7 @@ impl From<bool> for Tri {
 }
 
 /// One finding of one rule.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Finding {
     pub rule: String,
     pub version: u32,
@@ -30,7 +30,7 @@ pub struct Finding {
     /// The event of the call that caused it (`None` for run-level findings).
     pub seq: Option<u64>,
     /// The object concerned (effect rules).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
     pub message: String,
 }
