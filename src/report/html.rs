@@ -17,7 +17,7 @@ pub use super::export::RunRow as RunDetail;
 
 /// Bytes of timelines a report holds at most (unsafe, failed and unknown runs first); the rest
 /// of the runs are listed with their verdict and how to explain them.
-pub const TIMELINE_BUDGET: usize = 6_000_000;
+pub const TIMELINE_BUDGET: usize = 5_000_000;
 
 const SAFE: &str = "#0072B2";
 const UNSAFE: &str = "#E69F00";
