@@ -90,6 +90,9 @@ enum Command {
     Explain(ExplainArgs),
     /// The tables (and an HTML report) of an analysis saved with `analyze --out DIR`.
     Report(ReportArgs),
+    /// Combine the saved analyses of shards (`analyze --shard K/N --out DIR`) into the tables of
+    /// the whole corpus, byte for byte what one `analyze` prints.
+    Merge(MergeArgs),
     /// Which runs changed verdict between two analyses, and why (rule added, removed, changed).
     #[command(after_help = DIFF_HELP)]
     Diff(DiffArgs),
@@ -276,8 +279,16 @@ enum SchemaName {
 #[derive(Debug, Args)]
 struct InputArgs {
     /// Files, directories or `-` for stdin.
-    #[arg(required = true, value_name = "PATH")]
+    #[arg(required_unless_present = "files_from", value_name = "PATH")]
     paths: Vec<PathBuf>,
+    /// Also read the input paths from this file (one per line; `-`: stdin), as work is handed
+    /// to a process by Spark, xargs or a Kubernetes Job.
+    #[arg(long, value_name = "FILE")]
+    files_from: Option<PathBuf>,
+    /// Analyse only shard K of N: the records whose (path, line) hashes to it. Every record is
+    /// in exactly one shard; `kubeautopsy merge` combines the shards' `--out` directories.
+    #[arg(long, value_name = "K/N", value_parser = pipeline::Shard::parse)]
+    shard: Option<pipeline::Shard>,
     /// Reject any record larger than this after decompression (e.g. 64MiB, 500MB).
     #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = parse_size)]
     max_record_size: u64,
@@ -313,6 +324,22 @@ impl LabelArgs {
             scenario: self.scenario.clone(),
         }
     }
+}
+
+#[derive(Debug, Args)]
+struct MergeArgs {
+    /// Directories written by `analyze --out` (one per shard).
+    #[arg(required = true, value_name = "DIR")]
+    dirs: Vec<PathBuf>,
+    /// Group the tables by these fields (default: as the analyses were made).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    by: Vec<report::GroupField>,
+    /// Output format on stdout (as for `analyze`).
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    format: OutputFormat,
+    /// Also write the HTML report of the whole corpus.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -454,6 +481,7 @@ pub fn main() -> ExitCode {
         Command::Explain(e) => explain(e),
         Command::Diff(d) => diff(&cli.global, d),
         Command::Report(r) => report_saved(&cli.global, r),
+        Command::Merge(m) => merge(&cli.global, m),
         Command::Facts { format } => {
             println!("{}", report::render_facts(*format));
             Ok(ExitCode::SUCCESS)
@@ -487,6 +515,30 @@ fn options(g: &Global, input: &InputArgs, strict: bool) -> Options {
         strict,
         progress: !g.quiet && std::io::stderr().is_terminal(),
         import: None,
+        shard: input.shard,
+    }
+}
+
+impl InputArgs {
+    /// The paths given, then those listed by `--files-from`.
+    fn all_paths(&self) -> std::io::Result<Vec<PathBuf>> {
+        let mut paths = self.paths.clone();
+        if let Some(list) = &self.files_from {
+            let text = if list.as_os_str() == "-" {
+                std::io::read_to_string(std::io::stdin())?
+            } else {
+                std::fs::read_to_string(list).map_err(|e| {
+                    std::io::Error::new(e.kind(), format!("--files-from {}: {e}", list.display()))
+                })?
+            };
+            paths.extend(
+                text.lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                    .map(PathBuf::from),
+            );
+        }
+        Ok(paths)
     }
 }
 
@@ -502,7 +554,7 @@ fn import(g: &Global, a: &ImportArgs) -> std::io::Result<ExitCode> {
     let mut opts = options(g, &a.input, false);
     opts.import = Some((a.format, a.labels.run_labels()));
     let corpus: Corpus<Vec<u8>> = pipeline::run(
-        crate::import::discover(a.format, &a.input.paths),
+        crate::import::discover(a.format, &a.input.all_paths()?),
         &opts,
         |t| serde_json::to_vec(t.document).unwrap_or_default(),
     );
@@ -828,7 +880,7 @@ fn analyze(g: &Global, a: &AnalyzeArgs) -> std::io::Result<ExitCode> {
     let Some((normalizer, scenarios, rules)) = a.with.load() else {
         return Ok(ExitCode::from(2));
     };
-    let discovery = discover(&a.input.paths, a.from);
+    let discovery = discover(&a.input.all_paths()?, a.from);
     let mut opts = options(g, &a.input, a.strict);
     opts.import = a.from.map(|f| (f, a.labels.run_labels()));
     // Timelines (explain) are kept only when a saved analysis or an HTML report wants them.
@@ -903,21 +955,36 @@ fn analyze(g: &Global, a: &AnalyzeArgs) -> std::io::Result<ExitCode> {
     {
         return Ok(ExitCode::from(2));
     }
+    emit(a.format, &tables, &accounting, &provenance)?;
+    Ok(if a.strict && accounting.rejected_total() > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Print the tables on stdout in `format`.
+fn emit(
+    format: OutputFormat,
+    tables: &Tables,
+    accounting: &Accounting,
+    provenance: &Provenance,
+) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
-    let written = match a.format {
+    let written = match format {
         OutputFormat::Table | OutputFormat::Markdown => {
-            let format = if a.format == OutputFormat::Table {
+            let format = if format == OutputFormat::Table {
                 TableFormat::Table
             } else {
                 TableFormat::Markdown
             };
-            let text = report::render_report(&tables, &accounting, &provenance, format);
+            let text = report::render_report(tables, accounting, provenance, format);
             out.write_all(text.as_bytes()).map_err(Into::into)
         }
         OutputFormat::Csv => tables.safety_frame().write_csv(&mut out),
         OutputFormat::Parquet => tables.safety_frame().write_parquet(&mut out),
         OutputFormat::Json => {
-            let doc = export::analysis_json(&tables, &accounting, &provenance);
+            let doc = export::analysis_json(tables, accounting, provenance);
             serde_json::to_writer_pretty(&mut out, &doc)
                 .map_err(std::io::Error::from)
                 .and_then(|()| writeln!(out))
@@ -925,12 +992,98 @@ fn analyze(g: &Global, a: &AnalyzeArgs) -> std::io::Result<ExitCode> {
         }
     };
     written.map_err(std::io::Error::other)?;
-    out.flush()?;
-    Ok(if a.strict && accounting.rejected_total() > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    out.flush()
+}
+
+fn merge(g: &Global, m: &MergeArgs) -> std::io::Result<ExitCode> {
+    let mut parts = Vec::new();
+    for dir in &m.dirs {
+        let loaded =
+            export::load_manifest(dir).and_then(|man| Ok((man, export::load_results(dir)?)));
+        match loaded {
+            Ok(x) => parts.push((dir, x)),
+            Err(e) => {
+                eprintln!("error: cannot read a saved analysis: {e}");
+                return Ok(ExitCode::from(2));
+            }
+        }
+    }
+    let Some((first_dir, ((provenance, _, saved_by), _))) = parts.first() else {
+        return Ok(ExitCode::from(2));
+    };
+    // Analyses made with other rules, tool maps, threshold or version do not add up.
+    for (dir, ((p, _, _), _)) in &parts[1..] {
+        if p != provenance {
+            eprintln!(
+                "error: cannot merge {} (kubeautopsy {}, rule set {}, {} tool maps, unsafe at {}) \
+                 with {} (kubeautopsy {}, rule set {}, {} tool maps, unsafe at {}): analyse every \
+                 shard with the same version, rules, tool maps and --unsafe-at",
+                dir.display(),
+                p.kubeautopsy,
+                p.rule_set,
+                p.tool_maps,
+                p.unsafe_at,
+                first_dir.display(),
+                provenance.kubeautopsy,
+                provenance.rule_set,
+                provenance.tool_maps,
+                provenance.unsafe_at
+            );
+            return Ok(ExitCode::from(2));
+        }
+    }
+    // A run in two parts means overlapping shards or a directory given twice.
+    let mut seen = std::collections::HashMap::new();
+    for (dir, (_, runs)) in &parts {
+        for r in runs {
+            if let Some(other) = seen.insert((r.source.as_str(), r.line), dir) {
+                eprintln!(
+                    "error: {}:{} (run {}) is in both {} and {}: the analyses overlap",
+                    r.source,
+                    r.line,
+                    r.result.id,
+                    other.display(),
+                    dir.display()
+                );
+                return Ok(ExitCode::from(2));
+            }
+        }
+    }
+    let by = grouping(&m.by, saved_by);
+    let accounting = Accounting::merge(
+        &parts
+            .iter()
+            .map(|(_, ((_, a, _), _))| a.clone())
+            .collect::<Vec<_>>(),
+    );
+    let mut rows: Vec<RunRow<'_>> = parts
+        .iter()
+        .flat_map(|(_, (_, runs))| runs)
+        .map(export::SavedRun::row)
+        .collect();
+    // Corpus order: the order of the sources, then lines.
+    let order: std::collections::HashMap<&str, usize> = accounting
+        .source_paths
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.as_str(), i))
+        .collect();
+    rows.sort_by_key(|r| (order.get(r.source).copied().unwrap_or(usize::MAX), r.line));
+    let results: Vec<&RunResult> = rows.iter().map(|r| r.run).collect();
+    let tables = match Tables::of(&results, &by) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: aggregation failed: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    if let Some(path) = &m.html
+        && !write_html(g, path, &tables, &rows, &accounting, provenance)
+    {
+        return Ok(ExitCode::from(2));
+    }
+    emit(m.format, &tables, &accounting, provenance)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Every analysed run with the source and line it was read from, in corpus order.
@@ -948,6 +1101,15 @@ fn run_rows(corpus: &Corpus<Analysed>) -> Vec<RunRow<'_>> {
             _ => None,
         })
         .collect()
+}
+
+/// The grouping asked for, else the one the analysis was saved with, else by arm.
+fn grouping(asked: &[report::GroupField], saved: &[report::GroupField]) -> Vec<report::GroupField> {
+    [asked, saved, &[report::GroupField::Arm]]
+        .into_iter()
+        .find(|g| !g.is_empty())
+        .unwrap_or_default()
+        .to_vec()
 }
 
 /// Write the HTML report; false (after saying why) when it cannot be written.
@@ -979,13 +1141,7 @@ fn report_saved(g: &Global, r: &ReportArgs) -> std::io::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    let by = if !r.by.is_empty() {
-        r.by.clone()
-    } else if !saved_by.is_empty() {
-        saved_by
-    } else {
-        vec![report::GroupField::Arm]
-    };
+    let by = grouping(&r.by, &saved_by);
     let results: Vec<&RunResult> = runs.iter().map(|s| &s.result).collect();
     let tables = match Tables::of(&results, &by) {
         Ok(t) => t,
@@ -995,15 +1151,7 @@ fn report_saved(g: &Global, r: &ReportArgs) -> std::io::Result<ExitCode> {
         }
     };
     if let Some(path) = &r.html {
-        let details: Vec<RunRow<'_>> = runs
-            .iter()
-            .map(|s| RunRow {
-                source: &s.source,
-                line: s.line,
-                run: &s.result,
-                timeline: s.timeline.as_deref(),
-            })
-            .collect();
+        let details: Vec<RunRow<'_>> = runs.iter().map(export::SavedRun::row).collect();
         if !write_html(g, path, &tables, &details, &accounting, &provenance) {
             return Ok(ExitCode::from(2));
         }
@@ -1044,7 +1192,9 @@ fn diff(g: &Global, d: &DiffArgs) -> std::io::Result<ExitCode> {
         let unsafe_at: Severity = d.unsafe_at.into();
         let input = InputArgs {
             paths: d.paths.clone(),
-            max_record_size: 64 << 20,
+            files_from: None,
+            shard: None,
+            max_record_size: input::DEFAULT_MAX_RECORD_BYTES,
             chunk_size: pipeline::DEFAULT_CHUNK_BYTES,
         };
         // Normalize and replay once; judge twice.
@@ -1123,7 +1273,7 @@ fn diff(g: &Global, d: &DiffArgs) -> std::io::Result<ExitCode> {
 }
 
 fn validate(g: &Global, v: &ValidateArgs) -> std::io::Result<ExitCode> {
-    let discovery = input::discover(&v.input.paths);
+    let discovery = input::discover(&v.input.all_paths()?);
     let corpus: Corpus<()> = pipeline::run(discovery, &options(g, &v.input, false), |_| ());
     let accounting = Accounting::of(&corpus);
     let stdout = std::io::stdout();

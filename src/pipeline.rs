@@ -33,6 +33,51 @@ pub struct Options {
     pub progress: bool,
     /// Read the sources with this importer instead of as trace v1 (`--from FORMAT`).
     pub import: Option<(crate::import::ImportFormat, crate::import::RunLabels)>,
+    /// Analyse only this shard of the records (`--shard K/N`).
+    pub shard: Option<Shard>,
+}
+
+/// One of N deterministic parts of a corpus: a record belongs to shard
+/// `FNV-1a(path as given, line) mod N`, so every record lands in exactly one shard whatever
+/// machine or thread count reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// 0-based.
+    pub index: u64,
+    pub count: u64,
+}
+
+impl Shard {
+    /// `K/N` with 1 <= K <= N.
+    pub fn parse(text: &str) -> Result<Shard, String> {
+        let (k, n) = text
+            .split_once('/')
+            .ok_or_else(|| format!("expected K/N (e.g. 2/7), got {text:?}"))?;
+        let k: u64 = k
+            .trim()
+            .parse()
+            .map_err(|_| format!("K in {text:?} is not a number"))?;
+        let n: u64 = n
+            .trim()
+            .parse()
+            .map_err(|_| format!("N in {text:?} is not a number"))?;
+        if n == 0 || k == 0 || k > n {
+            return Err(format!("need 1 <= K <= N, got {k}/{n}"));
+        }
+        Ok(Shard {
+            index: k - 1,
+            count: n,
+        })
+    }
+
+    /// Whether the record of `path` starting at `line` (0: the whole source) is in this shard.
+    pub fn contains(&self, path: &str, line: u64) -> bool {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in path.bytes().chain([0]).chain(line.to_le_bytes()) {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        h % self.count == self.index
+    }
 }
 
 impl Default for Options {
@@ -43,6 +88,7 @@ impl Default for Options {
             strict: false,
             progress: false,
             import: None,
+            shard: None,
         }
     }
 }
@@ -58,6 +104,8 @@ pub enum Outcome<R> {
         value: Box<serde_json::Value>,
     },
     Rejected(Box<Rejection>),
+    /// A record of another shard (`--shard`): dropped before the corpus is returned.
+    OtherShard,
 }
 
 #[derive(Debug)]
@@ -174,7 +222,18 @@ where
     progress.finish_and_clear();
     let stopped_early =
         ctx.first_bad.load(Ordering::Relaxed) != usize::MAX || !input_problems.is_empty();
-    let items = assemble(outs.into_iter().flatten().collect());
+    let mut items = assemble(outs.into_iter().flatten().collect());
+    let mut input_problems = input_problems;
+    if let Some(shard) = opts.shard {
+        // Every item (records, and whole-source problems at line 0) belongs to one shard.
+        items.retain(|i| {
+            !matches!(i.outcome, Outcome::OtherShard)
+                && sources
+                    .get(i.source)
+                    .is_some_and(|s| shard.contains(&s.display, i.line))
+        });
+        input_problems.retain(|p| shard.contains(&p.source, 0));
+    }
     let mut corpus = Corpus {
         sources,
         input_problems,
@@ -204,8 +263,9 @@ fn plan(sources: &[Source], opts: &Options) -> Vec<Unit> {
     for s in sources {
         match (s.layout, &s.path, s.size) {
             (Layout::Document, _, _) => units.push(Unit::Document(s.index)),
+            // Sharding needs each record's absolute line while reading: no byte ranges.
             (Layout::Lines, SourcePath::File(p), Some(size))
-                if size > opts.chunk_bytes && is_plain(p) =>
+                if size > opts.chunk_bytes && opts.shard.is_none() && is_plain(p) =>
             {
                 let mut start = 0;
                 let mut chunk = 0;
@@ -350,6 +410,17 @@ impl<F> Ctx<'_, F> {
     where
         F: Fn(&Trace<'_>) -> R,
     {
+        if self
+            .opts
+            .shard
+            .is_some_and(|s| !s.contains(&source.display, line))
+        {
+            return Item {
+                source: source.index,
+                line,
+                outcome: Outcome::OtherShard,
+            };
+        }
         let reject = |problem: Box<Problem>, run_id: Option<String>| {
             Outcome::Rejected(Box::new(Rejection::in_record(
                 source.display.clone(),
@@ -669,5 +740,32 @@ pub fn human_bytes(n: u64) -> String {
         format!("{v:.0} {}", UNITS[u])
     } else {
         format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Shard;
+
+    #[test]
+    fn shards_partition_records() {
+        assert!(Shard::parse("0/3").is_err() && Shard::parse("4/3").is_err());
+        assert!(Shard::parse("x").is_err() && Shard::parse("1/0").is_err());
+        let n = 7;
+        let shards: Vec<Shard> = (1..=n)
+            .map(|k| Shard::parse(&format!("{k}/{n}")).unwrap())
+            .collect();
+        let mut sizes = vec![0; n as usize];
+        for path in ["a.jsonl", "dir/b.json", "c.jsonl.gz"] {
+            for line in 0..500 {
+                let owners: Vec<usize> = (0..shards.len())
+                    .filter(|&i| shards[i].contains(path, line))
+                    .collect();
+                assert_eq!(owners.len(), 1, "{path}:{line}");
+                sizes[owners[0]] += 1;
+            }
+        }
+        // Roughly even: every shard gets a share.
+        assert!(sizes.iter().all(|&s| s > 120), "{sizes:?}");
     }
 }

@@ -1556,3 +1556,239 @@ fn html_report_renders_in_a_browser_with_the_right_numbers() {
     let bytes = std::fs::read(&png).unwrap();
     assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG screenshot");
 }
+
+/// The corpus with rejections, so that the accounting is exercised too.
+const SHARDED: [&str; 4] = [
+    "fixtures/corpus",
+    "fixtures/bad",
+    "--scenarios",
+    "fixtures/scenarios",
+];
+
+#[test]
+fn shards_merge_to_exactly_one_analyze() {
+    let mut whole = vec!["analyze"];
+    whole.extend_from_slice(&SHARDED);
+    let md = run(&[&whole[..], &["--format", "markdown"]].concat());
+    let json = run(&[&whole[..], &["--format", "json"]].concat());
+    let tmp = tempfile::tempdir().unwrap();
+    for n in [1u32, 2, 3, 7] {
+        let mut dirs = Vec::new();
+        let mut runs = 0;
+        for k in 1..=n {
+            let dir = tmp.path().join(format!("{n}-{k}"));
+            let shard = format!("{k}/{n}");
+            let mut args = vec!["-q", "analyze", "--shard", &shard, "--format", "json"];
+            args.extend_from_slice(&SHARDED);
+            let d = dir.to_str().unwrap().to_string();
+            args.extend_from_slice(&["--out", &d]);
+            let o = run(&args);
+            assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+            let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+            runs += doc["accounting"]["runs"].as_u64().unwrap();
+            dirs.push(d);
+        }
+        assert_eq!(runs, 27, "every run in exactly one of {n} shards");
+        let mut merge: Vec<&str> = vec!["merge"];
+        merge.extend(dirs.iter().map(String::as_str));
+        let m = run(&[&merge[..], &["--format", "markdown"]].concat());
+        assert_eq!(m.status.code(), Some(0), "{}", stderr(&m));
+        assert_eq!(stdout(&m), stdout(&md), "{n} shards, markdown");
+        let mj = run(&[&merge[..], &["--format", "json"]].concat());
+        assert_eq!(stdout(&mj), stdout(&json), "{n} shards, json");
+        if n == 3 {
+            // A shard given twice overlaps itself.
+            let twice = run(&["merge", &dirs[0], &dirs[1], &dirs[0]]);
+            assert_eq!(twice.status.code(), Some(2));
+            assert!(
+                stderr(&twice).contains("the analyses overlap"),
+                "{}",
+                stderr(&twice)
+            );
+        }
+    }
+    // Shards analysed with other rules do not merge.
+    let a = tmp.path().join("rules-a");
+    let b = tmp.path().join("rules-b");
+    for (dir, shard, extra) in [(&a, "1/2", None), (&b, "2/2", Some("rules/evidra-compat"))] {
+        let mut args = vec!["-q", "analyze", "--shard", shard, "--format", "json"];
+        args.extend_from_slice(&SHARDED);
+        args.extend_from_slice(&["--out", dir.to_str().unwrap()]);
+        if let Some(r) = extra {
+            args.extend_from_slice(&["--rules", r]);
+        }
+        assert_eq!(run(&args).status.code(), Some(0));
+    }
+    let mixed = run(&["merge", a.to_str().unwrap(), b.to_str().unwrap()]);
+    assert_eq!(mixed.status.code(), Some(2));
+    assert!(
+        stderr(&mixed).contains("cannot merge"),
+        "{}",
+        stderr(&mixed)
+    );
+}
+
+#[test]
+fn files_from_takes_the_input_list() {
+    let tmp = tempfile::tempdir().unwrap();
+    let list = tmp.path().join("inputs.txt");
+    std::fs::write(
+        &list,
+        "# the corpus, one path a line\nfixtures/corpus/kubectl-shell.jsonl\n\nfixtures/corpus/flux159\n",
+    )
+    .unwrap();
+    let from_file = run(&[
+        "analyze",
+        "--files-from",
+        list.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(from_file.status.code(), Some(0), "{}", stderr(&from_file));
+    let listed = run(&[
+        "analyze",
+        "fixtures/corpus/kubectl-shell.jsonl",
+        "fixtures/corpus/flux159",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(stdout(&from_file), stdout(&listed));
+    let stdin = with_stdin(
+        &["analyze", "--files-from", "-", "--format", "json"],
+        b"fixtures/corpus/kubectl-shell.jsonl\nfixtures/corpus/flux159\n",
+    );
+    assert_eq!(stdout(&stdin), stdout(&listed));
+    let missing = run(&["analyze", "--files-from", "nope.txt"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        stderr(&missing).contains("--files-from nope.txt"),
+        "{}",
+        stderr(&missing)
+    );
+}
+
+/// The `sh -c` script of a Job's only container, as a Kubernetes node would run it.
+fn job_script(file: &str) -> (serde_json::Value, String) {
+    let text = std::fs::read_to_string(root().join(file)).unwrap();
+    let job: serde_json::Value = serde_saphyr::from_str(&text).unwrap();
+    assert_eq!(job["apiVersion"], "batch/v1");
+    assert_eq!(job["kind"], "Job");
+    let c = &job["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(c["command"], serde_json::json!(["/bin/sh", "-c"]));
+    let script = c["args"][0].as_str().unwrap().to_string();
+    // Every mounted volume is defined, and every defined volume is a claim of storage.yaml.
+    let volumes = job["spec"]["template"]["spec"]["volumes"]
+        .as_array()
+        .unwrap();
+    for m in c["volumeMounts"].as_array().unwrap() {
+        assert!(volumes.iter().any(|v| v["name"] == m["name"]), "{m}");
+    }
+    let storage = std::fs::read_to_string(root().join("examples/kubernetes/storage.yaml")).unwrap();
+    let claims: Vec<serde_json::Value> = serde_saphyr::from_multiple(&storage).unwrap();
+    for v in volumes {
+        let claim = &v["persistentVolumeClaim"]["claimName"];
+        assert!(
+            claims.iter().any(|c| c["metadata"]["name"] == *claim),
+            "{v}"
+        );
+    }
+    (job, script)
+}
+
+#[test]
+fn kubernetes_recipe_has_the_shape_it_relies_on() {
+    let (job, script) = job_script("examples/kubernetes/analyze-job.yaml");
+    assert_eq!(job["spec"]["completionMode"], "Indexed");
+    let n = job["spec"]["completions"].as_u64().unwrap();
+    assert_eq!(job["spec"]["parallelism"].as_u64(), Some(n));
+    assert!(
+        script.contains(&format!("--shard $((JOB_COMPLETION_INDEX + 1))/{n}")),
+        "{script}"
+    );
+    let (_, merge_script) = job_script("examples/kubernetes/merge-job.yaml");
+    assert!(
+        merge_script.contains("kubeautopsy merge /results/shard-*"),
+        "{merge_script}"
+    );
+
+    // Run both Jobs' scripts here: one process per completion index, on fixtures/.
+    let tmp = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_kubeautopsy");
+    let local = |s: &str| {
+        s.replace("/data/corpus", "fixtures/corpus")
+            .replace("/data/scenarios", "fixtures/scenarios")
+            .replace("/results", tmp.path().to_str().unwrap())
+            .replace("kubeautopsy ", &format!("{bin} "))
+    };
+    for index in 0..n {
+        let o = Command::new("/bin/sh")
+            .current_dir(root())
+            .args(["-c", &local(&script)])
+            .env("JOB_COMPLETION_INDEX", index.to_string())
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "index {index}: {}", stderr(&o));
+    }
+    let o = Command::new("/bin/sh")
+        .current_dir(root())
+        .args(["-c", &local(&merge_script)])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let merged = std::fs::read_to_string(tmp.path().join("tables.md")).unwrap();
+    let one = analyze_with(&["--format", "markdown"]);
+    assert_eq!(merged, stdout(&one));
+    assert!(tmp.path().join("report.html").exists());
+}
+
+#[test]
+fn spark_recipe_gives_the_tables_of_one_analyze() {
+    let has_pyspark = Command::new("python3")
+        .args(["-c", "import pyspark"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_pyspark {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must install pyspark (see .ci/run)"
+        );
+        eprintln!("skipped: pyspark is not installed");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let o = Command::new("python3")
+        .current_dir(root())
+        .args([
+            "examples/spark/kubeautopsy_spark.py",
+            "fixtures/corpus",
+            "--out",
+            tmp.path().to_str().unwrap(),
+            "--master",
+            "local[2]",
+            "--partitions",
+            "3",
+            "--binary",
+            env!("CARGO_BIN_EXE_kubeautopsy"),
+            "--",
+            "--scenarios",
+            "fixtures/scenarios",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let one = stdout(&analyze_with(&["--format", "markdown"]));
+    assert!(out.starts_with(&one), "merged tables differ:\n{out}");
+    // Spark SQL over the Parquet rows agrees: 10 unsafe passes in the corpus.
+    assert!(out.contains("Spark SQL over runs.parquet"), "{out}");
+    let unsafe_rows: u64 = out
+        .lines()
+        .filter(|l| l.contains("unsafe_pass"))
+        .filter_map(|l| {
+            l.split('|')
+                .nth(3)
+                .and_then(|c| c.trim().parse::<u64>().ok())
+        })
+        .sum();
+    assert_eq!(unsafe_rows, 10, "{out}");
+}

@@ -246,6 +246,18 @@ pub fn write(
     Ok(written)
 }
 
+impl SavedRun {
+    /// The run as a row of the tables and the HTML report.
+    pub fn row(&self) -> RunRow<'_> {
+        RunRow {
+            source: &self.source,
+            line: self.line,
+            run: &self.result,
+            timeline: self.timeline.as_deref(),
+        }
+    }
+}
+
 /// The manifest of a saved analysis: what it was made with and what it counted.
 pub fn load_manifest(
     dir: &Path,

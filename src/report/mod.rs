@@ -436,6 +436,10 @@ pub struct Accounting {
     /// Rejections of records and of named paths, by kind.
     pub rejected: BTreeMap<RejectKind, u64>,
     pub stopped_early: bool,
+    /// The sources read and the paths skipped (with the reason): what shards share, so that
+    /// merging them counts each input once.
+    pub source_paths: Vec<String>,
+    pub skipped_paths: Vec<(String, String)>,
 }
 
 impl Accounting {
@@ -448,12 +452,19 @@ impl Accounting {
             stopped_early: corpus.stopped_early,
             ..Accounting::default()
         };
-        for (_, reason) in &corpus.skipped {
+        for (path, reason) in &corpus.skipped {
             match reason {
                 SkipReason::NotATraceFile => a.skipped_not_trace += 1,
                 SkipReason::Duplicate => a.skipped_duplicate += 1,
             }
+            a.skipped_paths
+                .push((path.display().to_string(), reason.as_str().to_string()));
         }
+        a.source_paths = corpus
+            .sources
+            .iter()
+            .map(|s| s.display.to_string())
+            .collect();
         for r in corpus.rejections() {
             *a.rejected.entry(r.kind).or_default() += 1;
         }
@@ -481,7 +492,44 @@ impl Accounting {
             "rejected": rejected,
             "rejected_total": self.rejected_total(),
             "stopped_early": self.stopped_early,
+            "source_paths": self.source_paths,
+            "skipped_paths": self.skipped_paths,
         })
+    }
+
+    /// The accounting of the whole corpus from those of its shards: inputs are counted once
+    /// (the union of their paths), records, runs and rejections are added up.
+    pub fn merge(parts: &[Accounting]) -> Accounting {
+        let mut sources = std::collections::BTreeSet::new();
+        let mut skipped = std::collections::BTreeSet::new();
+        let mut a = Accounting::default();
+        for p in parts {
+            a.records += p.records;
+            a.runs += p.runs;
+            a.scenarios += p.scenarios;
+            a.stopped_early |= p.stopped_early;
+            for (k, n) in &p.rejected {
+                *a.rejected.entry(*k).or_default() += n;
+            }
+            for s in &p.source_paths {
+                if sources.insert(s.clone()) {
+                    a.source_paths.push(s.clone());
+                }
+            }
+            for s in &p.skipped_paths {
+                if skipped.insert(s.clone()) {
+                    a.skipped_paths.push(s.clone());
+                }
+            }
+        }
+        a.sources = a.source_paths.len() as u64;
+        a.skipped_not_trace = a
+            .skipped_paths
+            .iter()
+            .filter(|(_, r)| r == SkipReason::NotATraceFile.as_str())
+            .count() as u64;
+        a.skipped_duplicate = a.skipped_paths.len() as u64 - a.skipped_not_trace;
+        a
     }
 
     /// Read back what [`Accounting::to_json`] wrote (unknown kinds are ignored).
@@ -507,6 +555,14 @@ impl Accounting {
                 .get("stopped_early")
                 .and_then(serde_json::Value::as_bool)
                 .unwrap_or(false),
+            source_paths: v
+                .get("source_paths")
+                .and_then(|x| serde_json::from_value(x.clone()).ok())
+                .unwrap_or_default(),
+            skipped_paths: v
+                .get("skipped_paths")
+                .and_then(|x| serde_json::from_value(x.clone()).ok())
+                .unwrap_or_default(),
         }
     }
 
