@@ -41,8 +41,17 @@ echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 104857
 echo
 echo "| command | threads | seconds | MB/s (on-disk bytes) | peak RSS MiB |"
 echo "|---|---|---|---|---|"
+for t in 1 2; do measure "typed parse (floor)" "$t" "$bin" bench-parse "$dir"; done
 for t in 1 2; do measure "validate" "$t" "$bin" validate --quiet "$dir"; done
 for t in 1 2; do measure "analyze" "$t" "$bin" analyze --quiet "$dir"; done
 if command -v jq >/dev/null && [ "$format" = jsonl ]; then
   measure "jq -c . (reference)" 1 sh -c "cat $dir/*.jsonl | jq -c . >/dev/null"
 fi
+if python3 -c "import pandas" 2>/dev/null && [ "$format" = jsonl ]; then
+  measure "python json + pandas (reference)" 1 python3 "$root/bench/reference.py" "$dir"
+fi
+tfile=$(mktemp)
+/usr/bin/time -f '%e' -o "$tfile" sh -c "'$bin' rules check --deny-warnings >/dev/null && cd '$root' && '$bin' rules test >/dev/null"
+echo
+echo "rules check + rules test (default pack, 21 rules and their fixtures): $(cat "$tfile") s"
+rm -f "$tfile"

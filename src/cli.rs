@@ -81,6 +81,12 @@ enum Command {
     Import(ImportArgs),
     /// Write a synthetic corpus of realistic traces (for benchmarks).
     Gen(synth::GenArgs),
+    /// Benchmark floor: read and deserialize every record into typed structs, nothing else.
+    #[command(name = "bench-parse", hide = true)]
+    BenchParse {
+        #[command(flatten)]
+        input: InputArgs,
+    },
     /// Show the canonical operations of one tool call (for rule and tool-map authors).
     #[command(name = "explain-call")]
     ExplainCall(ExplainCallArgs),
@@ -474,6 +480,7 @@ pub fn main() -> ExitCode {
         Command::Analyze(a) => analyze(&cli.global, a),
         Command::Validate(v) => validate(&cli.global, v),
         Command::Gen(g) => synth::run(g, cli.global.quiet),
+        Command::BenchParse { input } => bench_parse(input),
         Command::Import(i) => import(&cli.global, i),
         Command::ExplainCall(e) => explain_call(e),
         Command::Replay(r) => replay(r),
@@ -540,6 +547,28 @@ impl InputArgs {
         }
         Ok(paths)
     }
+}
+
+fn bench_parse(input: &InputArgs) -> std::io::Result<ExitCode> {
+    let paths = input.all_paths()?;
+    let bytes: u64 = input::discover(&paths)
+        .sources
+        .iter()
+        .filter_map(|s| s.size)
+        .sum();
+    let start = std::time::Instant::now();
+    let s = crate::floor::run(&paths, input.chunk_size, input.max_record_size);
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "typed parse: {} records, {} runs, {} tool calls ({} not traces); {bytes} bytes in {secs:.3} s = {:.1} MB/s, {:.0} runs/s",
+        s.records,
+        s.runs,
+        s.tool_calls,
+        s.other,
+        bytes as f64 / secs / 1e6,
+        s.runs as f64 / secs
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The sources of `paths`: trace files, or what the importer of `from` reads.

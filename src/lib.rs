@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod diag;
 pub mod diff;
+pub mod floor;
 pub mod import;
 pub mod input;
 pub mod model;

@@ -288,14 +288,8 @@ fn plan(sources: &[Source], opts: &Options) -> Vec<Unit> {
 }
 
 fn is_plain(path: &std::path::Path) -> bool {
-    use std::io::Read;
-    let mut magic = [0u8; 4];
-    let Ok(mut f) = std::fs::File::open(path) else {
-        // Let the stream path report the error.
-        return false;
-    };
-    let n = f.read(&mut magic).unwrap_or(0);
-    Compression::detect(&magic[..n]) == Compression::None
+    // A file that cannot be read is left to the stream path, which reports the error.
+    Compression::of_file(path) == Some(Compression::None)
 }
 
 /// Number the lines of ranged sources and sort everything into corpus order.

@@ -19,6 +19,14 @@ pub enum Compression {
 }
 
 impl Compression {
+    /// The compression of a file, from its first bytes; `None` when it cannot be read.
+    pub fn of_file(path: &Path) -> Option<Compression> {
+        let mut magic = [0u8; 4];
+        let mut f = File::open(path).ok()?;
+        let n = f.read(&mut magic).unwrap_or(0);
+        Some(Compression::detect(&magic[..n]))
+    }
+
     pub fn detect(prefix: &[u8]) -> Compression {
         if prefix.starts_with(&[0x1f, 0x8b]) {
             Compression::Gzip

@@ -20,6 +20,10 @@ pub fn parse_text(text: &str) -> Result<Vec<Value>, String> {
 }
 
 fn yaml_documents(text: &str) -> Result<Vec<Value>, String> {
+    // kubectl-style YAML takes the fast path; anything else the general parser.
+    if let Some(docs) = super::kyaml::parse(text) {
+        return Ok(docs);
+    }
     serde_saphyr::from_multiple::<Value>(text).map_err(|e| {
         let mut msg = e.to_string();
         if let Some(i) = msg.find('\n') {

@@ -7,6 +7,7 @@
 
 pub mod kinds;
 pub mod kubectl;
+pub mod kyaml;
 pub mod manifest;
 pub mod normalize;
 pub mod shell;
