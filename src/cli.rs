@@ -21,8 +21,8 @@ use std::process::ExitCode;
 const EXIT_HELP: &str = "\
 Exit status:
   0  success (validate: every input is valid)
-  1  inputs were rejected (validate), --strict met a rejected input (analyze), or
-     explain-call did not understand the call
+  1  inputs were rejected (validate, import), --strict met a rejected input (analyze),
+     explain-call did not understand the call, or diff --exit-code found a changed verdict
   2  bad usage, or a fatal error (an output could not be written)
 
 Inputs: files and directories (searched recursively) of .json (one run), .jsonl/.ndjson
