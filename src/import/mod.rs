@@ -109,11 +109,12 @@ pub fn read(
         ImportFormat::Openai => {
             with_text(source, path, max_bytes, |f| transcripts::openai(f, labels))
         }
+        // One read: a zip (.eval archive) or a JSON log.
         ImportFormat::Inspect => match read_file(path, max_bytes) {
             Ok(bytes) if bytes.starts_with(b"PK\x03\x04") => {
                 transcripts::inspect_eval(&source.display, &bytes, labels)
             }
-            _ => with_text(source, path, max_bytes, |f| transcripts::inspect(f, labels)),
+            read => as_text(source, path, read, |f| transcripts::inspect(f, labels)),
         },
         ImportFormat::Otel => with_text(source, path, max_bytes, |f| transcripts::otel(f, labels)),
     }
@@ -137,7 +138,17 @@ fn with_text(
     max_bytes: u64,
     import: impl FnOnce(&InputFile<'_>) -> Vec<Imported>,
 ) -> Vec<Imported> {
-    let bytes = match read_file(path, max_bytes) {
+    as_text(source, path, read_file(path, max_bytes), import)
+}
+
+/// The importer applied to the text of bytes already read (or the read's rejection).
+fn as_text(
+    source: &Source,
+    path: &Path,
+    read: Result<Vec<u8>, (RejectKind, String)>,
+    import: impl FnOnce(&InputFile<'_>) -> Vec<Imported>,
+) -> Vec<Imported> {
+    let bytes = match read {
         Ok(b) => b,
         Err((kind, message)) => return vec![rejected_source(&source.display, kind, message)],
     };
