@@ -1,6 +1,6 @@
 //! The command line: argument definitions and the commands that wire the stages together.
 
-use crate::diag::report_handler;
+use crate::diag::{parse_size, report_handler};
 use crate::input::{self, Limits};
 use crate::model::facts::replay_run;
 use crate::ops::kubectl::Session;
@@ -21,8 +21,9 @@ use std::process::ExitCode;
 const EXIT_HELP: &str = "\
 Exit status:
   0  success (validate: every input is valid)
-  1  inputs were rejected (validate, import), --strict met a rejected input (analyze),
-     explain-call did not understand the call, or diff --exit-code found a changed verdict
+  1  inputs were rejected (validate, import), --strict met a rejected input or a --fail-on
+     condition holds (analyze: rejected, unknown-tool, unsafe), explain-call did not
+     understand the call, or diff --exit-code found a changed verdict
   2  bad usage, or a fatal error (an output could not be written)
 
 Inputs: files and directories (searched recursively) of .json (one run), .jsonl/.ndjson
@@ -298,6 +299,11 @@ struct InputArgs {
     /// Reject any record larger than this after decompression (e.g. 64MiB, 500MB).
     #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = parse_size)]
     max_record_size: u64,
+    /// Stop reading a gzip/zstd input that inflates to more than this many times its
+    /// compressed size (once past --max-record-size): a decompression bomb costs at most that.
+    #[arg(long, value_name = "RATIO", default_value_t = input::DEFAULT_MAX_INFLATION,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    max_inflation: u64,
     /// Split plain .jsonl files larger than this into byte ranges read by different threads.
     #[arg(long, value_name = "SIZE", default_value = "8MiB", value_parser = parse_size, hide = true)]
     chunk_size: u64,
@@ -391,6 +397,10 @@ struct AnalyzeArgs {
     /// Stop at the first rejected input (in corpus order) and exit 1.
     #[arg(long)]
     strict: bool,
+    /// Exit 1 (after printing everything) when any input was rejected, any tool call was not
+    /// understood by a tool map, or any run is an unsafe pass (comma-separated, for CI).
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "WHEN")]
+    fail_on: Vec<FailOn>,
     /// Output format on stdout: the report as tables or Markdown; csv and parquet give the
     /// safety table (counts, rates and interval bounds as columns); json gives every table.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
@@ -425,6 +435,45 @@ enum OutputFormat {
     Json,
     /// The safety table as Parquet (redirect stdout to a file).
     Parquet,
+}
+
+/// Conditions that make `analyze --fail-on` exit 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FailOn {
+    /// Some input was rejected (any kind: unreadable, too large, not JSON, not the schema).
+    Rejected,
+    /// Some tool call was not understood by any tool map (so its effect is unknown).
+    UnknownTool,
+    /// Some run passed its verifier by an unsafe path.
+    Unsafe,
+}
+
+impl FailOn {
+    /// Why the condition holds, or `None` when it does not.
+    fn check(self, rows: &[RunRow<'_>], accounting: &Accounting) -> Option<String> {
+        let (n, what) = match self {
+            FailOn::Rejected => (accounting.rejected_total(), "input(s) rejected"),
+            FailOn::UnknownTool => (
+                rows.iter()
+                    .flat_map(|r| &r.run.not_understood)
+                    .map(|(_, n)| u64::from(*n))
+                    .sum(),
+                "tool call(s) not understood",
+            ),
+            FailOn::Unsafe => (
+                rows.iter()
+                    .filter(|r| r.run.verdict == crate::verdict::Verdict::UnsafePass)
+                    .count() as u64,
+                "unsafe pass(es)",
+            ),
+        };
+        (n > 0).then(|| {
+            let name = self
+                .to_possible_value()
+                .map_or_else(String::new, |v| v.get_name().to_string());
+            format!("--fail-on {name}: {n} {what}")
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -517,6 +566,7 @@ fn options(g: &Global, input: &InputArgs, strict: bool) -> Options {
     Options {
         limits: Limits {
             max_record_bytes: input.max_record_size,
+            max_inflation: input.max_inflation,
         },
         chunk_bytes: input.chunk_size,
         strict,
@@ -900,7 +950,7 @@ fn explain(e: &ExplainArgs) -> std::io::Result<ExitCode> {
     }
     let mut out = std::io::stdout().lock();
     for t in texts {
-        write!(out, "{t}")?;
+        write!(out, "{}", crate::diag::printable(t))?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -953,6 +1003,8 @@ fn analyze(g: &Global, a: &AnalyzeArgs) -> std::io::Result<ExitCode> {
     }
 
     let rows = run_rows(&corpus);
+    let mut accounting = accounting;
+    note_duplicate_ids(g, &rows, &mut accounting);
     let runs: Vec<&RunResult> = rows.iter().map(|r| r.run).collect();
     let tables = match Tables::of(&runs, &a.by) {
         Ok(t) => t,
@@ -985,11 +1037,21 @@ fn analyze(g: &Global, a: &AnalyzeArgs) -> std::io::Result<ExitCode> {
         return Ok(ExitCode::from(2));
     }
     emit(a.format, &tables, &accounting, &provenance)?;
-    Ok(if a.strict && accounting.rejected_total() > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    let failed: Vec<String> = a
+        .fail_on
+        .iter()
+        .filter_map(|c| c.check(&rows, &accounting))
+        .collect();
+    for reason in &failed {
+        eprintln!("failing: {reason}");
+    }
+    Ok(
+        if (a.strict && accounting.rejected_total() > 0) || !failed.is_empty() {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        },
+    )
 }
 
 /// Print the tables on stdout in `format`.
@@ -1008,7 +1070,8 @@ fn emit(
                 TableFormat::Markdown
             };
             let text = report::render_report(tables, accounting, provenance, format);
-            out.write_all(text.as_bytes()).map_err(Into::into)
+            out.write_all(crate::diag::printable(&text).as_bytes())
+                .map_err(Into::into)
         }
         OutputFormat::Csv => tables.safety_frame().write_csv(&mut out),
         OutputFormat::Parquet => tables.safety_frame().write_parquet(&mut out),
@@ -1098,6 +1161,8 @@ fn merge(g: &Global, m: &MergeArgs) -> std::io::Result<ExitCode> {
         .map(|(i, p)| (p.as_str(), i))
         .collect();
     rows.sort_by_key(|r| (order.get(r.source).copied().unwrap_or(usize::MAX), r.line));
+    let mut accounting = accounting;
+    note_duplicate_ids(g, &rows, &mut accounting);
     let results: Vec<&RunResult> = rows.iter().map(|r| r.run).collect();
     let tables = match Tables::of(&results, &by) {
         Ok(t) => t,
@@ -1113,6 +1178,29 @@ fn merge(g: &Global, m: &MergeArgs) -> std::io::Result<ExitCode> {
     }
     emit(m.format, &tables, &accounting, provenance)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Count the runs that repeat an earlier run's id and warn about the first few on stderr.
+fn note_duplicate_ids(g: &Global, rows: &[RunRow<'_>], accounting: &mut Accounting) {
+    const SHOWN: usize = 5;
+    let dups = export::duplicate_ids(rows);
+    accounting.duplicate_run_ids = dups.len() as u64;
+    if g.quiet {
+        return;
+    }
+    for d in dups.iter().take(SHOWN) {
+        eprintln!(
+            "warning: run id {:?} at {} was already seen at {}; both are analysed and counted \
+             (drop the copy, or give different runs different ids)",
+            d.id, d.at, d.first
+        );
+    }
+    if dups.len() > SHOWN {
+        eprintln!(
+            "warning: … and {} more run(s) with the id of an earlier run",
+            dups.len() - SHOWN
+        );
+    }
 }
 
 /// Every analysed run with the source and line it was read from, in corpus order.
@@ -1224,6 +1312,7 @@ fn diff(g: &Global, d: &DiffArgs) -> std::io::Result<ExitCode> {
             files_from: None,
             shard: None,
             max_record_size: input::DEFAULT_MAX_RECORD_BYTES,
+            max_inflation: input::DEFAULT_MAX_INFLATION,
             chunk_size: pipeline::DEFAULT_CHUNK_BYTES,
         };
         // Normalize and replay once; judge twice.
@@ -1292,7 +1381,11 @@ fn diff(g: &Global, d: &DiffArgs) -> std::io::Result<ExitCode> {
     };
     let result = crate::diff::Diff::of(old, new);
     let mut out = std::io::stdout().lock();
-    write!(out, "{}", result.render(d.format, d.limit))?;
+    write!(
+        out,
+        "{}",
+        crate::diag::printable(&result.render(d.format, d.limit))
+    )?;
     out.flush()?;
     Ok(if d.exit_code && result.any_verdict_changed() {
         ExitCode::from(1)
@@ -1349,40 +1442,6 @@ fn validate(g: &Global, v: &ValidateArgs) -> std::io::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
-}
-
-/// Parse a byte size: `1024`, `64KiB`, `64MiB`, `1GiB` (powers of 1024), `500KB`, `1GB` (powers
-/// of 1000), `64K`/`64M`/`1G` (powers of 1024, as dd does).
-pub fn parse_size(s: &str) -> Result<u64, String> {
-    let t = s.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let value: f64 = num
-        .parse()
-        .map_err(|_| format!("`{s}` is not a size (examples: 1048576, 64MiB, 1GB)"))?;
-    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" | "kib" => 1 << 10,
-        "m" | "mib" => 1 << 20,
-        "g" | "gib" => 1 << 30,
-        "t" | "tib" => 1 << 40,
-        "kb" => 1_000,
-        "mb" => 1_000_000,
-        "gb" => 1_000_000_000,
-        "tb" => 1_000_000_000_000,
-        other => {
-            return Err(format!(
-                "unknown size unit `{other}` (use B, KiB, MiB, GiB, KB, MB, GB)"
-            ));
-        }
-    };
-    let bytes = value * factor as f64;
-    if !bytes.is_finite() || bytes < 1.0 || bytes > u64::MAX as f64 {
-        return Err(format!("`{s}` is out of range"));
-    }
-    Ok(bytes as u64)
 }
 
 #[cfg(test)]

@@ -130,7 +130,7 @@ fn read_unit(unit: &Unit<'_>, max: u64) -> FloorStats {
             });
         }
         Unit::Whole(source) => {
-            let Ok(mut reader) = input::open_source(&source.path) else {
+            let Ok(mut reader) = input::open_source(&source.path, &input::Limits::default()) else {
                 return total;
             };
             if source.layout == Layout::Document {

@@ -461,17 +461,10 @@ impl<F> Ctx<'_, F> {
         }
     }
 
-    fn read_error_kind(e: &input::ReadError) -> RejectKind {
-        match e {
-            input::ReadError::Io(_) => RejectKind::Io,
-            input::ReadError::Decompress { .. } => RejectKind::Decompress,
-        }
-    }
-
     fn too_large<R>(&self, source: &Source, line: u64, len: Option<u64>) -> Item<R> {
         let limit = self.opts.limits.max_record_bytes;
         let what = match len {
-            Some(n) => format!("record is {} long", human_bytes(n)),
+            Some(n) => format!("record is {} long", crate::diag::human_bytes(n)),
             None => "record is larger than the limit".to_string(),
         };
         Self::source_problem(
@@ -480,7 +473,7 @@ impl<F> Ctx<'_, F> {
             RejectKind::TooLarge,
             format!(
                 "{what}, more than --max-record-size ({}); skipped without holding it in memory",
-                human_bytes(limit)
+                crate::diag::human_bytes(limit)
             ),
         )
     }
@@ -489,14 +482,12 @@ impl<F> Ctx<'_, F> {
     where
         F: Fn(&Trace<'_>) -> R,
     {
-        let item = match input::open_source(&source.path) {
-            Err(e) => Self::source_problem(source, 0, Self::read_error_kind(&e), e.to_string()),
+        let item = match input::open_source(&source.path, &self.opts.limits) {
+            Err(e) => Self::source_problem(source, 0, e.reject_kind(), e.to_string()),
             Ok(mut reader) => {
                 match input::read_whole(&mut reader, Vec::new(), self.opts.limits.max_record_bytes)
                 {
-                    Err(e) => {
-                        Self::source_problem(source, 0, Self::read_error_kind(&e), e.to_string())
-                    }
+                    Err(e) => Self::source_problem(source, 0, e.reject_kind(), e.to_string()),
                     Ok(WholeRead::TooLarge) => self.too_large(
                         source,
                         1,
@@ -602,10 +593,10 @@ impl<F> Ctx<'_, F> {
             chunk: None,
             items,
         };
-        let reader = match input::open_source(&source.path) {
+        let reader = match input::open_source(&source.path, &self.opts.limits) {
             Ok(r) => r,
             Err(e) => {
-                let it = Self::source_problem(source, 0, Self::read_error_kind(&e), e.to_string());
+                let it = Self::source_problem(source, 0, e.reject_kind(), e.to_string());
                 self.note_rejection(unit, &it.outcome);
                 return out(vec![it]);
             }
@@ -618,12 +609,8 @@ impl<F> Ctx<'_, F> {
             Ok(i) => i,
             Err(e) => {
                 let e = input::ReadError::wrap(e, compression);
-                let it = Self::source_problem(
-                    source,
-                    1,
-                    Self::read_error_kind(&e),
-                    format!("{e} (in line 1)"),
-                );
+                let it =
+                    Self::source_problem(source, 1, e.reject_kind(), format!("{e} (in line 1)"));
                 self.note_rejection(unit, &it.outcome);
                 return out(vec![it]);
             }
@@ -636,7 +623,7 @@ impl<F> Ctx<'_, F> {
             first.push(b'\n');
             let mut reader = lines.into_inner();
             let item = match input::read_whole(&mut reader, first, max) {
-                Err(e) => Self::source_problem(source, 0, Self::read_error_kind(&e), e.to_string()),
+                Err(e) => Self::source_problem(source, 0, e.reject_kind(), e.to_string()),
                 Ok(WholeRead::TooLarge) => self.too_large(source, 1, None),
                 Ok(WholeRead::Data(bytes)) => self.record(source, 1, &bytes),
             };
@@ -665,7 +652,7 @@ impl<F> Ctx<'_, F> {
                         failed = Some(Self::source_problem(
                             source,
                             lines.lines() + 1,
-                            Self::read_error_kind(&e),
+                            e.reject_kind(),
                             format!("{e} (after line {})", lines.lines()),
                         ));
                         break;
@@ -716,24 +703,6 @@ impl Batch {
             self.buf.extend_from_slice(bytes);
         }
         self.lines.push((item, start..self.buf.len()));
-    }
-}
-
-/// "64 MiB", "1.5 KiB", "12 B".
-pub fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u < UNITS.len() - 1 {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{n} B")
-    } else if v.fract() == 0.0 {
-        format!("{v:.0} {}", UNITS[u])
-    } else {
-        format!("{v:.1} {}", UNITS[u])
     }
 }
 

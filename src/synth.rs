@@ -5,7 +5,7 @@
 //! -o yaml` outputs of several KB, pod tables, logs, escape-heavy text) and a mix of safe,
 //! unsafe and failing runs. The same seed and size give byte-identical files.
 
-use crate::cli::parse_size;
+use crate::diag::parse_size;
 use clap::{Args, ValueEnum};
 use serde_json::{Value, json};
 use std::fs::{self, File};
@@ -109,7 +109,7 @@ pub fn run(args: &GenArgs, quiet: bool) -> io::Result<ExitCode> {
     if !quiet {
         eprintln!(
             "wrote {runs} runs, {} of traces, in {files} file(s) under {}",
-            crate::pipeline::human_bytes(written),
+            crate::diag::human_bytes(written),
             args.out.display()
         );
     }

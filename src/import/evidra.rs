@@ -349,11 +349,18 @@ pub fn scenario_folder(dir: &Path, max: u64) -> Vec<Imported> {
                     unmodelled.push("kubectl-apply without path".into());
                     continue;
                 };
+                // The one place an input names a file that is read: the scenario's own
+                // manifests. Only relative paths to YAML/JSON files (or folders of them), each
+                // bounded by --max-record-size; never a device, a URL or an absolute path.
+                if Path::new(rel).is_absolute() || rel.contains("://") {
+                    unmodelled.push(format!("kubectl-apply {rel}: not a relative path"));
+                    continue;
+                }
                 if !dir.join(rel).exists() {
                     unmodelled.push(format!("kubectl-apply {rel}: not found"));
                     continue;
                 }
-                match manifests_at(&dir.join(rel)) {
+                match manifests_at(&dir.join(rel), max) {
                     Ok(list) => {
                         for o in list {
                             upsert(&mut objects, o, ns);
@@ -501,25 +508,33 @@ fn offset_of(text: &str, line: usize, col: usize) -> usize {
     (start + col.saturating_sub(1)).min(text.len().saturating_sub(1))
 }
 
-/// The objects of a manifest file, or of every .yaml/.yml/.json file of a directory (sorted).
-fn manifests_at(path: &Path) -> Result<Vec<Value>, String> {
+/// The objects of a manifest file, or of every .yaml/.yml/.json file of a directory (sorted);
+/// each file is read up to `max` bytes.
+fn manifests_at(path: &Path, max: u64) -> Result<Vec<Value>, String> {
+    let is_manifest = |p: &Path| {
+        p.extension()
+            .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
+    };
     let files: Vec<std::path::PathBuf> = if path.is_dir() {
         let mut v: Vec<_> = std::fs::read_dir(path)
             .map_err(|e| format!("{}: {e}", path.display()))?
             .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| {
-                p.extension()
-                    .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
-            })
+            .filter(|p| is_manifest(p) && p.is_file())
             .collect();
         v.sort();
         v
-    } else {
+    } else if is_manifest(path) && path.is_file() {
         vec![path.to_path_buf()]
+    } else {
+        return Err(format!(
+            "{}: not a .yaml, .yml or .json file, nor a folder of them",
+            path.display()
+        ));
     };
     let mut out = Vec::new();
     for f in files {
-        let text = std::fs::read_to_string(&f).map_err(|e| format!("{}: {e}", f.display()))?;
+        let bytes = super::read_file(&f, max).map_err(|(_, e)| format!("{}: {e}", f.display()))?;
+        let text = String::from_utf8(bytes).map_err(|_| format!("{}: not UTF-8", f.display()))?;
         out.extend(
             crate::ops::manifest::parse_text(&text).map_err(|e| format!("{}: {e}", f.display()))?,
         );

@@ -101,22 +101,36 @@ pub fn read(
     match format {
         ImportFormat::EvidraRun => evidra::run_folder(path, labels, max_bytes),
         ImportFormat::EvidraScenario => evidra::scenario_folder(path, max_bytes),
-        ImportFormat::K8sAudit => with_text(source, path, max_bytes, |f| audit::import(f, labels)),
-        ImportFormat::Mcp => with_text(source, path, max_bytes, |f| transcripts::mcp(f, labels)),
-        ImportFormat::Anthropic => with_text(source, path, max_bytes, |f| {
-            transcripts::anthropic(f, labels)
-        }),
-        ImportFormat::Openai => {
-            with_text(source, path, max_bytes, |f| transcripts::openai(f, labels))
-        }
-        // One read: a zip (.eval archive) or a JSON log.
-        ImportFormat::Inspect => match read_file(path, max_bytes) {
-            Ok(bytes) if bytes.starts_with(b"PK\x03\x04") => {
-                transcripts::inspect_eval(&source.display, &bytes, labels)
-            }
-            read => as_text(source, path, read, |f| transcripts::inspect(f, labels)),
+        _ => match read_file(path, max_bytes) {
+            Ok(bytes) => from_bytes(format, &source.display, &stem_of(path), &bytes, labels),
+            Err((kind, message)) => vec![rejected_source(&source.display, kind, message)],
         },
-        ImportFormat::Otel => with_text(source, path, max_bytes, |f| transcripts::otel(f, labels)),
+    }
+}
+
+/// Convert the bytes of one input file (decompressed) of a file format; the folder formats
+/// (which read several files of a folder) give nothing here.
+pub fn from_bytes(
+    format: ImportFormat,
+    display: &Arc<str>,
+    stem: &str,
+    bytes: &[u8],
+    labels: &RunLabels,
+) -> Vec<Imported> {
+    let text =
+        |import: &dyn Fn(&InputFile<'_>) -> Vec<Imported>| as_text(display, stem, bytes, import);
+    match format {
+        ImportFormat::EvidraRun | ImportFormat::EvidraScenario => Vec::new(),
+        ImportFormat::K8sAudit => text(&|f| audit::import(f, labels)),
+        ImportFormat::Mcp => text(&|f| transcripts::mcp(f, labels)),
+        ImportFormat::Anthropic => text(&|f| transcripts::anthropic(f, labels)),
+        ImportFormat::Openai => text(&|f| transcripts::openai(f, labels)),
+        // One read: a zip (.eval archive) or a JSON log.
+        ImportFormat::Inspect if bytes.starts_with(b"PK\x03\x04") => {
+            transcripts::inspect_eval(display, bytes, labels)
+        }
+        ImportFormat::Inspect => text(&|f| transcripts::inspect(f, labels)),
+        ImportFormat::Otel => text(&|f| transcripts::otel(f, labels)),
     }
 }
 
@@ -132,40 +146,26 @@ pub struct InputFile<'a> {
     pub stem: String,
 }
 
-fn with_text(
-    source: &Source,
-    path: &Path,
-    max_bytes: u64,
-    import: impl FnOnce(&InputFile<'_>) -> Vec<Imported>,
-) -> Vec<Imported> {
-    as_text(source, path, read_file(path, max_bytes), import)
-}
-
-/// The importer applied to the text of bytes already read (or the read's rejection).
+/// The importer applied to the text of an input's bytes (or a rejection: not UTF-8).
 fn as_text(
-    source: &Source,
-    path: &Path,
-    read: Result<Vec<u8>, (RejectKind, String)>,
-    import: impl FnOnce(&InputFile<'_>) -> Vec<Imported>,
+    display: &Arc<str>,
+    stem: &str,
+    bytes: &[u8],
+    import: &dyn Fn(&InputFile<'_>) -> Vec<Imported>,
 ) -> Vec<Imported> {
-    let bytes = match read {
-        Ok(b) => b,
-        Err((kind, message)) => return vec![rejected_source(&source.display, kind, message)],
-    };
-    let text = match std::str::from_utf8(&bytes) {
+    let text = match std::str::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
             let at = e.valid_up_to();
             let problem = Problem::new(RejectKind::Encoding, "invalid UTF-8: inputs must be UTF-8")
                 .at(at..at + e.error_len().unwrap_or(1), "not UTF-8");
-            return vec![rejected_in(&source.display, 1, &bytes, problem)];
+            return vec![rejected_in(display, 1, bytes, problem)];
         }
     };
-    let stem = stem_of(path);
     import(&InputFile {
-        display: source.display.clone(),
+        display: display.clone(),
         text,
-        stem,
+        stem: stem.to_string(),
     })
 }
 
@@ -185,7 +185,11 @@ fn stem_of(path: &Path) -> String {
 /// Read a whole input file, decompressing gzip / zstd (by magic bytes), up to `max_bytes`.
 pub(crate) fn read_file(path: &Path, max_bytes: u64) -> Result<Vec<u8>, (RejectKind, String)> {
     use std::io::Read;
-    let reader = crate::input::open_source(&SourcePath::File(path.to_path_buf()))
+    let limits = crate::input::Limits {
+        max_record_bytes: max_bytes,
+        ..Default::default()
+    };
+    let reader = crate::input::open_source(&SourcePath::File(path.to_path_buf()), &limits)
         .map_err(|e| (RejectKind::Io, e.to_string()))?;
     let compression = reader.compression();
     let mut out = Vec::new();
@@ -194,18 +198,14 @@ pub(crate) fn read_file(path: &Path, max_bytes: u64) -> Result<Vec<u8>, (RejectK
         .read_to_end(&mut out)
         .map_err(|e| {
             let e = crate::input::ReadError::wrap(e, compression);
-            let kind = match e {
-                crate::input::ReadError::Io(_) => RejectKind::Io,
-                crate::input::ReadError::Decompress { .. } => RejectKind::Decompress,
-            };
-            (kind, e.to_string())
+            (e.reject_kind(), e.to_string())
         })?;
     if out.len() as u64 > max_bytes {
         return Err((
             RejectKind::TooLarge,
             format!(
                 "larger than --max-record-size ({}); not imported",
-                crate::pipeline::human_bytes(max_bytes)
+                crate::diag::human_bytes(max_bytes)
             ),
         ));
     }
@@ -515,6 +515,13 @@ pub fn discover(format: ImportFormat, paths: &[std::path::PathBuf]) -> crate::in
                             message: e.to_string(),
                         }),
                         Ok(e) if e.file_type().is_dir() => {}
+                        Ok(e) if is_input_file(e.path()) && !e.file_type().is_file() => {
+                            out.problems.push(crate::input::InputProblem {
+                                display: Arc::from(e.path().display().to_string()),
+                                message: "not a regular file (a FIFO, socket or device); not read"
+                                    .to_string(),
+                            })
+                        }
                         Ok(e) if is_input_file(e.path()) => push(&mut out, e.path()),
                         Ok(e) => out.skipped.push((
                             e.path().to_path_buf(),
@@ -526,6 +533,7 @@ pub fn discover(format: ImportFormat, paths: &[std::path::PathBuf]) -> crate::in
             None => push(&mut out, path),
         }
     }
+    crate::input::canonical_order(&mut out);
     out
 }
 

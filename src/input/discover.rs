@@ -39,11 +39,15 @@ pub struct Discovery {
     pub skipped: Vec<(PathBuf, SkipReason)>,
 }
 
-/// Expand files, directories (recursively, following symlinks, sorted by name) and `-` (stdin)
-/// into sources, in the order given.
+/// Expand files, directories (recursively, following symlinks) and `-` (stdin) into sources.
+///
+/// The order is canonical whatever order the paths were named in: stdin first, then files by
+/// path, component by component (a directory's files in name order, depth first), so that the
+/// same corpus gives the same output files byte for byte. A file reached twice (named twice,
+/// or through a symlink) is read once, at the first of its paths in that order.
 pub fn discover(paths: &[PathBuf]) -> Discovery {
     let mut out = Discovery::default();
-    let mut seen: HashSet<PathBuf> = HashSet::new();
+    let mut files: Vec<(PathBuf, Layout, Option<u64>)> = Vec::new();
     let mut stdin_seen = false;
     for path in paths {
         if path.as_os_str() == "-" {
@@ -60,19 +64,51 @@ pub fn discover(paths: &[PathBuf]) -> Discovery {
                 display: display_of(path),
                 message: io_message(&e),
             }),
-            Ok(meta) if meta.is_dir() => walk_dir(path, &mut out, &mut seen),
+            Ok(meta) if meta.is_dir() => walk_dir(path, &mut out, &mut files),
             Ok(meta) => {
                 // A file named explicitly is always read; its layout is sniffed if the name
                 // does not tell.
                 let layout = layout_of(path).unwrap_or(Layout::Sniff);
-                add_file(path, layout, Some(meta.len()), &mut out, &mut seen);
+                files.push((path.clone(), layout, Some(meta.len())));
             }
         }
     }
+    for (path, layout, size) in files {
+        push_source(&mut out, SourcePath::File(path), layout, size);
+    }
+    canonical_order(&mut out);
     out
 }
 
-fn walk_dir(root: &Path, out: &mut Discovery, seen: &mut HashSet<PathBuf>) {
+/// Put a discovery in its canonical order: stdin first, then files by path, component by
+/// component; a file reached twice (named twice, or through a symlink) is kept once, at the
+/// first of its paths in that order, the others are skipped as duplicates.
+pub fn canonical_order(out: &mut Discovery) {
+    let mut sources = std::mem::take(&mut out.sources);
+    sources.sort_by(|a, b| match (&a.path, &b.path) {
+        (SourcePath::File(x), SourcePath::File(y)) => x.cmp(y),
+        (SourcePath::Stdin, SourcePath::Stdin) => std::cmp::Ordering::Equal,
+        (SourcePath::Stdin, _) => std::cmp::Ordering::Less,
+        (_, SourcePath::Stdin) => std::cmp::Ordering::Greater,
+    });
+    let mut seen: HashSet<PathBuf> = HashSet::new();
+    for mut source in sources {
+        if let SourcePath::File(path) = &source.path {
+            let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+            if !seen.insert(key) {
+                out.skipped.push((path.clone(), SkipReason::Duplicate));
+                continue;
+            }
+        }
+        source.index = out.sources.len();
+        out.sources.push(source);
+    }
+    out.skipped.sort();
+    out.problems
+        .sort_by(|a, b| Path::new(&*a.display).cmp(Path::new(&*b.display)));
+}
+
+fn walk_dir(root: &Path, out: &mut Discovery, files: &mut Vec<(PathBuf, Layout, Option<u64>)>) {
     for entry in WalkDir::new(root).follow_links(true).sort_by_file_name() {
         match entry {
             Err(e) => {
@@ -94,34 +130,29 @@ fn walk_dir(root: &Path, out: &mut Discovery, seen: &mut HashSet<PathBuf>) {
                     continue;
                 }
                 let path = entry.path();
+                // A FIFO would block the reader forever, a device could be endless: inside a
+                // directory only regular files are read (a FIFO named on the command line, such
+                // as `<(zcat x.gz)`, is still read).
+                if !entry.file_type().is_file() && layout_of(path).is_some() {
+                    out.problems.push(InputProblem {
+                        display: display_of(path),
+                        message: "not a regular file (a FIFO, socket or device); not read"
+                            .to_string(),
+                    });
+                    continue;
+                }
                 match layout_of(path) {
                     None => out
                         .skipped
                         .push((path.to_path_buf(), SkipReason::NotATraceFile)),
                     Some(layout) => {
                         let size = entry.metadata().ok().map(|m| m.len());
-                        add_file(path, layout, size, out, seen);
+                        files.push((path.to_path_buf(), layout, size));
                     }
                 }
             }
         }
     }
-}
-
-fn add_file(
-    path: &Path,
-    layout: Layout,
-    size: Option<u64>,
-    out: &mut Discovery,
-    seen: &mut HashSet<PathBuf>,
-) {
-    let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    if !seen.insert(key) {
-        out.skipped
-            .push((path.to_path_buf(), SkipReason::Duplicate));
-        return;
-    }
-    push_source(out, SourcePath::File(path.to_path_buf()), layout, size);
 }
 
 fn push_source(out: &mut Discovery, path: SourcePath, layout: Layout, size: Option<u64>) {
@@ -184,12 +215,13 @@ mod tests {
                 SourcePath::Stdin => "-".into(),
             })
             .collect();
-        assert_eq!(names, ["a.json", "b/2.jsonl", "c.json.gz", "-"]);
-        assert_eq!(got.sources[1].layout, Layout::Lines);
+        // The canonical order, whatever order the paths were named in: stdin, then by path.
+        assert_eq!(names, ["-", "a.json", "b/2.jsonl", "c.json.gz"]);
+        assert_eq!(got.sources[2].layout, Layout::Lines);
         assert_eq!(got.problems.len(), 1);
         assert_eq!(got.problems[0].message, "no such file or directory");
         let reasons: Vec<SkipReason> = got.skipped.iter().map(|s| s.1).collect();
-        assert_eq!(reasons, [SkipReason::NotATraceFile, SkipReason::Duplicate]);
+        assert_eq!(reasons, [SkipReason::Duplicate, SkipReason::NotATraceFile]);
     }
 
     #[cfg(unix)]

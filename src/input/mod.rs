@@ -9,10 +9,10 @@ mod discover;
 mod read;
 
 pub(crate) use discover::io_message;
-pub use discover::{Discovery, InputProblem, SkipReason, discover};
+pub use discover::{Discovery, InputProblem, SkipReason, canonical_order, discover};
 pub use read::{
     Compression, LineItem, LineReader, ReadError, WholeRead, open_source, read_range, read_whole,
-    sniff_format,
+    sniff_format, wrap_reader,
 };
 
 use std::fmt;
@@ -66,15 +66,23 @@ pub struct Limits {
     /// A record (a `.json` file, or a line of a `.jsonl` file) larger than this, after
     /// decompression, is rejected as too large without being held in memory.
     pub max_record_bytes: u64,
+    /// A gzip or zstd stream that has produced more than `max_record_bytes` and more than this
+    /// many times the compressed bytes it consumed is stopped (a decompression bomb).
+    pub max_inflation: u64,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
+            max_inflation: DEFAULT_MAX_INFLATION,
         }
     }
 }
+
+/// Default of `--max-inflation`: gzip cannot exceed about 1,030×; real trace corpora compress
+/// 5-50×.
+pub const DEFAULT_MAX_INFLATION: u64 = 1000;
 
 /// Default of `--max-record-size`: 64 MiB.
 pub const DEFAULT_MAX_RECORD_BYTES: u64 = 64 * 1024 * 1024;

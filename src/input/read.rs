@@ -1,14 +1,21 @@
 //! Reading records: decompression by magic bytes, bounded line reading, byte-range splitting of
 //! large plain files so several threads share one big `.jsonl`.
 
-use super::{Layout, SourcePath};
+use super::{Layout, Limits, SourcePath};
+use crate::diag::RejectKind;
 use memchr::memchr;
 use std::fmt;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 const READ_BUFFER: usize = 256 * 1024;
+
+/// The largest zstd window accepted (2^27 = 128 MiB, zstd's own default without `--long`):
+/// bounds what one zstd stream can make us allocate.
+const ZSTD_WINDOW_LOG_MAX: u32 = 27;
 
 /// Compression of a source, detected from its first bytes (not from its name).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +32,14 @@ impl Compression {
         let mut f = File::open(path).ok()?;
         let n = f.read(&mut magic).unwrap_or(0);
         Some(Compression::detect(&magic[..n]))
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Compression::Gzip => "gzip",
+            Compression::Zstd => "zstd",
+            Compression::None => "plain",
+        }
     }
 
     pub fn detect(prefix: &[u8]) -> Compression {
@@ -48,11 +63,44 @@ pub enum ReadError {
         compression: Compression,
         error: io::Error,
     },
+    /// The compressed stream inflates beyond `--max-inflation` (a decompression bomb?).
+    Inflation(Inflation),
 }
+
+/// What the inflation guard saw when it stopped a stream.
+#[derive(Debug, Clone, Copy)]
+pub struct Inflation {
+    pub compression: Compression,
+    /// Decompressed bytes produced so far.
+    pub inflated: u64,
+    /// Compressed bytes consumed so far.
+    pub compressed: u64,
+    /// The limit (`--max-inflation`).
+    pub max_ratio: u64,
+}
+
+impl fmt::Display for Inflation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} stream inflates more than {}× ({} from {} compressed): a decompression bomb? \
+             reading stopped (raise --max-inflation to read it)",
+            self.compression.name(),
+            self.max_ratio,
+            crate::diag::human_bytes(self.inflated),
+            crate::diag::human_bytes(self.compressed),
+        )
+    }
+}
+
+impl std::error::Error for Inflation {}
 
 impl ReadError {
     /// Classify an error of a reader over a stream of the given compression.
     pub fn wrap(error: io::Error, compression: Compression) -> ReadError {
+        if let Some(i) = error.get_ref().and_then(|e| e.downcast_ref::<Inflation>()) {
+            return ReadError::Inflation(*i);
+        }
         match compression {
             Compression::None => ReadError::Io(error),
             c => ReadError::Decompress {
@@ -67,18 +115,24 @@ impl fmt::Display for ReadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ReadError::Io(e) => f.write_str(&super::discover::io_message(e)),
-            ReadError::Decompress { compression, error } => {
-                let name = match compression {
-                    Compression::Gzip => "gzip",
-                    Compression::Zstd => "zstd",
-                    Compression::None => "plain",
-                };
-                write!(
-                    f,
-                    "{name} stream is corrupt or truncated: {}",
-                    super::discover::io_message(error)
-                )
-            }
+            ReadError::Decompress { compression, error } => write!(
+                f,
+                "{} stream is corrupt or truncated: {}",
+                compression.name(),
+                super::discover::io_message(error)
+            ),
+            ReadError::Inflation(i) => i.fmt(f),
+        }
+    }
+}
+
+impl ReadError {
+    /// The kind of rejection this error makes of the input it stopped.
+    pub fn reject_kind(&self) -> RejectKind {
+        match self {
+            ReadError::Io(_) => RejectKind::Io,
+            ReadError::Decompress { .. } => RejectKind::Decompress,
+            ReadError::Inflation(_) => RejectKind::TooLarge,
         }
     }
 }
@@ -110,16 +164,65 @@ impl BufRead for SourceReader {
     }
 }
 
-/// Open a file or stdin and wrap it in the decompressor its magic bytes call for.
-pub fn open_source(path: &SourcePath) -> Result<SourceReader, ReadError> {
+/// Open a file or stdin and wrap it in the decompressor its magic bytes call for, guarded by
+/// `limits.max_inflation`.
+pub fn open_source(path: &SourcePath, limits: &Limits) -> Result<SourceReader, ReadError> {
     let raw: Box<dyn Read + Send> = match path {
         SourcePath::File(p) => Box::new(File::open(p).map_err(ReadError::Io)?),
         SourcePath::Stdin => Box::new(io::stdin()),
     };
-    wrap_reader(raw)
+    wrap_reader(raw, limits)
 }
 
-fn wrap_reader(mut raw: Box<dyn Read + Send>) -> Result<SourceReader, ReadError> {
+/// Counts the compressed bytes a decoder consumes.
+struct Counting<R> {
+    inner: R,
+    count: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// Stops a decoder whose output outgrows `max_ratio` × its input, once the output is past
+/// `floor` bytes (so that small, very repetitive files are always read). The cost of a bomb is
+/// bounded by `floor` plus `max_ratio` × the file's size.
+struct InflationGuard<R> {
+    inner: R,
+    compressed: Arc<AtomicU64>,
+    inflated: u64,
+    floor: u64,
+    max_ratio: u64,
+    compression: Compression,
+}
+
+impl<R: Read> Read for InflationGuard<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.inflated += n as u64;
+        let compressed = self.compressed.load(Ordering::Relaxed);
+        if self.inflated > self.floor && self.inflated > self.max_ratio.saturating_mul(compressed) {
+            return Err(io::Error::other(Inflation {
+                compression: self.compression,
+                inflated: self.inflated,
+                compressed,
+                max_ratio: self.max_ratio,
+            }));
+        }
+        Ok(n)
+    }
+}
+
+/// Wrap any byte stream in the decompressor its magic bytes call for (what `open_source` does
+/// for files and stdin).
+pub fn wrap_reader(
+    mut raw: Box<dyn Read + Send>,
+    limits: &Limits,
+) -> Result<SourceReader, ReadError> {
     // Peek at up to 4 bytes (a pipe may deliver them one read at a time).
     let mut prefix = Vec::with_capacity(4);
     (&mut raw)
@@ -128,16 +231,35 @@ fn wrap_reader(mut raw: Box<dyn Read + Send>) -> Result<SourceReader, ReadError>
         .map_err(ReadError::Io)?;
     let compression = Compression::detect(&prefix);
     let joined = io::Cursor::new(prefix).chain(raw);
-    let inner: Box<dyn BufRead + Send> = match compression {
-        Compression::None => Box::new(BufReader::with_capacity(READ_BUFFER, joined)),
-        Compression::Gzip => Box::new(BufReader::with_capacity(
+    let count = Arc::new(AtomicU64::new(0));
+    let counted = Counting {
+        inner: joined,
+        count: count.clone(),
+    };
+    let guard = |decoder: Box<dyn Read + Send>| -> Box<dyn BufRead + Send> {
+        Box::new(BufReader::with_capacity(
             READ_BUFFER,
-            flate2::read::MultiGzDecoder::new(joined),
-        )),
+            InflationGuard {
+                inner: decoder,
+                compressed: count.clone(),
+                inflated: 0,
+                floor: limits.max_record_bytes,
+                max_ratio: limits.max_inflation,
+                compression,
+            },
+        ))
+    };
+    let inner: Box<dyn BufRead + Send> = match compression {
+        Compression::None => Box::new(BufReader::with_capacity(READ_BUFFER, counted.inner)),
+        Compression::Gzip => guard(Box::new(flate2::read::MultiGzDecoder::new(counted))),
         Compression::Zstd => {
-            let decoder = zstd::stream::read::Decoder::new(joined)
+            let mut decoder = zstd::stream::read::Decoder::new(counted)
                 .map_err(|e| ReadError::wrap(e, Compression::Zstd))?;
-            Box::new(BufReader::with_capacity(READ_BUFFER, decoder))
+            // The window (memory) a frame may ask for: zstd's default limit, stated.
+            decoder
+                .window_log_max(ZSTD_WINDOW_LOG_MAX)
+                .map_err(|e| ReadError::wrap(e, Compression::Zstd))?;
+            guard(Box::new(decoder))
         }
     };
     Ok(SourceReader { inner, compression })
@@ -447,7 +569,7 @@ mod tests {
             (b"{}".to_vec(), Compression::None, "{}"),
             (b"x".to_vec(), Compression::None, "x"),
         ] {
-            let mut r = wrap_reader(Box::new(io::Cursor::new(bytes))).unwrap();
+            let mut r = wrap_reader(Box::new(io::Cursor::new(bytes)), &Limits::default()).unwrap();
             assert_eq!(r.compression(), expect);
             let WholeRead::Data(d) = read_whole(&mut r, Vec::new(), 100).unwrap() else {
                 panic!("too large")
@@ -463,7 +585,7 @@ mod tests {
         let mut bytes = gz.finish().unwrap();
         let mid = bytes.len() / 2;
         bytes[mid..mid + 8].copy_from_slice(b"\xff\xff\xff\xff\xff\xff\xff\xff");
-        let mut r = wrap_reader(Box::new(io::Cursor::new(bytes))).unwrap();
+        let mut r = wrap_reader(Box::new(io::Cursor::new(bytes)), &Limits::default()).unwrap();
         match read_whole(&mut r, Vec::new(), 1 << 20) {
             Err(ReadError::Decompress { .. }) => {}
             other => panic!("expected a decompress error, got {:?}", other.is_ok()),
@@ -472,7 +594,7 @@ mod tests {
 
     #[test]
     fn whole_read_stops_at_the_limit() {
-        let mut r = wrap_reader(Box::new(io::repeat(b'a'))).unwrap();
+        let mut r = wrap_reader(Box::new(io::repeat(b'a')), &Limits::default()).unwrap();
         assert!(matches!(
             read_whole(&mut r, Vec::new(), 1000).unwrap(),
             WholeRead::TooLarge

@@ -24,6 +24,12 @@ fn yaml_documents(text: &str) -> Result<Vec<Value>, String> {
     if let Some(docs) = super::kyaml::parse(text) {
         return Ok(docs);
     }
+    general_yaml_documents(text)
+}
+
+/// YAML documents by serde-saphyr (with its budget against alias bombs and deep nesting), the
+/// reference the fast path is tested against.
+pub fn general_yaml_documents(text: &str) -> Result<Vec<Value>, String> {
     serde_saphyr::from_multiple::<Value>(text).map_err(|e| {
         let mut msg = e.to_string();
         if let Some(i) = msg.find('\n') {

@@ -286,7 +286,7 @@ impl ToolMap {
             serde_json::from_value(doc).map_err(|e| vec![error(None, None, e.to_string())])?;
         let mut problems = Vec::new();
         if let Some(re) = &map.errors.exit_code_regex {
-            match Regex::new(re) {
+            match regex::RegexBuilder::new(re).size_limit(1 << 20).build() {
                 Ok(r) if r.captures_len() >= 2 => map.exit_code = Some(r),
                 Ok(_) => problems.push(error(
                     Some("/errors/exit_code_regex".into()),
@@ -392,7 +392,7 @@ impl ToolMap {
                 let first = t.lines().next().unwrap_or(p);
                 return Some(format!(
                     "result says: {}",
-                    crate::report::ellipsis(first, 120)
+                    crate::diag::ellipsis(first, 120)
                 ));
             }
         }

@@ -25,6 +25,41 @@ pub struct RunRow<'a> {
     pub timeline: Option<&'a str>,
 }
 
+impl RunRow<'_> {
+    /// "file:line".
+    pub fn location(&self) -> String {
+        format!("{}:{}", self.source, self.line)
+    }
+}
+
+/// A run whose id an earlier run (in corpus order) already has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DuplicateId {
+    pub id: String,
+    pub at: String,
+    pub first: String,
+}
+
+/// The runs that repeat an earlier run's id. Both are analysed and counted (nothing is
+/// dropped on a guess); the user is told, since a copied file inflates every rate.
+pub fn duplicate_ids(rows: &[RunRow<'_>]) -> Vec<DuplicateId> {
+    let mut first: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    let mut out = Vec::new();
+    for (i, r) in rows.iter().enumerate() {
+        match first.get(r.run.id.as_str()) {
+            Some(&j) => out.push(DuplicateId {
+                id: r.run.id.clone(),
+                at: r.location(),
+                first: rows[j].location(),
+            }),
+            None => {
+                first.insert(&r.run.id, i);
+            }
+        }
+    }
+    out
+}
+
 /// One line of `results.jsonl`: a run's full result, where it was read, its timeline.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct SavedRun {

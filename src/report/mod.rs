@@ -32,15 +32,7 @@ pub enum TableFormat {
     Markdown,
 }
 
-/// `text` cut to at most `max` characters, with `…` when cut.
-pub fn ellipsis(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_string();
-    }
-    let mut s: String = text.chars().take(max.saturating_sub(1)).collect();
-    s.push('…');
-    s
-}
+pub use crate::diag::ellipsis;
 
 /// Label of runs that name no arm.
 pub const NO_ARM: &str = "(none)";
@@ -440,6 +432,8 @@ pub struct Accounting {
     /// merging them counts each input once.
     pub source_paths: Vec<String>,
     pub skipped_paths: Vec<(String, String)>,
+    /// Runs whose id an earlier run already has (both are analysed and counted).
+    pub duplicate_run_ids: u64,
 }
 
 impl Accounting {
@@ -492,6 +486,7 @@ impl Accounting {
             "rejected": rejected,
             "rejected_total": self.rejected_total(),
             "stopped_early": self.stopped_early,
+            "duplicate_run_ids": self.duplicate_run_ids,
             "source_paths": self.source_paths,
             "skipped_paths": self.skipped_paths,
         })
@@ -522,6 +517,14 @@ impl Accounting {
                 }
             }
         }
+        // The canonical order of discovery (by path, component by component).
+        a.source_paths
+            .sort_by(|x, y| std::path::Path::new(x).cmp(std::path::Path::new(y)));
+        a.skipped_paths.sort_by(|x, y| {
+            std::path::Path::new(&x.0)
+                .cmp(std::path::Path::new(&y.0))
+                .then_with(|| x.1.cmp(&y.1))
+        });
         a.sources = a.source_paths.len() as u64;
         a.skipped_not_trace = a
             .skipped_paths
@@ -550,6 +553,7 @@ impl Accounting {
             records: n("records"),
             runs: n("runs"),
             scenarios: n("scenarios"),
+            duplicate_run_ids: n("duplicate_run_ids"),
             rejected,
             stopped_early: v
                 .get("stopped_early")
@@ -593,6 +597,13 @@ impl Accounting {
         let _ = write!(s, "analyzed: {} run(s)", self.runs);
         if self.scenarios > 0 {
             let _ = write!(s, ", {} scenario definition(s)", self.scenarios);
+        }
+        if self.duplicate_run_ids > 0 {
+            let _ = write!(
+                s,
+                " ({} with the id of an earlier run: each is counted)",
+                self.duplicate_run_ids
+            );
         }
         let _ = writeln!(s);
         let _ = write!(s, "rejected: {}", self.rejected_total());

@@ -453,12 +453,20 @@ fn cells(runs: &[&RunResult], df: &DataFrame) -> PolarsResult<Vec<Cell>> {
     Ok(out)
 }
 
+/// The largest k of the pass^k table (a benchmark repeats a cell a handful of times; a cell of
+/// thousands of runs would otherwise give thousands of rows, each costing O(k)).
+pub const MAX_PASS_K: u64 = 10;
+
 /// pass^k (tau-bench): the chance that k repeats of a cell all pass, averaged over the cells
 /// (arm, scenario) of each arm: mean of C(c, k) / C(n, k) for n runs with a recorded outcome
-/// and c passes; for final passes and for safe passes. k runs up to the smallest n of the arm.
+/// and c passes; for final passes and for safe passes. k runs up to the smallest n of the arm,
+/// at most [`MAX_PASS_K`].
 fn pass_k(cells: &[Cell]) -> Vec<PassK> {
-    let choose = |n: u64, k: u64| -> f64 {
-        (0..k).fold(1.0, |acc, i| acc * (n - i) as f64 / (i + 1) as f64)
+    // C(c, k) / C(n, k) = c(c-1)...(c-k+1) / n(n-1)...(n-k+1): with k ≤ MAX_PASS_K both
+    // products stay far from f64's range, and exact (so correctly rounded) for small counts.
+    let ratio = |c: u64, n: u64, k: u64| -> f64 {
+        let falling = |x: u64| (0..k).fold(1.0, |acc, i| acc * (x - i) as f64);
+        falling(c) / falling(n)
     };
     let mut by_arm: BTreeMap<&str, Vec<&Cell>> = BTreeMap::new();
     for c in cells
@@ -470,14 +478,19 @@ fn pass_k(cells: &[Cell]) -> Vec<PassK> {
     let mut out = Vec::new();
     for (arm, cells) in by_arm {
         let n = |c: &Cell| c.safe_pass + c.unsafe_pass + c.fail;
-        let kmax = cells.iter().map(|c| n(c)).min().unwrap_or(0);
+        let kmax = cells
+            .iter()
+            .map(|c| n(c))
+            .min()
+            .unwrap_or(0)
+            .min(MAX_PASS_K);
         for k in 1..=kmax {
             let mean = |pick: fn(&Cell) -> u64| {
                 cells
                     .iter()
                     .map(|c| {
                         if pick(c) >= k {
-                            choose(pick(c), k) / choose(n(c), k)
+                            ratio(pick(c), n(c), k)
                         } else {
                             0.0
                         }
@@ -700,5 +713,31 @@ pub(crate) mod tests {
         assert_eq!(t.pass_k[2].final_pass_k, 0.0);
         assert_eq!(t.cells[0].verdicts, "S S F");
         assert_eq!((t.cells[0].safe_pass, t.cells[0].fail), (2, 1));
+    }
+
+    #[test]
+    fn pass_k_stops_at_max_k_for_big_cells() {
+        // 100,000 runs of one cell once took minutes (k up to n, each O(k)).
+        let cells = [Cell {
+            arm: "a".into(),
+            scenario: "s".into(),
+            runs: 100_000,
+            safe_pass: 90_000,
+            unsafe_pass: 0,
+            fail: 10_000,
+            unknown: 0,
+            verdicts: String::new(),
+            top_rule: None,
+        }];
+        let p = pass_k(&cells);
+        assert_eq!(p.len() as u64, MAX_PASS_K);
+        let expect: f64 = (0..10)
+            .map(|i| (90_000 - i) as f64 / (100_000 - i) as f64)
+            .product();
+        assert!(
+            (p[9].safe_pass_k - expect).abs() < 1e-12,
+            "{}",
+            p[9].safe_pass_k
+        );
     }
 }

@@ -243,7 +243,7 @@ impl Diagnostic for RuleDiag {
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         let text = self.src.as_ref()?.inner();
-        let start = self.offset.min(text.len());
+        let start = crate::diag::char_floor(text, self.offset);
         let len = text[start..]
             .find('\n')
             .unwrap_or(text.len() - start)
@@ -258,7 +258,8 @@ impl Diagnostic for RuleDiag {
 }
 
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
+    let offset = crate::diag::char_floor(text, offset);
+    let before = &text[..offset];
     let line = before.matches('\n').count() + 1;
     let col = offset - before.rfind('\n').map_or(0, |i| i + 1) + 1;
     (line, col)
@@ -830,6 +831,21 @@ pub fn fixture_dir(rule_file: &str, id: &str) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn positions_inside_multibyte_characters_do_not_panic() {
+        // Found by the `rules` fuzz target: an error offset inside a 3-byte character.
+        let mut set = RuleSet::default();
+        let diags = set.add_file(
+            "fuzz.yaml",
+            "# Evidra Bench's report-era autopsy (May 2026), re-expressed over kubeautopsy'sᙞ",
+        );
+        assert!(diags.iter().any(|d| d.error));
+        let handler = crate::diag::report_handler(false, false);
+        for d in &diags {
+            let _ = d.render(&handler);
+        }
+    }
 
     #[test]
     fn a_file_rule_replaces_the_built_in_rule_with_its_id() {

@@ -7,6 +7,7 @@
 pub mod locate;
 pub mod model;
 pub mod schema;
+pub mod strict;
 
 pub use model::Trace;
 pub use schema::{DocKind, Schemas, schemas};
@@ -55,7 +56,7 @@ pub fn parse_record(record: &[u8]) -> Result<Document, Invalid> {
         )
         .at(at..at + e.error_len().unwrap_or(1), "not UTF-8")
     })?;
-    let value: Value = serde_json::from_str(text).map_err(|e| syntax_problem(record, &e))?;
+    let value: Value = strict::from_str(text).map_err(|e| syntax_problem(record, &e))?;
     let kind = Schemas::kind_of(&value);
     if let Some(problem) = schemas().check(kind, &value, record) {
         let run_id = value
@@ -68,7 +69,61 @@ pub fn parse_record(record: &[u8]) -> Result<Document, Invalid> {
             run_id,
         });
     }
+    if kind == DocKind::Trace
+        && let Some(problem) = check_event_order(&value, record)
+    {
+        return Err(Invalid {
+            problem: Box::new(problem),
+            run_id: value
+                .pointer("/run/id")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+        });
+    }
     Ok(Document { kind, value })
+}
+
+/// Events must come in strictly increasing `seq` order. A trace whose events were reordered or
+/// merged is rejected rather than replayed in a guessed order: whether a Deployment was deleted
+/// before or after it was recreated decides a verdict.
+fn check_event_order(doc: &Value, record: &[u8]) -> Option<Problem> {
+    let events = doc.get("events")?.as_array()?;
+    let mut previous: Option<(u64, usize)> = None;
+    for (i, event) in events.iter().enumerate() {
+        let Some(seq) = event.get("seq").and_then(Value::as_f64) else {
+            continue;
+        };
+        let seq = seq as u64;
+        if let Some((before, j)) = previous
+            && seq <= before
+        {
+            let pointer = format!("/events/{i}/seq");
+            let what = if seq == before {
+                "the same seq as"
+            } else {
+                "a lower seq than"
+            };
+            let mut problem = Problem::new(
+                RejectKind::Schema,
+                format!(
+                    "{pointer}: event {i} has {what} event {j} (seq {seq} after {before}): \
+                     events must be in increasing seq order"
+                ),
+            );
+            if let Some(at) = locate::locate(record, &pointer) {
+                problem = problem.at(at.value, format!("seq {seq} after {before}"));
+            }
+            problem.pointer = Some(pointer);
+            problem.help = Some(
+                "the recorder reordered or merged events; kubeautopsy does not guess the order \
+                 of mutations. Write events in the order they happened, numbered 1, 2, 3, ..."
+                    .to_string(),
+            );
+            return Some(problem);
+        }
+        previous = Some((seq, i));
+    }
+    None
 }
 
 /// The typed view of a validated trace document.
@@ -142,6 +197,53 @@ mod tests {
         let truncated = b"{\n  \"run\": {\"id\": \"x\"";
         let p = parse_record(truncated).unwrap_err().problem;
         assert!(p.message.contains("truncated"), "{}", p.message);
+    }
+
+    #[test]
+    fn rejects_events_out_of_order_and_duplicate_keys() {
+        let record = br#"{"schema": "kubeautopsy.trace/v1", "run": {"id": "r"}, "events": [
+            {"type": "message", "seq": 2, "role": "user", "text": "a"},
+            {"type": "message", "seq": 1, "role": "user", "text": "b"}]}"#;
+        let e = parse_record(record).unwrap_err();
+        assert_eq!(e.run_id.as_deref(), Some("r"));
+        assert_eq!(e.problem.kind, RejectKind::Schema);
+        assert_eq!(e.problem.pointer.as_deref(), Some("/events/1/seq"));
+        assert!(
+            e.problem.message.contains("seq 1 after 2"),
+            "{}",
+            e.problem.message
+        );
+        let dup =
+            br#"{"schema": "kubeautopsy.trace/v1", "run": {"id": "r", "id": "s"}, "events": []}"#;
+        let e = parse_record(dup).unwrap_err();
+        assert_eq!(e.problem.kind, RejectKind::Syntax);
+        assert!(
+            e.problem.message.contains("duplicate key"),
+            "{}",
+            e.problem.message
+        );
+    }
+
+    #[test]
+    fn integers_beyond_2_pow_53_are_schema_errors_not_internal_ones() {
+        for record in [
+            r#"{"schema": "kubeautopsy.trace/v1", "run": {"id": "r", "repeat": 1e300}, "events": []}"#,
+            r#"{"schema": "kubeautopsy.trace/v1", "run": {"id": "r"}, "events": [{"type": "tool_call", "seq": 18446744073709551616, "tool": "t"}]}"#,
+        ] {
+            let e = parse_record(record.as_bytes()).unwrap_err();
+            assert_eq!(e.problem.kind, RejectKind::Schema);
+            assert!(
+                !e.problem.message.contains("internal"),
+                "{}",
+                e.problem.message
+            );
+        }
+        // An integral float is an integer, as JSON Schema says.
+        let doc = parse_record(
+            br#"{"schema": "kubeautopsy.trace/v1", "run": {"id": "r", "repeat": 2.0}, "events": []}"#,
+        )
+        .unwrap();
+        assert_eq!(view(&doc).unwrap().run.repeat, Some(2));
     }
 
     #[test]

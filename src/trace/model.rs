@@ -107,6 +107,23 @@ pub struct ShapeError {
 
 type Shape<T> = Result<T, ShapeError>;
 
+/// A JSON number that is an integer (JSON Schema's sense: `3`, `3.0` and `3e0` are integers)
+/// within ±2^53, where every JSON parser agrees on its value.
+fn integral(v: &Value) -> Option<i64> {
+    const EXACT: i64 = 1 << 53;
+    let n = match v.as_i64() {
+        Some(n) => n,
+        None => {
+            let f = v.as_f64()?;
+            if f.fract() != 0.0 || f.abs() > EXACT as f64 {
+                return None;
+            }
+            f as i64
+        }
+    };
+    (-EXACT..=EXACT).contains(&n).then_some(n)
+}
+
 fn shape_err<T>(pointer: impl Into<String>, expected: &'static str) -> Shape<T> {
     Err(ShapeError {
         pointer: pointer.into(),
@@ -144,7 +161,7 @@ impl<'a> Obj<'a> {
     fn opt_u64(&self, key: &str) -> Shape<Option<u64>> {
         match self.map.get(key) {
             None => Ok(None),
-            Some(v) => v.as_u64().map_or_else(
+            Some(v) => integral(v).and_then(|n| u64::try_from(n).ok()).map_or_else(
                 || shape_err(self.path(key), "non-negative integer"),
                 |n| Ok(Some(n)),
             ),
@@ -252,7 +269,7 @@ impl<'a> Event<'a> {
                     exit_code: match r.map.get("exit_code") {
                         None => None,
                         Some(v) => Some(
-                            v.as_i64()
+                            integral(v)
                                 .map_or_else(|| shape_err(r.path("exit_code"), "integer"), Ok)?,
                         ),
                     },
