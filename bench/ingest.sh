@@ -26,30 +26,46 @@ bytes=$(find "$dir" -type f ! -name .complete -printf '%s\n' | awk '{s+=$1} END 
 runs_file=$(mktemp)
 trap 'rm -f "$runs_file"' EXIT
 
-measure() { # name threads command...
-  local name=$1 threads=$2; shift 2
+runs=0
+declare -A took
+measure() { # key name threads command...
+  local key=$1 name=$2 threads=$3; shift 3
   local tfile; tfile=$(mktemp)
   RAYON_NUM_THREADS=$threads /usr/bin/time -f '%e %M' -o "$tfile" "$@" >"$runs_file" 2>/dev/null || true
   read -r secs kb <"$tfile"; rm -f "$tfile"
-  local mbs; mbs=$(awk -v b="$bytes" -v s="$secs" 'BEGIN {printf "%.0f", (s > 0 ? b / 1e6 / s : 0)}')
-  printf '| %s | %s | %s | %s | %s |\n' "$name" "$threads" "$secs" "$mbs" "$((kb / 1024))"
+  took[$key]=$secs
+  if [ "$runs" = 0 ] && grep -qo '[0-9]* run(s)' "$runs_file"; then
+    runs=$(grep -o '[0-9]* run(s)' "$runs_file" | head -1 | cut -d' ' -f1)
+  fi
+  local mbs rps
+  mbs=$(awk -v b="$bytes" -v s="$secs" 'BEGIN {printf "%.0f", (s > 0 ? b / 1e6 / s : 0)}')
+  rps=$(awk -v r="$runs" -v s="$secs" 'BEGIN {printf "%.0f", (s > 0 && r > 0 ? r / s : 0)}')
+  printf '| %s | %s | %s | %s | %s | %s |\n' "$name" "$threads" "$secs" "$mbs" "$rps" "$((kb / 1024))"
 }
+ratio() { awk -v a="${took[$1]:-0}" -v b="${took[$2]:-0}" 'BEGIN {printf "%.2f", (a > 0 ? b / a : 0)}'; }
 
 echo
 echo "corpus: $dir ($(awk -v b="$bytes" 'BEGIN {printf "%.1f MB", b / 1e6}') on disk, $format)"
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo); kubeautopsy $("$bin" --version | cut -d' ' -f2)"
 echo
-echo "| command | threads | seconds | MB/s (on-disk bytes) | peak RSS MiB |"
-echo "|---|---|---|---|---|"
-for t in 1 2; do measure "typed parse (floor)" "$t" "$bin" bench-parse "$dir"; done
-for t in 1 2; do measure "validate" "$t" "$bin" validate --quiet "$dir"; done
-for t in 1 2; do measure "analyze" "$t" "$bin" analyze --quiet "$dir"; done
+echo "| command | threads | seconds | MB/s (on-disk bytes) | runs/s | peak RSS MiB |"
+echo "|---|---|---|---|---|---|"
+# validate first: it prints the run count the runs/s column uses.
+for t in 1 2; do measure "validate$t" "validate" "$t" "$bin" validate --quiet "$dir"; done
+for t in 1 2; do measure "floor$t" "typed parse (floor)" "$t" "$bin" bench-parse "$dir"; done
+for t in 1 2; do measure "analyze$t" "analyze" "$t" "$bin" analyze --quiet "$dir"; done
 if command -v jq >/dev/null && [ "$format" = jsonl ]; then
-  measure "jq -c . (reference)" 1 sh -c "cat $dir/*.jsonl | jq -c . >/dev/null"
+  measure jq "jq -c . (reference)" 1 sh -c "cat $dir/*.jsonl | jq -c . >/dev/null"
 fi
 if python3 -c "import pandas" 2>/dev/null && [ "$format" = jsonl ]; then
-  measure "python json + pandas (reference)" 1 python3 "$root/bench/reference.py" "$dir"
+  measure python "python json + pandas (reference)" 1 python3 "$root/bench/reference.py" "$dir"
 fi
+echo
+echo "ratios (time of the other / time of analyze, same run):"
+echo "- analyze / typed-parse floor throughput: 1 thread $(ratio analyze1 floor1), 2 threads $(ratio analyze2 floor2) (target ≥ 0.5)"
+echo "- analyze 2 threads / 1 thread: $(ratio analyze2 analyze1)× (target ≥ 1.8)"
+[ -n "${took[jq]:-}" ] && echo "- analyze (2 threads) vs jq -c .: $(ratio analyze2 jq)× (target ≥ 3)"
+[ -n "${took[python]:-}" ] && echo "- analyze (2 threads) vs the Python reference: $(ratio analyze2 python)× (target ≥ 20)"
 tfile=$(mktemp)
 /usr/bin/time -f '%e' -o "$tfile" sh -c "'$bin' rules check --deny-warnings >/dev/null && cd '$root' && '$bin' rules test >/dev/null"
 echo

@@ -19,9 +19,15 @@ struct Line<'a> {
 
 /// Parse `text` (one or more `---`-separated documents); `None` when it leaves the subset.
 pub fn parse(text: &str) -> Option<Vec<Value>> {
-    // Line breaks and marks other than `\n` (a lone CR, NEL, a byte-order mark, ...) are
-    // left to the general parser (found by the `manifest` fuzz target).
-    if text.contains(['\r', '\u{85}', '\u{feff}', '\u{2028}', '\u{2029}']) {
+    // Line breaks and marks other than `\n` (a lone CR, NEL, a byte-order mark, ...) and
+    // tabs (whitespace to YAML before `#` and after `:`) are left to the general parser
+    // (found by the `manifest` fuzz target).
+    // So is any other character Rust's `trim` would take for whitespace but YAML does not
+    // (NBSP, VT, FF, ...): the fast path trims with `str::trim`.
+    if text
+        .chars()
+        .any(|c| c == '\u{feff}' || (c.is_whitespace() && c != ' ' && c != '\n'))
+    {
         return None;
     }
     let mut docs: Vec<Vec<Line<'_>>> = vec![Vec::new()];
@@ -29,9 +35,6 @@ pub fn parse(text: &str) -> Option<Vec<Value>> {
         let body = raw.trim_start_matches(' ');
         let trimmed = body.trim_end();
         let skip = trimmed.is_empty() || trimmed.starts_with('#');
-        if !skip && body.starts_with('\t') {
-            return None;
-        }
         if raw.starts_with("---") {
             if trimmed != "---" {
                 return None;
@@ -83,6 +86,11 @@ fn block_scalar(
     let mut at: Option<usize> = None;
     while let Some(l) = lines.get(i) {
         if l.text.is_empty() {
+            // A line of spaces only is empty up to the scalar's indentation; beyond it the
+            // spaces are content (YAML's l-empty): left to the general parser.
+            if l.raw.len() > at.unwrap_or(indent) {
+                return None;
+            }
             content.push("");
             i += 1;
             continue;
@@ -395,6 +403,15 @@ mod tests {
         agrees("a: 1\r\nb: 2\r\n");
         agrees("-");
         assert_eq!(parse("-"), saphyr("-"));
+        // A tab before `#` starts a comment.
+        agrees("api\t\t#\t: x\n");
+        agrees("a: b\t# c\nd:\te\n");
+        // YAML's whitespace is space and tab only.
+        agrees("\u{a0}");
+        agrees("a: \u{a0}\nb: x\u{2003}\n");
+        // Spaces beyond a block scalar's indentation are content.
+        agrees("a: |\n b: |\n  c\n  ");
+        agrees("a: |\n x\n   \n y\n");
     }
 
     #[test]
