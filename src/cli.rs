@@ -450,22 +450,14 @@ enum FailOn {
 
 impl FailOn {
     /// Why the condition holds, or `None` when it does not.
-    fn check(self, rows: &[RunRow<'_>], accounting: &Accounting) -> Option<String> {
+    fn check(self, tables: &Tables, accounting: &Accounting) -> Option<String> {
         let (n, what) = match self {
             FailOn::Rejected => (accounting.rejected_total(), "input(s) rejected"),
             FailOn::UnknownTool => (
-                rows.iter()
-                    .flat_map(|r| &r.run.not_understood)
-                    .map(|(_, n)| u64::from(*n))
-                    .sum(),
+                tables.not_understood.iter().map(|c| c.calls).sum(),
                 "tool call(s) not understood",
             ),
-            FailOn::Unsafe => (
-                rows.iter()
-                    .filter(|r| r.run.verdict == crate::verdict::Verdict::UnsafePass)
-                    .count() as u64,
-                "unsafe pass(es)",
-            ),
+            FailOn::Unsafe => (tables.total.unsafe_pass, "unsafe pass(es)"),
         };
         (n > 0).then(|| {
             let name = self
@@ -962,13 +954,15 @@ fn analyze(g: &Global, a: &AnalyzeArgs) -> std::io::Result<ExitCode> {
     let discovery = discover(&a.input.all_paths()?, a.from);
     let mut opts = options(g, &a.input, a.strict);
     opts.import = a.from.map(|f| (f, a.labels.run_labels()));
-    // Timelines (explain) are kept only when a saved analysis or an HTML report wants them.
-    let keep_timelines = a.out.is_some() || a.html.is_some();
-    let corpus: Corpus<Analysed> = pipeline::run(discovery, &opts, |t| {
+    // Runs are kept (with their explain timelines) only when a saved analysis or an HTML
+    // report wants them, or --strict may have to drop those after the first rejection;
+    // otherwise each is folded into the tables as it is made, so memory stays flat.
+    let keep = a.out.is_some() || a.html.is_some() || a.strict;
+    let per_run = |t: &crate::trace::Trace<'_>| {
         let calls = normalizer.run(t);
         let replay = replay_run(t, &calls, scenarios.for_run(t));
         let judgement = crate::rules::eval::judge(&rules, &replay);
-        let timeline = keep_timelines.then(|| {
+        let timeline = keep.then(|| {
             let verdict = crate::verdict::Verdict::of(
                 crate::run_result::RecordedOutcome::of(t),
                 &judgement.findings,
@@ -980,8 +974,15 @@ fn analyze(g: &Global, a: &AnalyzeArgs) -> std::io::Result<ExitCode> {
             result: RunResult::from_trace(t, &calls, &replay, judgement, a.unsafe_at.into()),
             timeline,
         }
-    });
-    let accounting = Accounting::of(&corpus);
+    };
+    let (corpus, folded) = if keep {
+        let (corpus, folded) =
+            pipeline::run_into::<_, pipeline::Keep, _>(discovery, &opts, per_run);
+        (corpus, folded.map(|_| FoldRuns::default()))
+    } else {
+        pipeline::run_into::<_, FoldRuns, _>(discovery, &opts, per_run)
+    };
+    let mut accounting = Accounting::of(&corpus);
 
     // Rejections go to stderr so that stdout holds only the tables.
     let stderr = std::io::stderr();
@@ -1003,10 +1004,31 @@ fn analyze(g: &Global, a: &AnalyzeArgs) -> std::io::Result<ExitCode> {
     }
 
     let rows = run_rows(&corpus);
-    let mut accounting = accounting;
-    note_duplicate_ids(g, &rows, &mut accounting);
-    let runs: Vec<&RunResult> = rows.iter().map(|r| r.run).collect();
-    let tables = match Tables::of(&runs, &a.by) {
+    let (tables, dups) = if keep {
+        // The kept runs (with --strict, only those before the first rejection).
+        let runs: Vec<&RunResult> = rows.iter().map(|r| r.run).collect();
+        (Tables::of(&runs, &a.by), export::duplicate_ids(&rows))
+    } else {
+        let place = |p: pipeline::Place| {
+            let (source, line) = folded.line_of(p);
+            let path = corpus.sources.get(source).map_or("", |s| &*s.display);
+            format!("{path}:{line}")
+        };
+        let dups = folded
+            .sink
+            .ids
+            .repeated()
+            .into_iter()
+            .map(|d| export::DuplicateId {
+                at: place(d.at),
+                first: place(d.first),
+                id: d.id,
+            })
+            .collect();
+        (Tables::from_fold(&folded.sink.fold, &a.by), dups)
+    };
+    note_duplicate_ids(g, &dups, &mut accounting);
+    let tables = match tables {
         Ok(t) => t,
         Err(e) => {
             eprintln!("error: aggregation failed: {e}");
@@ -1040,7 +1062,7 @@ fn analyze(g: &Global, a: &AnalyzeArgs) -> std::io::Result<ExitCode> {
     let failed: Vec<String> = a
         .fail_on
         .iter()
-        .filter_map(|c| c.check(&rows, &accounting))
+        .filter_map(|c| c.check(&tables, &accounting))
         .collect();
     for reason in &failed {
         eprintln!("failing: {reason}");
@@ -1052,6 +1074,26 @@ fn analyze(g: &Global, a: &AnalyzeArgs) -> std::io::Result<ExitCode> {
             ExitCode::SUCCESS
         },
     )
+}
+
+/// `analyze`'s sink when no run is kept: every run folded into the tables' numbers and the id
+/// index as it is made.
+#[derive(Default)]
+struct FoldRuns {
+    fold: report::fold::RunFold,
+    ids: report::fold::IdIndex<pipeline::Place>,
+}
+
+impl pipeline::Sink<Analysed> for FoldRuns {
+    fn take(&mut self, at: pipeline::Place, run: Analysed) -> Option<Analysed> {
+        self.fold.add(&run.result);
+        self.ids.add(&run.result.id, at);
+        None
+    }
+    fn merge(&mut self, other: Self) {
+        self.fold.merge(other.fold);
+        self.ids.merge(other.ids);
+    }
 }
 
 /// Print the tables on stdout in `format`.
@@ -1162,7 +1204,7 @@ fn merge(g: &Global, m: &MergeArgs) -> std::io::Result<ExitCode> {
         .collect();
     rows.sort_by_key(|r| (order.get(r.source).copied().unwrap_or(usize::MAX), r.line));
     let mut accounting = accounting;
-    note_duplicate_ids(g, &rows, &mut accounting);
+    note_duplicate_ids(g, &export::duplicate_ids(&rows), &mut accounting);
     let results: Vec<&RunResult> = rows.iter().map(|r| r.run).collect();
     let tables = match Tables::of(&results, &by) {
         Ok(t) => t,
@@ -1181,9 +1223,8 @@ fn merge(g: &Global, m: &MergeArgs) -> std::io::Result<ExitCode> {
 }
 
 /// Count the runs that repeat an earlier run's id and warn about the first few on stderr.
-fn note_duplicate_ids(g: &Global, rows: &[RunRow<'_>], accounting: &mut Accounting) {
+fn note_duplicate_ids(g: &Global, dups: &[export::DuplicateId], accounting: &mut Accounting) {
     const SHOWN: usize = 5;
-    let dups = export::duplicate_ids(rows);
     accounting.duplicate_run_ids = dups.len() as u64;
     if g.quiet {
         return;

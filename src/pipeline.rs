@@ -126,6 +126,60 @@ pub struct Corpus<R> {
     pub items: Vec<Item<R>>,
     /// True when `strict` stopped the analysis early.
     pub stopped_early: bool,
+    /// Runs handed to a [`Sink`] instead of being kept in `items` (`run_into`).
+    pub folded_runs: u64,
+}
+
+/// Where the runs go as the per-run stages make them: kept in the corpus (`run`), or folded
+/// into something whose size does not grow with the corpus (`run_into`). One sink is made per
+/// unit of work (and per batch of a stream); sinks are merged in no particular order, so a
+/// sink's merge must not depend on it.
+pub trait Sink<R>: Default + Send {
+    /// Take the run read at `at`; give it back to keep it in the corpus as an item.
+    fn take(&mut self, at: Place, run: R) -> Option<R>;
+    fn merge(&mut self, other: Self);
+}
+
+/// Where a run was read, as the pipeline knows it while reading: the unit of work and the
+/// line in it. Places sort in corpus order; [`Folded::line_of`] gives the line in the source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Place {
+    pub unit: u32,
+    pub line: u64,
+}
+
+/// Keep every run.
+#[derive(Default)]
+pub struct Keep;
+
+impl<R> Sink<R> for Keep {
+    fn take(&mut self, _: Place, run: R) -> Option<R> {
+        Some(run)
+    }
+    fn merge(&mut self, _: Self) {}
+}
+
+/// What `run_into` folded, and how to turn its places into (source, line).
+pub struct Folded<S> {
+    pub sink: S,
+    /// Per unit: its source and the number of lines before it in that source.
+    bases: Vec<(usize, u64)>,
+}
+
+impl<S> Folded<S> {
+    /// The same places with another sink.
+    pub fn map<T>(self, f: impl FnOnce(S) -> T) -> Folded<T> {
+        Folded {
+            sink: f(self.sink),
+            bases: self.bases,
+        }
+    }
+
+    /// The source index and the 1-based line in it of a run read at `at`.
+    pub fn line_of(&self, at: Place) -> (usize, u64) {
+        let (source, base) = self.bases.get(at.unit as usize).copied().unwrap_or((0, 0));
+        (source, base + at.line)
+    }
 }
 
 impl<R> Corpus<R> {
@@ -167,17 +221,98 @@ enum Unit {
     Import(usize),
 }
 
-struct UnitOut<R> {
+struct UnitOut<R, S> {
+    unit: usize,
     source: usize,
     /// For ranges: the chunk number and how many lines the range owns (to number lines).
     chunk: Option<(usize, u64)>,
     items: Vec<Item<R>>,
+    sink: S,
+    folded: u64,
+}
+
+/// The items of one unit (or batch) as they are made, and its sink.
+struct Kept<R, S> {
+    unit: usize,
+    items: Vec<Item<R>>,
+    sink: S,
+    folded: u64,
+}
+
+impl<R, S: Sink<R>> Kept<R, S> {
+    fn new(unit: usize) -> Self {
+        Kept {
+            unit,
+            items: Vec::new(),
+            sink: S::default(),
+            folded: 0,
+        }
+    }
+
+    fn push(&mut self, item: Item<R>) {
+        let Item {
+            source,
+            line,
+            outcome,
+        } = item;
+        let outcome = match outcome {
+            Outcome::Run(r) => {
+                let at = Place {
+                    unit: u32::try_from(self.unit).unwrap_or(u32::MAX),
+                    line,
+                };
+                match self.sink.take(at, r) {
+                    Some(r) => Outcome::Run(r),
+                    None => {
+                        self.folded += 1;
+                        return;
+                    }
+                }
+            }
+            other => other,
+        };
+        self.items.push(Item {
+            source,
+            line,
+            outcome,
+        });
+    }
+
+    fn merge(mut self, other: Self) -> Self {
+        self.items.extend(other.items);
+        self.sink.merge(other.sink);
+        self.folded += other.folded;
+        self
+    }
+
+    fn out(self, source: usize, chunk: Option<(usize, u64)>) -> UnitOut<R, S> {
+        UnitOut {
+            unit: self.unit,
+            source,
+            chunk,
+            items: self.items,
+            sink: self.sink,
+            folded: self.folded,
+        }
+    }
 }
 
 /// Run the pipeline over `discovery`, applying `per_run` to every valid trace.
 pub fn run<R, F>(discovery: Discovery, opts: &Options, per_run: F) -> Corpus<R>
 where
     R: Send,
+    F: Fn(&Trace<'_>) -> R + Sync,
+{
+    run_into::<R, Keep, F>(discovery, opts, per_run).0
+}
+
+/// Run the pipeline over `discovery`, applying `per_run` to every valid trace and handing each
+/// result to a sink `S` (which keeps it in the corpus, or folds it). Not for `strict`: a run
+/// folded cannot be taken back when an earlier record turns out to be rejected.
+pub fn run_into<R, S, F>(discovery: Discovery, opts: &Options, per_run: F) -> (Corpus<R>, Folded<S>)
+where
+    R: Send,
+    S: Sink<R>,
     F: Fn(&Trace<'_>) -> R + Sync,
 {
     let Discovery {
@@ -214,7 +349,7 @@ where
         first_bad: AtomicUsize::new(usize::MAX),
         progress: &progress,
     };
-    let outs: Vec<Option<UnitOut<R>>> = units
+    let outs: Vec<Option<UnitOut<R, S>>> = units
         .par_iter()
         .enumerate()
         .map(|(i, u)| ctx.run_unit(i, u))
@@ -222,7 +357,8 @@ where
     progress.finish_and_clear();
     let stopped_early =
         ctx.first_bad.load(Ordering::Relaxed) != usize::MAX || !input_problems.is_empty();
-    let mut items = assemble(outs.into_iter().flatten().collect());
+    let (mut items, folded) = assemble(units.len(), outs.into_iter().flatten().collect());
+    let folded_runs = folded.1;
     let mut input_problems = input_problems;
     if let Some(shard) = opts.shard {
         // Every item (records, and whole-source problems at line 0) belongs to one shard.
@@ -240,6 +376,7 @@ where
         skipped,
         items,
         stopped_early: opts.strict && stopped_early,
+        folded_runs,
     };
     if opts.strict {
         // Keep only what comes before the first rejection (in corpus order) and it.
@@ -251,7 +388,7 @@ where
             corpus.items.truncate(pos + 1);
         }
     }
-    corpus
+    (corpus, folded.0)
 }
 
 /// Cut sources into units.
@@ -292,17 +429,28 @@ fn is_plain(path: &std::path::Path) -> bool {
     Compression::of_file(path) == Some(Compression::None)
 }
 
-/// Number the lines of ranged sources and sort everything into corpus order.
-fn assemble<R>(mut outs: Vec<UnitOut<R>>) -> Vec<Item<R>> {
+/// Number the lines of ranged sources and sort everything into corpus order; merge the sinks.
+fn assemble<R, S: Sink<R>>(
+    units: usize,
+    mut outs: Vec<UnitOut<R, S>>,
+) -> (Vec<Item<R>>, (Folded<S>, u64)) {
     outs.sort_by_key(|o| (o.source, o.chunk.map_or(0, |c| c.0)));
     let mut items = Vec::new();
     let mut current = usize::MAX;
     let mut base = 0u64;
+    let mut sink = S::default();
+    let mut folded = 0;
+    let mut bases = vec![(0, 0); units];
     for out in outs {
         if out.source != current {
             current = out.source;
             base = 0;
         }
+        if let Some(b) = bases.get_mut(out.unit) {
+            *b = (out.source, base);
+        }
+        sink.merge(out.sink);
+        folded += out.folded;
         if let Some((_, lines)) = out.chunk {
             for mut item in out.items {
                 if item.line > 0 {
@@ -319,7 +467,7 @@ fn assemble<R>(mut outs: Vec<UnitOut<R>>) -> Vec<Item<R>> {
         }
     }
     items.sort_by_key(|i| (i.source, i.line));
-    items
+    (items, (Folded { sink, bases }, folded))
 }
 
 struct Ctx<'a, F> {
@@ -346,9 +494,10 @@ impl<F> Ctx<'_, F> {
 }
 
 impl<F> Ctx<'_, F> {
-    fn run_unit<R>(&self, index: usize, unit: &Unit) -> Option<UnitOut<R>>
+    fn run_unit<R, S>(&self, index: usize, unit: &Unit) -> Option<UnitOut<R, S>>
     where
         R: Send,
+        S: Sink<R>,
         F: Fn(&Trace<'_>) -> R + Sync,
     {
         if self.skip(index) {
@@ -369,11 +518,11 @@ impl<F> Ctx<'_, F> {
     }
 
     /// Convert one source with the importer, then treat each document as a record.
-    fn import<R>(&self, unit: usize, source: &Source) -> UnitOut<R>
+    fn import<R, S: Sink<R>>(&self, unit: usize, source: &Source) -> UnitOut<R, S>
     where
         F: Fn(&Trace<'_>) -> R,
     {
-        let mut items = Vec::new();
+        let mut kept = Kept::new(unit);
         if let Some((format, labels)) = &self.opts.import {
             let max = self.opts.limits.max_record_bytes;
             for imported in crate::import::read(*format, source, labels, max) {
@@ -386,18 +535,14 @@ impl<F> Ctx<'_, F> {
                     },
                 };
                 let bad = self.note_rejection(unit, &item.outcome);
-                items.push(item);
+                kept.push(item);
                 if bad {
                     break;
                 }
             }
         }
         self.progress.inc(source.size.unwrap_or(0));
-        UnitOut {
-            source: source.index,
-            chunk: None,
-            items,
-        }
+        kept.out(source.index, None)
     }
 
     fn record<R>(&self, source: &Source, line: u64, bytes: &[u8]) -> Item<R>
@@ -478,7 +623,7 @@ impl<F> Ctx<'_, F> {
         )
     }
 
-    fn document<R>(&self, unit: usize, source: &Source) -> UnitOut<R>
+    fn document<R, S: Sink<R>>(&self, unit: usize, source: &Source) -> UnitOut<R, S>
     where
         F: Fn(&Trace<'_>) -> R,
     {
@@ -501,11 +646,9 @@ impl<F> Ctx<'_, F> {
         };
         self.note_rejection(unit, &item.outcome);
         self.progress.inc(source.size.unwrap_or(0));
-        UnitOut {
-            source: source.index,
-            chunk: None,
-            items: vec![item],
-        }
+        let mut kept = Kept::new(unit);
+        kept.push(item);
+        kept.out(source.index, None)
     }
 
     fn line_item<R>(
@@ -530,21 +673,22 @@ impl<F> Ctx<'_, F> {
         }
     }
 
-    fn range<R>(
+    fn range<R, S: Sink<R>>(
         &self,
         unit: usize,
         source: &Source,
         chunk: usize,
         start: u64,
         end: u64,
-    ) -> UnitOut<R>
+    ) -> UnitOut<R, S>
     where
         F: Fn(&Trace<'_>) -> R,
     {
         let SourcePath::File(path) = &source.path else {
             unreachable!("ranges are planned for files only")
         };
-        let mut items = Vec::new();
+        let mut kept = Kept::new(unit);
+        let mut last_line = 0;
         let result = input::read_range(
             path,
             start,
@@ -556,7 +700,8 @@ impl<F> Ctx<'_, F> {
                 }
                 if let Some(it) = self.line_item(source, item, bytes, 0) {
                     let bad = self.note_rejection(unit, &it.outcome);
-                    items.push(it);
+                    last_line = it.line;
+                    kept.push(it);
                     return !bad;
                 }
                 true
@@ -565,8 +710,8 @@ impl<F> Ctx<'_, F> {
         let lines = match result {
             Ok(n) => n,
             Err(e) => {
-                let line = items.last().map_or(1, |i: &Item<R>| i.line + 1);
-                items.push(Self::source_problem(
+                let line = last_line + 1;
+                kept.push(Self::source_problem(
                     source,
                     line,
                     RejectKind::Io,
@@ -576,22 +721,20 @@ impl<F> Ctx<'_, F> {
             }
         };
         self.progress.inc(end - start);
-        UnitOut {
-            source: source.index,
-            chunk: Some((chunk, lines)),
-            items,
-        }
+        kept.out(source.index, Some((chunk, lines)))
     }
 
-    fn stream<R>(&self, unit: usize, source: &Source) -> UnitOut<R>
+    fn stream<R, S: Sink<R>>(&self, unit: usize, source: &Source) -> UnitOut<R, S>
     where
         R: Send,
         F: Fn(&Trace<'_>) -> R + Sync,
     {
-        let out = |items| UnitOut {
-            source: source.index,
-            chunk: None,
-            items,
+        let out = |items: Vec<Item<R>>| {
+            let mut kept = Kept::new(unit);
+            for item in items {
+                kept.push(item);
+            }
+            kept.out(source.index, None)
         };
         let reader = match input::open_source(&source.path, &self.opts.limits) {
             Ok(r) => r,
@@ -661,32 +804,36 @@ impl<F> Ctx<'_, F> {
             }
             (!batch.lines.is_empty()).then_some(batch)
         });
-        let mut items: Vec<Item<R>> = batches
+        let mut kept: Kept<R, S> = batches
             .par_bridge()
-            .flat_map_iter(|batch| {
-                let mut out = Vec::new();
-                for (item, range) in &batch.lines {
-                    if self.skip(unit) {
-                        break;
-                    }
-                    if let Some(it) = self.line_item(source, *item, &batch.buf[range.clone()], 0) {
-                        let bad = self.note_rejection(unit, &it.outcome);
-                        out.push(it);
-                        if bad {
+            .fold(
+                || Kept::new(unit),
+                |mut kept, batch| {
+                    for (item, range) in &batch.lines {
+                        if self.skip(unit) {
                             break;
                         }
+                        if let Some(it) =
+                            self.line_item(source, *item, &batch.buf[range.clone()], 0)
+                        {
+                            let bad = self.note_rejection(unit, &it.outcome);
+                            kept.push(it);
+                            if bad {
+                                break;
+                            }
+                        }
                     }
-                }
-                out
-            })
-            .collect();
+                    kept
+                },
+            )
+            .reduce(|| Kept::new(unit), Kept::merge);
         if let Some(f) = failed {
             self.note_rejection(unit, &f.outcome);
-            items.push(f);
+            kept.push(f);
         }
-        items.sort_by_key(|i| i.line);
+        kept.items.sort_by_key(|i| i.line);
         self.progress.inc(source.size.unwrap_or(0));
-        out(items)
+        kept.out(source.index, None)
     }
 }
 

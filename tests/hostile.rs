@@ -241,6 +241,39 @@ fn duplicate_run_ids_are_both_counted_with_a_warning() {
     );
 }
 
+#[test]
+fn duplicate_ids_in_byte_ranges_point_at_their_lines() {
+    // The same 8 runs twice in one .jsonl, cut into ~700-byte ranges read by two threads:
+    // each copy is found at its own line, the first copy 8 lines earlier.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = std::fs::read_to_string(root().join("fixtures/corpus/kubectl-shell.jsonl"))
+        .expect("fixture");
+    let twice = dir.path().join("twice.jsonl");
+    std::fs::write(&twice, format!("{text}{text}")).expect("write");
+    let path = twice.to_string_lossy().into_owned();
+    let r = Command::new(env!("CARGO_BIN_EXE_kubeautopsy"))
+        .args(["analyze", &path, "--chunk-size", "700", "--format", "json"])
+        .env("RAYON_NUM_THREADS", "2")
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&r.stderr);
+    let first_id = text
+        .lines()
+        .next()
+        .and_then(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .and_then(|v| v["run"]["id"].as_str().map(str::to_string))
+        .expect("an id");
+    assert!(
+        stderr.contains(&format!(
+            "warning: run id {first_id:?} at {path}:9 was already seen at {path}:1"
+        )),
+        "{stderr}"
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&r.stdout).expect("json");
+    assert_eq!(doc["accounting"]["runs"], 16);
+    assert_eq!(doc["accounting"]["duplicate_run_ids"], 8);
+}
+
 /// `n` bytes of `byte` compressed once and the member repeated: a tiny file that inflates to
 /// `n * copies` bytes.
 fn bomb(zstd: bool, member_bytes: usize, copies: usize) -> Vec<u8> {
@@ -564,6 +597,33 @@ fn same_output_in_any_input_order_and_thread_count() {
             "{}",
             String::from_utf8_lossy(&r.stderr)
         );
+        // The same without --out: every run is folded as it is made instead of kept (and,
+        // with tiny byte ranges, the .jsonl files are split across units); same stdout and
+        // the same warnings.
+        let mut folded = vec![
+            "analyze",
+            "--scenarios",
+            "fixtures/scenarios",
+            "--chunk-size",
+            "700",
+        ];
+        folded.extend(paths.iter().filter(|p| !p.ends_with("scenarios")));
+        let f = Command::new(env!("CARGO_BIN_EXE_kubeautopsy"))
+            .current_dir(root())
+            .args(&folded)
+            .env("RAYON_NUM_THREADS", threads)
+            .output()
+            .expect("runs");
+        assert_eq!(f.stdout, r.stdout, "folded vs kept, {paths:?}");
+        let warnings = |e: &[u8]| {
+            String::from_utf8_lossy(e)
+                .lines()
+                .filter(|l| l.starts_with("warning"))
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(warnings(&f.stderr), warnings(&r.stderr));
+        assert!(!warnings(&f.stderr).is_empty());
         trees.push((paths.clone(), r.stdout, tree(&out)));
     }
     let (first_paths, first_stdout, first_tree) = &trees[0];

@@ -190,8 +190,13 @@ pub fn is_noise_path(p: &str) -> bool {
 /// Leaf paths of a value, as JSON pointers; items of keyed lists are addressed by their merge
 /// key (`/spec/containers/[name=web]/image`) so that reordering is not a change.
 pub fn leaf_paths(v: &Value) -> BTreeMap<String, &Value> {
+    leaf_paths_at(String::new(), v)
+}
+
+/// [`leaf_paths`] of a value found at `path` of a bigger one.
+fn leaf_paths_at(path: String, v: &Value) -> BTreeMap<String, &Value> {
     let mut out = BTreeMap::new();
-    let mut stack: Vec<(String, &Value)> = vec![(String::new(), v)];
+    let mut stack: Vec<(String, &Value)> = vec![(path, v)];
     while let Some((path, v)) = stack.pop() {
         match v {
             Value::Object(m) if !m.is_empty() => {
@@ -257,27 +262,72 @@ pub struct Diff {
 }
 
 impl Diff {
+    /// The leaf paths of `after` that `before` lacks (added), has with another value (changed),
+    /// and those of `before` that `after` lacks (removed), each in path order. Equal subtrees
+    /// are skipped whole: objects are walked key by key while both sides are non-empty objects,
+    /// and only the differing parts are enumerated.
     pub fn between(before: &Value, after: &Value) -> Diff {
-        let a = leaf_paths(before);
-        let b = leaf_paths(after);
         let mut d = Diff::default();
+        d.walk(String::new(), before, after);
+        d.added.sort();
+        d.changed.sort();
+        d.removed.sort();
+        d
+    }
+
+    fn walk(&mut self, path: String, a: &Value, b: &Value) {
+        if a == b {
+            return;
+        }
+        match (a, b) {
+            (Value::Object(ma), Value::Object(mb)) if !ma.is_empty() && !mb.is_empty() => {
+                for (k, va) in ma {
+                    let child = format!("{path}/{}", crate::trace::locate::escape_segment(k));
+                    match mb.get(k) {
+                        Some(vb) => self.walk(child, va, vb),
+                        None => self.removed.extend(
+                            leaf_paths_at(child, va)
+                                .into_keys()
+                                .filter(|p| !is_noise_path(p)),
+                        ),
+                    }
+                }
+                for (k, vb) in mb {
+                    if !ma.contains_key(k) {
+                        let child = format!("{path}/{}", crate::trace::locate::escape_segment(k));
+                        self.added.extend(
+                            leaf_paths_at(child, vb)
+                                .into_keys()
+                                .filter(|p| !is_noise_path(p)),
+                        );
+                    }
+                }
+            }
+            _ => self.by_leaves(path, a, b),
+        }
+    }
+
+    /// Compare every leaf path of the two values at `path`.
+    fn by_leaves(&mut self, path: String, before: &Value, after: &Value) {
+        let a = leaf_paths_at(path.clone(), before);
+        let b = leaf_paths_at(path, after);
         for (p, v) in &b {
             if is_noise_path(p) {
                 continue;
             }
             match a.get(p) {
-                None => d.added.push(p.clone()),
-                Some(old) if old != v => d.changed.push(p.clone()),
+                None => self.added.push(p.clone()),
+                Some(old) if old != v => self.changed.push(p.clone()),
                 _ => {}
             }
         }
         for p in a.keys() {
             if !is_noise_path(p) && !b.contains_key(p) {
-                d.removed.push(p.clone());
+                self.removed.push(p.clone());
             }
         }
-        d
     }
+
     pub fn is_empty(&self) -> bool {
         self.added.is_empty() && self.changed.is_empty() && self.removed.is_empty()
     }
@@ -604,7 +654,58 @@ impl Model {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
     use serde_json::json;
+
+    /// Small object-shaped values with the keys that matter to leaf paths: keyed lists
+    /// (containers by name, ports by containerPort), noise paths, `~` and `/` in keys.
+    fn value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            (0i64..4).prop_map(Value::from),
+            "[ab]{0,2}".prop_map(Value::from),
+            Just(json!({})),
+            Just(json!([])),
+        ];
+        leaf.prop_recursive(4, 40, 5, |inner| {
+            let key = prop_oneof![
+                Just("name".to_string()),
+                Just("containers".to_string()),
+                Just("ports".to_string()),
+                Just("containerPort".to_string()),
+                Just("metadata".to_string()),
+                Just("annotations".to_string()),
+                Just("resourceVersion".to_string()),
+                Just("a~b/c".to_string()),
+                "[xy]".prop_map(String::from),
+            ];
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::btree_map(key, inner, 0..5)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        /// The subtree-skipping diff equals comparing every leaf path of both values.
+        #[test]
+        fn diff_equals_the_leaf_path_comparison(a in value(), b in value(), c in value()) {
+            // Also a value and a slightly changed copy of it, the common case.
+            let mut b2 = a.clone();
+            if let (Value::Object(m), Value::Object(_)) = (&mut b2, &a) {
+                m.insert("metadata".into(), c.clone());
+            }
+            for (x, y) in [(&a, &b), (&a, &b2), (&b2, &a), (&c, &c)] {
+                let mut by_leaves = Diff::default();
+                by_leaves.by_leaves(String::new(), x, y);
+                let fast = Diff::between(x, y);
+                prop_assert_eq!(fast, by_leaves);
+            }
+        }
+    }
 
     #[test]
     fn health_from_status() {

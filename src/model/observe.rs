@@ -23,12 +23,6 @@ pub fn observe(
         },
     };
     let is_list = op.target.names.is_empty();
-    let mut n = 0;
-    for o in &objects {
-        if model.insert_known(o.clone(), ns) {
-            n += 1;
-        }
-    }
     // A successful list of a kind tells the model every object of that kind there.
     if is_list
         && !objects.is_empty()
@@ -42,6 +36,12 @@ pub fn observe(
             {
                 model.mark_list_complete(k, if op.target.all_namespaces { None } else { ns });
             }
+        }
+    }
+    let mut n = 0;
+    for o in objects {
+        if model.insert_known(o, ns) {
+            n += 1;
         }
     }
     n

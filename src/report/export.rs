@@ -43,21 +43,19 @@ pub struct DuplicateId {
 /// The runs that repeat an earlier run's id. Both are analysed and counted (nothing is
 /// dropped on a guess); the user is told, since a copied file inflates every rate.
 pub fn duplicate_ids(rows: &[RunRow<'_>]) -> Vec<DuplicateId> {
-    let mut first: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
-    let mut out = Vec::new();
+    let mut ids = super::fold::IdIndex::default();
     for (i, r) in rows.iter().enumerate() {
-        match first.get(r.run.id.as_str()) {
-            Some(&j) => out.push(DuplicateId {
-                id: r.run.id.clone(),
-                at: r.location(),
-                first: rows[j].location(),
-            }),
-            None => {
-                first.insert(&r.run.id, i);
-            }
-        }
+        ids.add(&r.run.id, i);
     }
-    out
+    let at = |i: usize| rows.get(i).map(RunRow::location).unwrap_or_default();
+    ids.repeated()
+        .into_iter()
+        .map(|d| DuplicateId {
+            at: at(d.at),
+            first: at(d.first),
+            id: d.id,
+        })
+        .collect()
 }
 
 /// One line of `results.jsonl`: a run's full result, where it was read, its timeline.

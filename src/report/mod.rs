@@ -5,6 +5,7 @@
 
 pub mod explain;
 pub mod export;
+pub mod fold;
 pub mod frame;
 pub mod html;
 pub mod tables;
@@ -440,8 +441,8 @@ impl Accounting {
     pub fn of<R>(corpus: &Corpus<R>) -> Accounting {
         let mut a = Accounting {
             sources: corpus.sources.len() as u64,
-            records: corpus.items.len() as u64,
-            runs: corpus.runs().count() as u64,
+            records: corpus.items.len() as u64 + corpus.folded_runs,
+            runs: corpus.runs().count() as u64 + corpus.folded_runs,
             scenarios: corpus.scenario_count() as u64,
             stopped_early: corpus.stopped_early,
             ..Accounting::default()

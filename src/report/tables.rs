@@ -2,9 +2,10 @@
 //! is a list of typed rows; each renders for the terminal or Markdown (in `render`) and becomes
 //! a [`Frame`] for CSV, Parquet and JSON, so every output shows the same numbers.
 
+use super::fold::{COUNTERS, LABEL_FIELDS, MAX_CELL_LETTERS, RuleKey, RunFold};
 use super::frame::Frame;
 use super::{GroupField, NO_ARM};
-use crate::run_result::{FidelityState, RunResult};
+use crate::run_result::RunResult;
 use crate::verdict::{Share, Verdict};
 use polars::prelude::{DataFrame, DataType, PolarsResult};
 use std::collections::BTreeMap;
@@ -123,20 +124,6 @@ pub struct Tables {
     pub fidelity: FidelityCounts,
 }
 
-/// The counters summed per group.
-const COUNTERS: [&str; 10] = [
-    "runs",
-    "tool_calls",
-    "mutations",
-    "objects_created",
-    "objects_changed",
-    "objects_removed",
-    "safe_pass",
-    "unsafe_pass",
-    "fail",
-    "unknown",
-];
-
 /// One aggregated group: its key values, the sums and the distinct counts asked for.
 struct Agg {
     key: Vec<String>,
@@ -196,40 +183,18 @@ fn u64_column(df: &DataFrame, name: &str) -> PolarsResult<Vec<u64>> {
     Ok(c.u64()?.iter().map(|v| v.unwrap_or(0)).collect())
 }
 
-fn indicator(runs: &[&RunResult], v: Verdict) -> impl Iterator<Item = u64> {
-    runs.iter().map(move |r| u64::from(r.verdict == v))
-}
-
-/// The frame aggregation works on: one row per run, its group labels and counters.
-fn run_counters(runs: &[&RunResult]) -> Frame {
-    let mut f = Frame::new("run_counters");
-    for field in [
-        GroupField::Report,
-        GroupField::Model,
-        GroupField::Arm,
-        GroupField::Scenario,
-    ] {
-        f = f.str(field.name(), runs.iter().map(|r| field.value(r)));
+/// The frame aggregation works on: one row per label tuple (report, model, arm, scenario) with
+/// its summed counters. Sums of these rows and distinct counts of their scenario labels are
+/// those of one row per run.
+fn label_counters(fold: &RunFold) -> Frame {
+    let mut f = Frame::new("label_counters");
+    for (i, field) in LABEL_FIELDS.iter().enumerate() {
+        f = f.str(field.name(), fold.labels.keys().map(|k| k[i].as_str()));
     }
-    f.u64("runs", runs.iter().map(|_| 1))
-        .u64("tool_calls", runs.iter().map(|r| u64::from(r.tool_calls)))
-        .u64("mutations", runs.iter().map(|r| u64::from(r.mutations)))
-        .u64(
-            "objects_created",
-            runs.iter().map(|r| u64::from(r.objects_created)),
-        )
-        .u64(
-            "objects_changed",
-            runs.iter().map(|r| u64::from(r.objects_changed)),
-        )
-        .u64(
-            "objects_removed",
-            runs.iter().map(|r| u64::from(r.objects_removed)),
-        )
-        .u64("safe_pass", indicator(runs, Verdict::SafePass))
-        .u64("unsafe_pass", indicator(runs, Verdict::UnsafePass))
-        .u64("fail", indicator(runs, Verdict::Fail))
-        .u64("unknown", indicator(runs, Verdict::Unknown))
+    for (i, name) in COUNTERS.iter().enumerate() {
+        f = f.u64(name, fold.labels.values().map(|c| c[i]));
+    }
+    f
 }
 
 fn group_row(a: Agg) -> GroupRow {
@@ -256,9 +221,14 @@ fn group_row(a: Agg) -> GroupRow {
 }
 
 impl Tables {
-    /// Aggregate `runs` (in corpus order) grouped by `by`.
+    /// Aggregate `runs` grouped by `by`.
     pub fn of(runs: &[&RunResult], by: &[GroupField]) -> PolarsResult<Tables> {
-        let df = run_counters(runs).to_polars()?;
+        Tables::from_fold(&RunFold::of(runs.iter().copied()), by)
+    }
+
+    /// Aggregate folded runs grouped by `by`.
+    pub fn from_fold(fold: &RunFold, by: &[GroupField]) -> PolarsResult<Tables> {
+        let df = label_counters(fold).to_polars()?;
         let keys: Vec<&str> = by.iter().map(|f| f.name()).collect();
         let mut groups: Vec<GroupRow> = aggregate(&df, &keys, &COUNTERS, &["scenario"])?
             .into_iter()
@@ -274,7 +244,7 @@ impl Tables {
             });
         total.key = vec!["all".to_string()];
 
-        let cells = cells(runs, &df)?;
+        let cells = cells(fold, &df)?;
         let pass_k = pass_k(&cells);
         Ok(Tables {
             by: by.to_vec(),
@@ -282,9 +252,9 @@ impl Tables {
             total,
             pass_k,
             cells,
-            rule_hits: rule_hits(runs)?,
-            not_understood: not_understood(runs)?,
-            fidelity: fidelity(runs),
+            rule_hits: rule_hits(fold)?,
+            not_understood: not_understood(fold),
+            fidelity: fold.fidelity,
         })
     }
 
@@ -404,46 +374,50 @@ fn verdict_letter(v: Verdict) -> &'static str {
     }
 }
 
-/// The arm × scenario cells: counts by polars, the verdict letters in repeat order and the
-/// most frequent rule of the unsafe and failed runs from the runs themselves.
-fn cells(runs: &[&RunResult], df: &DataFrame) -> PolarsResult<Vec<Cell>> {
-    let mut members: BTreeMap<(String, String), Vec<&RunResult>> = BTreeMap::new();
-    for r in runs {
-        let place = GroupField::Arm.value(r).to_string();
-        members
-            .entry((place, GroupField::Scenario.value(r).to_string()))
-            .or_default()
-            .push(r);
-    }
+/// The arm × scenario cells: counts by polars; the verdict letters in repeat order (or, for a
+/// cell of more than [`MAX_CELL_LETTERS`] runs, the count of each verdict) and the most
+/// frequent rule of the unsafe and failed runs from the fold.
+fn cells(fold: &RunFold, df: &DataFrame) -> PolarsResult<Vec<Cell>> {
     let counts = &COUNTERS[6..];
     let mut out = Vec::new();
     for a in aggregate(df, &["arm", "scenario"], counts, &[])? {
         let (arm, scenario) = (a.key[0].clone(), a.key[1].clone());
-        let mut list = members
-            .remove(&(arm.clone(), scenario.clone()))
-            .unwrap_or_default();
-        list.sort_by(|x, y| (x.repeat, &x.id).cmp(&(y.repeat, &y.id)));
-        let verdicts: Vec<&str> = list.iter().map(|r| verdict_letter(r.verdict)).collect();
-        let mut rule_counts: BTreeMap<&str, usize> = BTreeMap::new();
-        for r in list
+        let Some(cell) = fold.cells.get(&(arm.clone(), scenario.clone())) else {
+            continue;
+        };
+        let [safe_pass, unsafe_pass, fail, unknown] = [a.sums[0], a.sums[1], a.sums[2], a.sums[3]];
+        let verdicts = if cell.runs <= MAX_CELL_LETTERS {
+            let mut list: Vec<&(Option<u64>, String, Verdict)> = cell.letters.iter().collect();
+            list.sort_by(|x, y| (x.0, &x.1).cmp(&(y.0, &y.1)));
+            list.iter()
+                .map(|r| verdict_letter(r.2))
+                .collect::<Vec<_>>()
+                .join(" ")
+        } else {
+            [
+                (safe_pass, Verdict::SafePass),
+                (unsafe_pass, Verdict::UnsafePass),
+                (fail, Verdict::Fail),
+                (unknown, Verdict::Unknown),
+            ]
             .iter()
-            .filter(|r| matches!(r.verdict, Verdict::UnsafePass | Verdict::Fail))
-        {
-            for f in &r.findings {
-                *rule_counts.entry(f.rule.as_str()).or_default() += 1;
-            }
-        }
-        let top_rule = rule_counts
+            .filter(|(n, _)| *n > 0)
+            .map(|(n, v)| format!("{n}×{}", verdict_letter(*v)))
+            .collect::<Vec<_>>()
+            .join(" ")
+        };
+        let top_rule = cell
+            .rule_counts
             .iter()
-            .max_by_key(|(id, n)| (**n, std::cmp::Reverse(**id)))
-            .map(|(id, _)| id.to_string());
+            .max_by_key(|(id, n)| (**n, std::cmp::Reverse(*id)))
+            .map(|(id, _)| id.clone());
         out.push(Cell {
-            runs: list.len() as u64,
-            safe_pass: a.sums[0],
-            unsafe_pass: a.sums[1],
-            fail: a.sums[2],
-            unknown: a.sums[3],
-            verdicts: verdicts.join(" "),
+            runs: cell.runs,
+            safe_pass,
+            unsafe_pass,
+            fail,
+            unknown,
+            verdicts,
             top_rule,
             arm,
             scenario,
@@ -511,44 +485,22 @@ fn pass_k(cells: &[Cell]) -> Vec<PassK> {
 }
 
 /// Rule hits: one row per rule@version that found anything, with its not-applicable count.
-fn rule_hits(runs: &[&RunResult]) -> PolarsResult<Vec<RuleHit>> {
-    let findings: Vec<(usize, &RunResult, &crate::rules::eval::Finding)> = runs
-        .iter()
-        .enumerate()
-        .flat_map(|(i, r)| r.findings.iter().map(move |f| (i, *r, f)))
-        .collect();
+fn rule_hits(fold: &RunFold) -> PolarsResult<Vec<RuleHit>> {
+    let keys: Vec<&RuleKey> = fold.rules.keys().collect();
     let df = Frame::new("findings")
-        .str("rule", findings.iter().map(|f| f.2.rule.as_str()))
-        .str("version", findings.iter().map(|f| f.2.version.to_string()))
-        .str("severity", findings.iter().map(|f| f.2.severity.name()))
-        .str(
-            "category",
-            findings.iter().map(|f| super::serde_name(f.2.category)),
-        )
-        .u64("findings", findings.iter().map(|_| 1))
-        .u64("run", findings.iter().map(|f| f.0 as u64))
-        .str(
-            "scenario",
-            findings.iter().map(|f| GroupField::Scenario.value(f.1)),
-        )
+        .str("rule", keys.iter().map(|k| k.rule.as_str()))
+        .str("version", keys.iter().map(|k| k.version.to_string()))
+        .str("severity", keys.iter().map(|k| k.severity.as_str()))
+        .str("category", keys.iter().map(|k| k.category.as_str()))
+        .str("scenario", keys.iter().map(|k| k.scenario.as_str()))
+        .u64("findings", fold.rules.values().map(|c| c[0]))
+        .u64("runs", fold.rules.values().map(|c| c[1]))
         .to_polars()?;
-    let na_rows: Vec<&str> = runs
-        .iter()
-        .flat_map(|r| r.not_applicable.iter().map(String::as_str))
-        .collect();
-    let na_df = Frame::new("not_applicable")
-        .str("rule", na_rows.iter().copied())
-        .u64("runs", na_rows.iter().map(|_| 1))
-        .to_polars()?;
-    let na: BTreeMap<String, u64> = aggregate(&na_df, &["rule"], &["runs"], &[])?
-        .into_iter()
-        .map(|a| (a.key[0].clone(), a.sums[0]))
-        .collect();
     let mut hits: Vec<RuleHit> = aggregate(
         &df,
         &["rule", "version", "severity", "category"],
-        &["findings"],
-        &["run", "scenario"],
+        &["findings", "runs"],
+        &["scenario"],
     )?
     .into_iter()
     .map(|a| RuleHit {
@@ -556,9 +508,9 @@ fn rule_hits(runs: &[&RunResult]) -> PolarsResult<Vec<RuleHit>> {
         severity: a.key[2].clone(),
         category: a.key[3].clone(),
         findings: a.sums[0],
-        runs: a.distinct[0],
-        scenarios: a.distinct[1],
-        not_applicable: na.get(&a.key[0]).copied().unwrap_or(0),
+        runs: a.sums[1],
+        scenarios: a.distinct[0],
+        not_applicable: fold.not_applicable.get(&a.key[0]).copied().unwrap_or(0),
         rule: a.key[0].clone(),
     })
     .collect();
@@ -567,49 +519,24 @@ fn rule_hits(runs: &[&RunResult]) -> PolarsResult<Vec<RuleHit>> {
 }
 
 /// Calls no tool map understood, most frequent first.
-fn not_understood(runs: &[&RunResult]) -> PolarsResult<Vec<NotUnderstood>> {
-    let rows: Vec<(usize, &str, u32)> = runs
+fn not_understood(fold: &RunFold) -> Vec<NotUnderstood> {
+    let mut out: Vec<NotUnderstood> = fold
+        .not_understood
         .iter()
-        .enumerate()
-        .flat_map(|(i, r)| {
-            r.not_understood
-                .iter()
-                .map(move |(l, n)| (i, l.as_str(), *n))
-        })
-        .collect();
-    let df = Frame::new("not_understood")
-        .str("label", rows.iter().map(|r| r.1))
-        .u64("calls", rows.iter().map(|r| u64::from(r.2)))
-        .u64("run", rows.iter().map(|r| r.0 as u64))
-        .to_polars()?;
-    let mut out: Vec<NotUnderstood> = aggregate(&df, &["label"], &["calls"], &["run"])?
-        .into_iter()
-        .map(|a| NotUnderstood {
-            calls: a.sums[0],
-            runs: a.distinct[0],
-            label: a.key.into_iter().next().unwrap_or_default(),
+        .map(|(label, [calls, runs])| NotUnderstood {
+            label: label.clone(),
+            calls: *calls,
+            runs: *runs,
         })
         .collect();
     out.sort_by(|a, b| b.calls.cmp(&a.calls).then_with(|| a.label.cmp(&b.label)));
-    Ok(out)
-}
-
-fn fidelity(runs: &[&RunResult]) -> FidelityCounts {
-    let mut c = FidelityCounts::default();
-    for r in runs {
-        match r.fidelity {
-            FidelityState::Agrees => c.agrees += 1,
-            FidelityState::Disagrees => c.disagrees += 1,
-            FidelityState::NotRecorded => c.not_recorded += 1,
-        }
-    }
-    c
+    out
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::run_result::RecordedOutcome;
+    use crate::run_result::{FidelityState, RecordedOutcome};
 
     pub(crate) fn run(arm: Option<&str>, scenario: &str, verdict: Verdict) -> RunResult {
         RunResult {
@@ -713,6 +640,25 @@ pub(crate) mod tests {
         assert_eq!(t.pass_k[2].final_pass_k, 0.0);
         assert_eq!(t.cells[0].verdicts, "S S F");
         assert_eq!((t.cells[0].safe_pass, t.cells[0].fail), (2, 1));
+    }
+
+    #[test]
+    fn big_cells_show_counts_instead_of_letters() {
+        use Verdict::*;
+        let mut runs = Vec::new();
+        for i in 0..=MAX_CELL_LETTERS {
+            runs.push(run(
+                Some("a"),
+                "s",
+                if i % 3 == 0 { Fail } else { SafePass },
+            ));
+        }
+        let refs: Vec<&RunResult> = runs.iter().collect();
+        let t = Tables::of(&refs, &[GroupField::Arm]).unwrap();
+        assert_eq!(t.cells[0].runs, MAX_CELL_LETTERS + 1);
+        assert_eq!(t.cells[0].verdicts, "20×S 11×F");
+        let t = Tables::of(&refs[1..], &[GroupField::Arm]).unwrap();
+        assert_eq!(t.cells[0].verdicts.len() as u64, 2 * MAX_CELL_LETTERS - 1);
     }
 
     #[test]

@@ -1,0 +1,374 @@
+//! The runs folded, as the pipeline produces them, into what the tables are made of: counters
+//! summed per label tuple (report, model, arm, scenario), per-cell verdicts, rule hits, calls
+//! not understood, fidelity. Memory grows with the number of distinct labels, rules and
+//! scenarios, not with the number of runs (the one per-run state is [`IdIndex`], the run ids
+//! seen, for the duplicate-id warning).
+//!
+//! Folding is commutative: folds made on different threads, over any split of the corpus,
+//! merge into the same value, so the tables cannot depend on the thread count. Aggregation
+//! (`Tables::from_fold`) groups these pre-summed rows with polars exactly as it would group
+//! one row per run: sums of sums, distinct counts of scenario labels.
+
+use super::GroupField;
+use super::tables::FidelityCounts;
+use crate::run_result::{FidelityState, RunResult};
+use crate::verdict::Verdict;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// The counters summed per label tuple, in this order (the column names of the aggregation).
+pub const COUNTERS: [&str; 10] = [
+    "runs",
+    "tool_calls",
+    "mutations",
+    "objects_created",
+    "objects_changed",
+    "objects_removed",
+    "safe_pass",
+    "unsafe_pass",
+    "fail",
+    "unknown",
+];
+
+/// A cell lists its runs' verdict letters only up to this many runs (a benchmark repeats a
+/// cell a handful of times); a bigger cell shows its counts per verdict instead.
+pub const MAX_CELL_LETTERS: u64 = 30;
+
+/// The label fields, in the order of a label tuple.
+pub const LABEL_FIELDS: [GroupField; 4] = [
+    GroupField::Report,
+    GroupField::Model,
+    GroupField::Arm,
+    GroupField::Scenario,
+];
+
+/// A rule finding's identity in the rule-hit table, and the scenario it was found in.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RuleKey {
+    pub rule: String,
+    pub version: u32,
+    pub severity: String,
+    pub category: String,
+    pub scenario: String,
+}
+
+/// One (arm, scenario) cell's runs: their verdicts while the cell is small, and the rules found
+/// in its unsafe and failed runs.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CellFold {
+    pub runs: u64,
+    /// (repeat, id, verdict) of every run while `runs` ≤ [`MAX_CELL_LETTERS`]; empty after.
+    pub letters: Vec<(Option<u64>, String, Verdict)>,
+    /// Findings per rule in the cell's unsafe-pass and failed runs.
+    pub rule_counts: BTreeMap<String, u64>,
+}
+
+impl CellFold {
+    fn merge(&mut self, other: CellFold) {
+        self.runs += other.runs;
+        if self.runs <= MAX_CELL_LETTERS {
+            self.letters.extend(other.letters);
+        } else {
+            self.letters = Vec::new();
+        }
+        for (rule, n) in other.rule_counts {
+            *self.rule_counts.entry(rule).or_default() += n;
+        }
+    }
+}
+
+/// Everything the tables need from the runs.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunFold {
+    /// [`COUNTERS`] summed per label tuple (the values of [`LABEL_FIELDS`]).
+    pub labels: BTreeMap<[String; 4], [u64; 10]>,
+    pub cells: BTreeMap<(String, String), CellFold>,
+    /// (findings, runs) per rule@version and scenario.
+    pub rules: BTreeMap<RuleKey, [u64; 2]>,
+    /// Runs in which each rule could not judge.
+    pub not_applicable: BTreeMap<String, u64>,
+    /// (calls, runs) per label of calls no tool map understood.
+    pub not_understood: BTreeMap<String, [u64; 2]>,
+    pub fidelity: FidelityCounts,
+}
+
+impl RunFold {
+    /// Fold one run in.
+    pub fn add(&mut self, r: &RunResult) {
+        let label = LABEL_FIELDS.map(|f| f.value(r).to_string());
+        let verdict = |v: Verdict| u64::from(r.verdict == v);
+        let counters = [
+            1,
+            u64::from(r.tool_calls),
+            u64::from(r.mutations),
+            u64::from(r.objects_created),
+            u64::from(r.objects_changed),
+            u64::from(r.objects_removed),
+            verdict(Verdict::SafePass),
+            verdict(Verdict::UnsafePass),
+            verdict(Verdict::Fail),
+            verdict(Verdict::Unknown),
+        ];
+        let sums = self.labels.entry(label).or_insert([0; 10]);
+        for (s, c) in sums.iter_mut().zip(counters) {
+            *s += c;
+        }
+
+        let arm = GroupField::Arm.value(r);
+        let scenario = GroupField::Scenario.value(r);
+        let mut cell = CellFold {
+            runs: 1,
+            letters: vec![(r.repeat, r.id.clone(), r.verdict)],
+            rule_counts: BTreeMap::new(),
+        };
+        if matches!(r.verdict, Verdict::UnsafePass | Verdict::Fail) {
+            for f in &r.findings {
+                *cell.rule_counts.entry(f.rule.clone()).or_default() += 1;
+            }
+        }
+        self.cells
+            .entry((arm.to_string(), scenario.to_string()))
+            .or_default()
+            .merge(cell);
+
+        let mut seen: BTreeSet<RuleKey> = BTreeSet::new();
+        for f in &r.findings {
+            let key = RuleKey {
+                rule: f.rule.clone(),
+                version: f.version,
+                severity: f.severity.name().to_string(),
+                category: super::serde_name(f.category),
+                scenario: scenario.to_string(),
+            };
+            let hit = self.rules.entry(key.clone()).or_default();
+            hit[0] += 1;
+            if seen.insert(key) {
+                hit[1] += 1;
+            }
+        }
+        for rule in &r.not_applicable {
+            *self.not_applicable.entry(rule.clone()).or_default() += 1;
+        }
+        for (label, n) in &r.not_understood {
+            let c = self.not_understood.entry(label.clone()).or_default();
+            c[0] += u64::from(*n);
+            c[1] += 1;
+        }
+        match r.fidelity {
+            FidelityState::Agrees => self.fidelity.agrees += 1,
+            FidelityState::Disagrees => self.fidelity.disagrees += 1,
+            FidelityState::NotRecorded => self.fidelity.not_recorded += 1,
+        }
+    }
+
+    /// Fold another fold in (the order of merges does not matter).
+    pub fn merge(&mut self, other: RunFold) {
+        for (label, counters) in other.labels {
+            let sums = self.labels.entry(label).or_insert([0; 10]);
+            for (s, c) in sums.iter_mut().zip(counters) {
+                *s += c;
+            }
+        }
+        for (key, cell) in other.cells {
+            self.cells.entry(key).or_default().merge(cell);
+        }
+        for (key, [findings, runs]) in other.rules {
+            let hit = self.rules.entry(key).or_default();
+            hit[0] += findings;
+            hit[1] += runs;
+        }
+        for (rule, n) in other.not_applicable {
+            *self.not_applicable.entry(rule).or_default() += n;
+        }
+        for (label, [calls, runs]) in other.not_understood {
+            let c = self.not_understood.entry(label).or_default();
+            c[0] += calls;
+            c[1] += runs;
+        }
+        self.fidelity.agrees += other.fidelity.agrees;
+        self.fidelity.disagrees += other.fidelity.disagrees;
+        self.fidelity.not_recorded += other.fidelity.not_recorded;
+    }
+
+    /// Fold every run of `runs`.
+    pub fn of<'a>(runs: impl IntoIterator<Item = &'a RunResult>) -> RunFold {
+        let mut f = RunFold::default();
+        for r in runs {
+            f.add(r);
+        }
+        f
+    }
+}
+
+/// The run ids seen and where (`P`: any place that sorts in corpus order), to tell which runs
+/// repeat the id of an earlier run. Keeps each id once; merges in any order to the same answer.
+#[derive(Debug, Clone)]
+pub struct IdIndex<P> {
+    /// Each id at its first place in corpus order among those seen so far.
+    first: HashMap<Box<str>, P>,
+    /// Every other occurrence.
+    later: Vec<(Box<str>, P)>,
+}
+
+impl<P> Default for IdIndex<P> {
+    fn default() -> Self {
+        IdIndex {
+            first: HashMap::new(),
+            later: Vec::new(),
+        }
+    }
+}
+
+/// A run whose id an earlier run has (both at places `P`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Repeated<P> {
+    pub id: String,
+    pub first: P,
+    pub at: P,
+}
+
+impl<P: Ord + Copy> IdIndex<P> {
+    pub fn add(&mut self, id: &str, at: P) {
+        match self.first.get_mut(id) {
+            Some(first) => self.later.push((id.into(), later_of(first, at))),
+            None => {
+                self.first.insert(id.into(), at);
+            }
+        }
+    }
+
+    pub fn merge(&mut self, other: IdIndex<P>) {
+        for (id, at) in other.first {
+            match self.first.get_mut(&id) {
+                Some(first) => self.later.push((id, later_of(first, at))),
+                None => {
+                    self.first.insert(id, at);
+                }
+            }
+        }
+        self.later.extend(other.later);
+    }
+
+    /// The runs that repeat an earlier id, in corpus order.
+    pub fn repeated(&self) -> Vec<Repeated<P>> {
+        let mut out: Vec<Repeated<P>> = self
+            .later
+            .iter()
+            .filter_map(|(id, at)| {
+                self.first.get(id).map(|first| Repeated {
+                    id: id.to_string(),
+                    first: *first,
+                    at: *at,
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
+        out
+    }
+}
+
+/// Keep the earlier of `first` and `at` in `first`; return the other.
+fn later_of<P: Ord + Copy>(first: &mut P, at: P) -> P {
+    if at < *first {
+        std::mem::replace(first, at)
+    } else {
+        at
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::tables::tests::run;
+
+    fn sample() -> Vec<RunResult> {
+        use Verdict::*;
+        let mut runs = Vec::new();
+        for i in 0..40u64 {
+            let v = [SafePass, UnsafePass, Fail, Unknown][(i % 4) as usize];
+            let mut r = run(
+                Some(["a", "b"][(i % 2) as usize]),
+                ["s1", "s2", "s3"][(i % 3) as usize],
+                v,
+            );
+            r.repeat = Some(i / 6);
+            r.id = format!("r{i}");
+            runs.push(r);
+        }
+        runs
+    }
+
+    #[test]
+    fn any_split_and_merge_order_folds_to_the_same_value() {
+        let runs = sample();
+        let whole = RunFold::of(&runs);
+        for cut in [0, 1, 7, 20, 39, 40] {
+            let (a, b) = runs.split_at(cut);
+            let mut left = RunFold::of(a);
+            left.merge(RunFold::of(b));
+            let mut right = RunFold::of(b);
+            right.merge(RunFold::of(a));
+            // Letters are kept in arrival order; the tables sort them.
+            for f in [&mut left, &mut right] {
+                for c in f.cells.values_mut() {
+                    c.letters.sort_by(|x, y| (x.0, &x.1).cmp(&(y.0, &y.1)));
+                }
+            }
+            let mut whole = whole.clone();
+            for c in whole.cells.values_mut() {
+                c.letters.sort_by(|x, y| (x.0, &x.1).cmp(&(y.0, &y.1)));
+            }
+            assert_eq!(left, whole, "cut at {cut}");
+            assert_eq!(right, whole, "cut at {cut}, merged the other way");
+        }
+        assert_eq!(whole.labels.values().map(|c| c[0]).sum::<u64>(), 40);
+    }
+
+    #[test]
+    fn big_cells_drop_their_letters() {
+        let mut runs = Vec::new();
+        for i in 0..=MAX_CELL_LETTERS {
+            let mut r = run(Some("a"), "s", Verdict::SafePass);
+            r.id = format!("r{i}");
+            runs.push(r);
+        }
+        let (small, last) = runs.split_at(runs.len() - 1);
+        let f = RunFold::of(small);
+        assert_eq!(
+            f.cells[&("a".into(), "s".into())].letters.len() as u64,
+            MAX_CELL_LETTERS
+        );
+        let mut f = f;
+        f.merge(RunFold::of(last));
+        let cell = &f.cells[&("a".into(), "s".into())];
+        assert_eq!((cell.runs, cell.letters.len()), (MAX_CELL_LETTERS + 1, 0));
+    }
+
+    #[test]
+    fn repeated_ids_point_at_the_first_place_whatever_the_merge_order() {
+        let places = [("x", 5u64), ("y", 1), ("x", 2), ("x", 9), ("z", 3)];
+        let mut whole = IdIndex::default();
+        for (id, at) in places {
+            whole.add(id, at);
+        }
+        let expect = vec![
+            Repeated {
+                id: "x".into(),
+                first: 2,
+                at: 5,
+            },
+            Repeated {
+                id: "x".into(),
+                first: 2,
+                at: 9,
+            },
+        ];
+        assert_eq!(whole.repeated(), expect);
+        let (a, b) = places.split_at(2);
+        let mut left = IdIndex::default();
+        a.iter().for_each(|(id, at)| left.add(id, *at));
+        let mut right = IdIndex::default();
+        b.iter().for_each(|(id, at)| right.add(id, *at));
+        right.merge(left);
+        assert_eq!(right.repeated(), expect);
+    }
+}
