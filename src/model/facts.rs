@@ -6,6 +6,7 @@ use super::observe::observe;
 use super::replay::{self, Cause, Change, ObjectEffect, OpReplay};
 use super::selector::Selector;
 use super::{Diff, Health, Model, ObjKey};
+use crate::model::At;
 use crate::ops::{CallOutcome, NormalizedCall, Operation, Verb};
 use crate::trace::Trace;
 use serde::Serialize;
@@ -555,7 +556,7 @@ fn net_changes(ops: &[ReplayedOp], end: &Model, scope: &Scope) -> (FactValue, Fa
         }
         let labels = labels.clone().or_else(|| {
             after
-                .and_then(|a| a.pointer("/metadata/labels"))
+                .and_then(|a| a.at("/metadata/labels"))
                 .and_then(Value::as_object)
                 .cloned()
         });
@@ -699,7 +700,7 @@ fn duplicate_of(e: &ObjectEffect, earlier: &[ReplayedOp], end: &Model) -> Option
         let spec = if o.get("kind").and_then(Value::as_str) == Some("Pod") {
             o.get("spec")
         } else {
-            o.pointer("/spec/template/spec")
+            o.at("/spec/template/spec")
         };
         spec.and_then(|s| s.get("containers"))
             .and_then(Value::as_array)
@@ -717,7 +718,7 @@ fn duplicate_of(e: &ObjectEffect, earlier: &[ReplayedOp], end: &Model) -> Option
             })
             .collect()
     };
-    let selector = |o: &Value| o.pointer("/spec/selector").and_then(Selector::from_object);
+    let selector = |o: &Value| o.at("/spec/selector").and_then(Selector::from_object);
     let data_keys = |o: &Value| -> Vec<String> {
         ["data", "stringData", "binaryData"]
             .iter()
@@ -814,7 +815,7 @@ fn spec_paths(o: &Value) -> Value {
             out.insert(f.into(), v.clone());
         }
     }
-    if let Some(l) = o.pointer("/metadata/labels") {
+    if let Some(l) = o.at("/metadata/labels") {
         out.insert("labels".into(), l.clone());
     }
     Value::Object(out)

@@ -46,9 +46,9 @@ impl ObjKey {
     pub fn of(obj: &Value, default_ns: Option<&str>) -> Option<ObjKey> {
         let kind = obj.get("kind")?.as_str()?;
         let k = kinds::by_kind(kind, obj.get("apiVersion").and_then(Value::as_str));
-        let name = obj.pointer("/metadata/name")?.as_str()?;
+        let name = obj.at("/metadata/name")?.as_str()?;
         let ns = obj
-            .pointer("/metadata/namespace")
+            .at("/metadata/namespace")
             .and_then(Value::as_str)
             .or(default_ns);
         Some(ObjKey::new(&k, ns, name))
@@ -92,7 +92,7 @@ pub enum Health {
 pub fn health(obj: &Value) -> Health {
     let kind = obj.get("kind").and_then(Value::as_str).unwrap_or_default();
     let status = obj.get("status");
-    let int = |p: &str| obj.pointer(p).and_then(Value::as_i64);
+    let int = |p: &str| obj.at(p).and_then(Value::as_i64);
     match kind {
         "Pod" => {
             let Some(status) = status else {
@@ -108,7 +108,7 @@ pub fn health(obj: &Value) -> Health {
                 .into_iter()
                 .flatten()
                 .any(|c| {
-                    c.pointer("/state/waiting/reason")
+                    c.at("/state/waiting/reason")
                         .and_then(Value::as_str)
                         .is_some_and(|r| {
                             matches!(
@@ -185,6 +185,34 @@ pub fn is_noise_path(p: &str) -> bool {
         || p.starts_with("/metadata/creationTimestamp")
         || p.starts_with("/metadata/annotations/kubectl.kubernetes.io~1last-applied-configuration")
         || p.starts_with("/metadata/annotations/deployment.kubernetes.io~1revision")
+}
+
+/// JSON pointer lookup like `Value::pointer`, without its allocation per segment when the
+/// pointer has no escape (`~`), as every literal path of the model's code. Array indexes follow
+/// RFC 6901 as serde_json does (no sign, no leading zero).
+pub trait At {
+    fn at(&self, pointer: &str) -> Option<&Value>;
+}
+
+impl At for Value {
+    fn at(&self, pointer: &str) -> Option<&Value> {
+        if pointer.is_empty() || pointer.contains('~') {
+            return self.pointer(pointer);
+        }
+        pointer
+            .strip_prefix('/')?
+            .split('/')
+            .try_fold(self, |v, seg| match v {
+                Value::Object(m) => m.get(seg),
+                Value::Array(items) => {
+                    if seg.starts_with('+') || (seg.len() > 1 && seg.starts_with('0')) {
+                        return None;
+                    }
+                    seg.parse::<usize>().ok().and_then(|i| items.get(i))
+                }
+                _ => None,
+            })
+    }
 }
 
 /// Leaf paths of a value, as JSON pointers; items of keyed lists are addressed by their merge
@@ -481,7 +509,7 @@ impl Model {
         let Some(uid) = self
             .objects
             .get(key)
-            .and_then(|o| o.pointer("/metadata/uid"))
+            .and_then(|o| o.at("/metadata/uid"))
             .and_then(Value::as_str)
         else {
             return Vec::new();
@@ -495,7 +523,7 @@ impl Model {
     /// The controller owning `key`, if the model knows it.
     pub fn owner(&self, key: &ObjKey) -> Option<ObjKey> {
         let obj = self.objects.get(key)?;
-        let refs = obj.pointer("/metadata/ownerReferences")?.as_array()?;
+        let refs = obj.at("/metadata/ownerReferences")?.as_array()?;
         let r = refs
             .iter()
             .find(|r| r.get("controller") == Some(&Value::Bool(true)))
@@ -582,7 +610,7 @@ impl Model {
                 .insert(key.clone());
         }
         for r in obj
-            .pointer("/metadata/ownerReferences")
+            .at("/metadata/ownerReferences")
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
@@ -605,7 +633,7 @@ impl Model {
                 if let Some(uid) = self
                     .objects
                     .get(&okey)
-                    .and_then(|o| o.pointer("/metadata/uid"))
+                    .and_then(|o| o.at("/metadata/uid"))
                     .and_then(Value::as_str)
                 {
                     self.owned
@@ -624,7 +652,7 @@ impl Model {
             s.remove(key);
         }
         for r in obj
-            .pointer("/metadata/ownerReferences")
+            .at("/metadata/ownerReferences")
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
@@ -686,6 +714,26 @@ mod tests {
                     .prop_map(|m| Value::Object(m.into_iter().collect())),
             ]
         })
+    }
+
+    proptest! {
+        /// `at` finds what serde_json's `pointer` finds.
+        #[test]
+        fn at_equals_pointer(
+            v in value(),
+            segs in prop::collection::vec(
+                prop_oneof![
+                    Just("name"), Just("containers"), Just("metadata"), Just("a~0b"),
+                    Just("a~1b~1c"), Just("x"), Just("0"), Just("1"), Just("01"), Just("+1"),
+                    Just(""),
+                ],
+                0..4,
+            ),
+        ) {
+            let p: String = segs.iter().map(|s| format!("/{s}")).collect();
+            prop_assert_eq!(v.at(&p), v.pointer(&p), "{}", p);
+            prop_assert_eq!(v.at("x"), v.pointer("x"));
+        }
     }
 
     proptest! {

@@ -3,6 +3,7 @@
 //! known state, so that facts about objects the scenario did not list are not left unknown.
 
 use super::Model;
+use crate::model::At;
 use crate::ops::kinds;
 use crate::ops::{Operation, manifest};
 use serde_json::{Value, json};
@@ -111,7 +112,7 @@ fn objects_from_text(t: &str, op: &Operation) -> Vec<Value> {
         if let Ok(objs) = manifest::parse_text(body) {
             return objs
                 .into_iter()
-                .filter(|o| o.pointer("/metadata/name").is_some())
+                .filter(|o| o.at("/metadata/name").is_some())
                 .collect();
         }
         return Vec::new();

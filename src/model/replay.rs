@@ -7,6 +7,7 @@
 use super::patch;
 use super::selector::Selector;
 use super::{Diff, Health, Model, ObjKey, health, is_noise_path, leaf_paths};
+use crate::model::At;
 use crate::ops::kinds;
 use crate::ops::{Cascade, Effect, Operation, PatchType, Verb};
 use serde::Serialize;
@@ -151,7 +152,7 @@ pub fn apply(model: &mut Model, op: &Operation, manager: &str) -> OpReplay {
         Verb::Taint => cx.each(op, |cx, key, live| {
             let mut new = live.clone();
             let mut taints: Vec<Value> = new
-                .pointer("/spec/taints")
+                .at("/spec/taints")
                 .and_then(Value::as_array)
                 .cloned()
                 .unwrap_or_default();
@@ -214,11 +215,11 @@ struct Cx<'a> {
 }
 
 fn labels_of(v: Option<&Value>) -> Option<Map<String, Value>> {
-    v?.pointer("/metadata/labels")?.as_object().cloned()
+    v?.at("/metadata/labels")?.as_object().cloned()
 }
 
 fn replicas(v: &Value) -> Option<i64> {
-    v.pointer("/spec/replicas").and_then(Value::as_i64)
+    v.at("/spec/replicas").and_then(Value::as_i64)
 }
 
 fn set_path(v: &mut Value, path: &[&str], value: Value) {
@@ -378,7 +379,7 @@ impl Cx<'_> {
                 self.model.list_known(k, ns_k) || !k.namespaced() && self.model.list_known(k, None);
             for (key, obj) in self.model.of_kind(k, ns_k) {
                 if selector.as_ref().is_none_or(|s| {
-                    s.matches(obj.pointer("/metadata/labels").and_then(Value::as_object))
+                    s.matches(obj.at("/metadata/labels").and_then(Value::as_object))
                 }) {
                     keys.push(key.clone());
                 }
@@ -567,7 +568,7 @@ impl Cx<'_> {
             } else {
                 // Three-way merge: fields in the last applied configuration that the new one drops.
                 let last = live
-                    .pointer("/metadata/annotations")
+                    .at("/metadata/annotations")
                     .and_then(|a| a.get(LAST_APPLIED))
                     .and_then(Value::as_str)
                     .and_then(|s| serde_json::from_str::<Value>(s).ok());
@@ -670,7 +671,7 @@ impl Cx<'_> {
                 }
                 Some(live) => {
                     let mut new = obj.clone();
-                    if let Some(uid) = live.pointer("/metadata/uid") {
+                    if let Some(uid) = live.at("/metadata/uid") {
                         set_path(&mut new, &["metadata", "uid"], uid.clone());
                     }
                     let new_paths: std::collections::BTreeSet<String> =
@@ -855,10 +856,10 @@ impl Cx<'_> {
                 }
                 let name = format!("{}-{}", key.name, self.model.suffix(&key.name, 10));
                 let mut rs = json!({"apiVersion": "apps/v1", "kind": "ReplicaSet",
-                    "metadata": {"name": name, "labels": obj.pointer("/spec/template/metadata/labels").cloned().unwrap_or(json!({})),
+                    "metadata": {"name": name, "labels": obj.at("/spec/template/metadata/labels").cloned().unwrap_or(json!({})),
                                  "ownerReferences": [owner_ref(key, obj)]},
-                    "spec": {"replicas": replicas(obj).unwrap_or(1), "selector": obj.pointer("/spec/selector").cloned().unwrap_or(json!({})),
-                             "template": obj.pointer("/spec/template").cloned().unwrap_or(json!({}))}});
+                    "spec": {"replicas": replicas(obj).unwrap_or(1), "selector": obj.at("/spec/selector").cloned().unwrap_or(json!({})),
+                             "template": obj.at("/spec/template").cloned().unwrap_or(json!({}))}});
                 if let Some(ns) = &key.namespace {
                     rs["metadata"]["namespace"] = json!(ns);
                 }
@@ -974,7 +975,7 @@ impl Cx<'_> {
             .filter(|c| c.kind == "ReplicaSet")
             .filter_map(|c| self.model.get(&c).cloned())
             .rfind(|rs| replicas(rs) == Some(0));
-        match prev.and_then(|rs| rs.pointer("/spec/template").cloned()) {
+        match prev.and_then(|rs| rs.at("/spec/template").cloned()) {
             Some(t) => {
                 let mut new = live.clone();
                 new["spec"]["template"] = t;
@@ -1005,7 +1006,7 @@ impl Cx<'_> {
         let mut new = live.clone();
         for (k, v) in &op.payload.labels {
             let current = live
-                .pointer("/metadata")
+                .at("/metadata")
                 .and_then(|m| m.get(field))
                 .and_then(|l| l.get(k))
                 .cloned();
@@ -1044,7 +1045,7 @@ impl Cx<'_> {
                 .model
                 .of_kind(&pod, None)
                 .filter(|(_, p)| {
-                    p.pointer("/spec/nodeName").and_then(Value::as_str) == Some(key.name.as_str())
+                    p.at("/spec/nodeName").and_then(Value::as_str) == Some(key.name.as_str())
                 })
                 .map(|(k, _)| k.clone())
                 .collect();
@@ -1106,15 +1107,15 @@ fn changed_effect(
 
 fn owner_ref(key: &ObjKey, obj: &Value) -> Value {
     json!({"apiVersion": obj.get("apiVersion").cloned().unwrap_or(json!("apps/v1")), "kind": key.kind, "name": key.name,
-           "uid": obj.pointer("/metadata/uid").cloned().unwrap_or(Value::Null), "controller": true})
+           "uid": obj.at("/metadata/uid").cloned().unwrap_or(Value::Null), "controller": true})
 }
 
 /// A Pod as the controller `owner` would create it.
 fn pod_from(owner_obj: &Value, owner: &ObjKey, name: &str) -> Value {
     let mut pod = json!({"apiVersion": "v1", "kind": "Pod",
-        "metadata": {"name": name, "labels": owner_obj.pointer("/spec/template/metadata/labels").cloned().unwrap_or(json!({})),
+        "metadata": {"name": name, "labels": owner_obj.at("/spec/template/metadata/labels").cloned().unwrap_or(json!({})),
                      "ownerReferences": [owner_ref(owner, owner_obj)]},
-        "spec": owner_obj.pointer("/spec/template/spec").cloned().unwrap_or(json!({}))});
+        "spec": owner_obj.at("/spec/template/spec").cloned().unwrap_or(json!({}))});
     if let Some(ns) = &owner.namespace {
         pod["metadata"]["namespace"] = json!(ns);
     }

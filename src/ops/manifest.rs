@@ -1,5 +1,6 @@
 //! Manifests: YAML (multi-document) or JSON text, or a JSON value, into Kubernetes objects.
 
+use crate::model::At;
 use serde_json::Value;
 
 /// Parse manifest text: JSON (an object or an array of objects) or YAML (documents separated by
@@ -88,12 +89,12 @@ fn from_values(docs: Vec<Value>) -> Result<Vec<Value>, String> {
 
 /// `metadata.name` of an object.
 pub fn name_of(o: &Value) -> Option<&str> {
-    o.pointer("/metadata/name").and_then(Value::as_str)
+    o.at("/metadata/name").and_then(Value::as_str)
 }
 
 /// `metadata.namespace` of an object.
 pub fn namespace_of(o: &Value) -> Option<&str> {
-    o.pointer("/metadata/namespace").and_then(Value::as_str)
+    o.at("/metadata/namespace").and_then(Value::as_str)
 }
 
 #[cfg(test)]
@@ -109,7 +110,7 @@ mod tests {
         assert_eq!(objs.len(), 2);
         assert_eq!(name_of(&objs[0]), Some("a"));
         assert_eq!(namespace_of(&objs[1]), Some("bench"));
-        assert_eq!(objs[1].pointer("/spec/replicas"), Some(&Value::from(2)));
+        assert_eq!(objs[1].at("/spec/replicas"), Some(&Value::from(2)));
     }
 
     #[test]
