@@ -65,7 +65,7 @@ fn strip_shell_trailer(t: &str) -> &str {
 /// Drop `managedFields:` blocks from YAML text before parsing: they are most of a `-o yaml`
 /// object and the model does not read them.
 fn without_managed_fields(t: &str) -> std::borrow::Cow<'_, str> {
-    if !t.contains("managedFields:") {
+    if memchr::memmem::find(t.as_bytes(), b"managedFields:").is_none() {
         return std::borrow::Cow::Borrowed(t);
     }
     let mut out = String::with_capacity(t.len());

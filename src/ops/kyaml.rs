@@ -140,9 +140,7 @@ fn split_entry(text: &str) -> Option<(String, &str)> {
         let end = quoted_end(text)?;
         (scalar_string(&text[..end])?, &text[end..])
     } else {
-        let at = text
-            .find(": ")
-            .or_else(|| text.strip_suffix(':').map(|k| k.len()))?;
+        let at = find2(text, b':', b' ').or_else(|| text.strip_suffix(':').map(|k| k.len()))?;
         // Plain scalars lose their trailing spaces.
         let key = text[..at].trim_end();
         if !plain_ok(key) || key.contains(['"', '\'']) {
@@ -279,14 +277,33 @@ fn sequence(lines: &[Line<'_>], mut i: usize, indent: usize) -> Option<(Value, u
 }
 
 /// Characters that may start a plain scalar (YAML indicators may not).
+/// Byte offset of the first `a` followed by `b` (two ASCII bytes, so a char boundary): what
+/// `str::find` of a two-byte pattern gives, without its general searcher (this is the hot loop
+/// of reading `kubectl get -o yaml` results).
+fn find2(s: &str, a: u8, b: u8) -> Option<usize> {
+    let bytes = s.as_bytes();
+    memchr::memchr_iter(a, bytes).find(|&i| bytes.get(i + 1) == Some(&b))
+}
+
+#[cfg(test)]
+#[test]
+fn find2_is_str_find() {
+    for s in [
+        "", ":", ": ", "a: b", "a:b: c", "é: x", "a #b", "ab", "::  ",
+    ] {
+        assert_eq!(find2(s, b':', b' '), s.find(": "), "{s:?}");
+        assert_eq!(find2(s, b' ', b'#'), s.find(" #"), "{s:?}");
+    }
+}
+
 fn plain_ok(s: &str) -> bool {
     let Some(c) = s.chars().next() else {
         return false;
     };
     let indicator = "-?:,[]{}#&*!|>'\"%@`".contains(c);
     !(indicator && !(c == '-' && s.len() > 1 && !s.starts_with("- ")))
-        && !s.contains(": ")
-        && !s.contains(" #")
+        && find2(s, b':', b' ').is_none()
+        && find2(s, b' ', b'#').is_none()
         && !s.ends_with(':')
 }
 
