@@ -1,5 +1,7 @@
 //! End-to-end tests: run the `kubeautopsy` binary the way a user does, on the bundled fixtures.
 
+mod common;
+use common::tree;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -233,24 +235,6 @@ fn gen_is_reproducible_and_valid_in_every_format() {
         assert_eq!(v.status.code(), Some(0), "{format}: {}", stdout(&v));
         assert!(stdout(&v).contains(", 0 rejected"), "{}", stdout(&v));
     }
-}
-
-fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut files = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let name = p.strip_prefix(dir).unwrap().display().to_string();
-                files.push((name, std::fs::read(&p).unwrap()));
-            }
-        }
-    }
-    files.sort();
-    files
 }
 
 fn with_stdin(args: &[&str], input: &[u8]) -> Output {

@@ -5,8 +5,10 @@
 //! clock of `SECONDS` (generous: these machines are shared; the point is that a bomb does not
 //! take minutes or gigabytes).
 
+mod common;
+use common::tree;
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -530,31 +532,6 @@ fn fail_on_policies_and_their_exit_codes() {
         "{}",
         r.stderr
     );
-}
-
-fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut out: Vec<(String, Vec<u8>)> = walk(dir)
-        .into_iter()
-        .map(|p| {
-            let rel = p.strip_prefix(dir).expect("inside").display().to_string();
-            (rel, std::fs::read(&p).expect("read"))
-        })
-        .collect();
-    out.sort();
-    out
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).expect("read_dir") {
-        let p = e.expect("entry").path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }
 
 #[test]

@@ -518,8 +518,7 @@ pub fn discover(format: ImportFormat, paths: &[std::path::PathBuf]) -> crate::in
                         Ok(e) if is_input_file(e.path()) && !e.file_type().is_file() => {
                             out.problems.push(crate::input::InputProblem {
                                 display: Arc::from(e.path().display().to_string()),
-                                message: "not a regular file (a FIFO, socket or device); not read"
-                                    .to_string(),
+                                message: crate::input::NOT_REGULAR_FILE.to_string(),
                             })
                         }
                         Ok(e) if is_input_file(e.path()) => push(&mut out, e.path()),

@@ -6,6 +6,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use walkdir::WalkDir;
 
+/// Why a FIFO, socket or device found inside a directory is not read.
+pub const NOT_REGULAR_FILE: &str = "not a regular file (a FIFO, socket or device); not read";
+
 /// A named path (or a directory entry) that could not be turned into a source.
 #[derive(Debug, Clone)]
 pub struct InputProblem {
@@ -136,8 +139,7 @@ fn walk_dir(root: &Path, out: &mut Discovery, files: &mut Vec<(PathBuf, Layout, 
                 if !entry.file_type().is_file() && layout_of(path).is_some() {
                     out.problems.push(InputProblem {
                         display: display_of(path),
-                        message: "not a regular file (a FIFO, socket or device); not read"
-                            .to_string(),
+                        message: NOT_REGULAR_FILE.to_string(),
                     });
                     continue;
                 }

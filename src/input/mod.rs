@@ -9,7 +9,9 @@ mod discover;
 mod read;
 
 pub(crate) use discover::io_message;
-pub use discover::{Discovery, InputProblem, SkipReason, canonical_order, discover};
+pub use discover::{
+    Discovery, InputProblem, NOT_REGULAR_FILE, SkipReason, canonical_order, discover,
+};
 pub use read::{
     Compression, LineItem, LineReader, ReadError, WholeRead, open_source, read_range, read_whole,
     sniff_format, wrap_reader,

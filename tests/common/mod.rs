@@ -1,0 +1,22 @@
+//! Helpers shared by the end-to-end tests.
+
+use std::path::Path;
+
+/// Every file under `dir` (recursively) as (path relative to `dir`, contents), sorted by path.
+pub fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("read_dir") {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let name = p.strip_prefix(dir).expect("inside").display().to_string();
+                files.push((name, std::fs::read(&p).expect("read")));
+            }
+        }
+    }
+    files.sort();
+    files
+}
