@@ -1094,6 +1094,9 @@ impl pipeline::Sink<Analysed> for FoldRuns {
         self.fold.merge(other.fold);
         self.ids.merge(other.ids);
     }
+    fn settle(&mut self) {
+        self.ids.settle();
+    }
 }
 
 /// Print the tables on stdout in `format`.
@@ -1437,7 +1440,12 @@ fn diff(g: &Global, d: &DiffArgs) -> std::io::Result<ExitCode> {
 
 fn validate(g: &Global, v: &ValidateArgs) -> std::io::Result<ExitCode> {
     let discovery = input::discover(&v.input.all_paths()?);
-    let corpus: Corpus<()> = pipeline::run(discovery, &options(g, &v.input, false), |_| ());
+    // Valid runs are counted, not kept: memory does not grow with the corpus.
+    let (corpus, _) = pipeline::run_into::<(), pipeline::Discard, _>(
+        discovery,
+        &options(g, &v.input, false),
+        |_| (),
+    );
     let accounting = Accounting::of(&corpus);
     let stdout = std::io::stdout();
     let (color, unicode) = wants_color(g, stdout.is_terminal());

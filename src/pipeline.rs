@@ -17,6 +17,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 /// Plain `.jsonl` files larger than this are split into byte ranges of this size.
 pub const DEFAULT_CHUNK_BYTES: u64 = 8 * 1024 * 1024;
@@ -138,6 +139,9 @@ pub trait Sink<R>: Default + Send {
     /// Take the run read at `at`; give it back to keep it in the corpus as an item.
     fn take(&mut self, at: Place, run: R) -> Option<R>;
     fn merge(&mut self, other: Self);
+    /// Called on the corpus-wide sink after each unit's sink is merged into it (to drop what
+    /// only a unit needs to keep).
+    fn settle(&mut self) {}
 }
 
 /// Where a run was read, as the pipeline knows it while reading: the unit of work and the
@@ -155,6 +159,17 @@ pub struct Keep;
 impl<R> Sink<R> for Keep {
     fn take(&mut self, _: Place, run: R) -> Option<R> {
         Some(run)
+    }
+    fn merge(&mut self, _: Self) {}
+}
+
+/// Keep no run: they are only counted (`Corpus::folded_runs`), as `validate` needs.
+#[derive(Default)]
+pub struct Discard;
+
+impl<R> Sink<R> for Discard {
+    fn take(&mut self, _: Place, _: R) -> Option<R> {
+        None
     }
     fn merge(&mut self, _: Self) {}
 }
@@ -349,15 +364,30 @@ where
         first_bad: AtomicUsize::new(usize::MAX),
         progress: &progress,
     };
+    // Each unit's sink is merged into the corpus-wide one as soon as the unit is done (a lock
+    // taken once per unit, not per run), so that folds of finished units do not pile up.
+    let corpus_sink: Mutex<S> = Mutex::new(S::default());
     let outs: Vec<Option<UnitOut<R, S>>> = units
         .par_iter()
         .enumerate()
-        .map(|(i, u)| ctx.run_unit(i, u))
+        .map(|(i, u)| {
+            let mut out = ctx.run_unit::<R, S>(i, u)?;
+            let sink = std::mem::take(&mut out.sink);
+            let mut all = corpus_sink.lock().unwrap_or_else(PoisonError::into_inner);
+            all.merge(sink);
+            all.settle();
+            Some(out)
+        })
         .collect();
+    let corpus_sink = corpus_sink
+        .into_inner()
+        .unwrap_or_else(PoisonError::into_inner);
     progress.finish_and_clear();
     let stopped_early =
         ctx.first_bad.load(Ordering::Relaxed) != usize::MAX || !input_problems.is_empty();
-    let (mut items, folded) = assemble(units.len(), outs.into_iter().flatten().collect());
+    let (mut items, mut folded) = assemble(units.len(), outs.into_iter().flatten().collect());
+    folded.0.sink.merge(corpus_sink);
+    folded.0.sink.settle();
     let folded_runs = folded.1;
     let mut input_problems = input_problems;
     if let Some(shard) = opts.shard {

@@ -200,12 +200,20 @@ impl RunFold {
 }
 
 /// The run ids seen and where (`P`: any place that sorts in corpus order), to tell which runs
-/// repeat the id of an earlier run. Keeps each id once; merges in any order to the same answer.
+/// repeat the id of an earlier run. Merges in any order to the same answer.
+///
+/// Each id is kept as a 128-bit hash (two SipHash passes with different prefixes; a collision
+/// needs about 2^64 ids) with its first place: about 35 bytes a run, the one state of a fold
+/// that grows with the corpus. The id's text is kept beside it until [`IdIndex::settle`]: a
+/// unit of work's index keeps its names, so that a duplicate found when it is merged into the
+/// corpus-wide index (which settles after every merge) can still be named.
 #[derive(Debug, Clone)]
 pub struct IdIndex<P> {
     /// Each id at its first place in corpus order among those seen so far.
-    first: HashMap<Box<str>, P>,
-    /// Every other occurrence.
+    first: HashMap<u128, P>,
+    /// The text of each id in `first`, until settled.
+    names: HashMap<u128, Box<str>>,
+    /// Every other occurrence, named.
     later: Vec<(Box<str>, P)>,
 }
 
@@ -213,6 +221,7 @@ impl<P> Default for IdIndex<P> {
     fn default() -> Self {
         IdIndex {
             first: HashMap::new(),
+            names: HashMap::new(),
             later: Vec::new(),
         }
     }
@@ -226,26 +235,60 @@ pub struct Repeated<P> {
     pub at: P,
 }
 
+fn id_hash(id: &str) -> u128 {
+    use std::hash::{Hash, Hasher};
+    let half = |salt: u8| {
+        let mut h = std::hash::DefaultHasher::new();
+        salt.hash(&mut h);
+        id.hash(&mut h);
+        h.finish()
+    };
+    (u128::from(half(0)) << 64) | u128::from(half(1))
+}
+
 impl<P: Ord + Copy> IdIndex<P> {
     pub fn add(&mut self, id: &str, at: P) {
-        match self.first.get_mut(id) {
+        let h = id_hash(id);
+        match self.first.get_mut(&h) {
             Some(first) => self.later.push((id.into(), later_of(first, at))),
             None => {
-                self.first.insert(id.into(), at);
+                self.first.insert(h, at);
+                self.names.insert(h, id.into());
             }
         }
     }
 
+    /// Merge `other` in. A duplicate across the two is named from either side's names, so one
+    /// of the two must not be settled.
     pub fn merge(&mut self, other: IdIndex<P>) {
-        for (id, at) in other.first {
-            match self.first.get_mut(&id) {
-                Some(first) => self.later.push((id, later_of(first, at))),
+        let IdIndex {
+            first,
+            mut names,
+            later,
+        } = other;
+        for (h, at) in first {
+            match self.first.get_mut(&h) {
+                Some(mine) => {
+                    let name = names
+                        .remove(&h)
+                        .or_else(|| self.names.get(&h).cloned())
+                        .unwrap_or_else(|| format!("(id hash {h:032x})").into());
+                    self.later.push((name, later_of(mine, at)));
+                }
                 None => {
-                    self.first.insert(id, at);
+                    self.first.insert(h, at);
+                    if let Some(name) = names.remove(&h) {
+                        self.names.insert(h, name);
+                    }
                 }
             }
         }
-        self.later.extend(other.later);
+        self.later.extend(later);
+    }
+
+    /// Forget the ids' text (kept only for the duplicates found so far).
+    pub fn settle(&mut self) {
+        self.names = HashMap::new();
     }
 
     /// The runs that repeat an earlier id, in corpus order.
@@ -254,7 +297,7 @@ impl<P: Ord + Copy> IdIndex<P> {
             .later
             .iter()
             .filter_map(|(id, at)| {
-                self.first.get(id).map(|first| Repeated {
+                self.first.get(&id_hash(id)).map(|first| Repeated {
                     id: id.to_string(),
                     first: *first,
                     at: *at,
@@ -370,5 +413,14 @@ mod tests {
         b.iter().for_each(|(id, at)| right.add(id, *at));
         right.merge(left);
         assert_eq!(right.repeated(), expect);
+        // The corpus-wide index settles after every merge; units keep their names.
+        let mut global = IdIndex::default();
+        for (id, at) in places {
+            let mut unit = IdIndex::default();
+            unit.add(id, at);
+            global.merge(unit);
+            global.settle();
+        }
+        assert_eq!(global.repeated(), expect);
     }
 }
