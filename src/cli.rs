@@ -15,7 +15,7 @@ use crate::synth;
 use crate::trace::model::{Arguments, ToolCall, ToolResult};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 const EXIT_HELP: &str = "\
@@ -1133,23 +1133,21 @@ fn emit(
 }
 
 fn merge(g: &Global, m: &MergeArgs) -> std::io::Result<ExitCode> {
-    let mut parts = Vec::new();
+    let mut manifests = Vec::new();
     for dir in &m.dirs {
-        let loaded =
-            export::load_manifest(dir).and_then(|man| Ok((man, export::load_results(dir)?)));
-        match loaded {
-            Ok(x) => parts.push((dir, x)),
+        match export::load_manifest(dir) {
+            Ok(x) => manifests.push((dir, x)),
             Err(e) => {
                 eprintln!("error: cannot read a saved analysis: {e}");
                 return Ok(ExitCode::from(2));
             }
         }
     }
-    let Some((first_dir, ((provenance, _, saved_by), _))) = parts.first() else {
+    let Some((first_dir, (provenance, _, saved_by))) = manifests.first() else {
         return Ok(ExitCode::from(2));
     };
     // Analyses made with other rules, tool maps, threshold or version do not add up.
-    for (dir, ((p, _, _), _)) in &parts[1..] {
+    for (dir, (p, _, _)) in &manifests[1..] {
         if p != provenance {
             eprintln!(
                 "error: cannot merge {} (kubeautopsy {}, rule set {}, {} tool maps, unsafe at {}) \
@@ -1169,60 +1167,111 @@ fn merge(g: &Global, m: &MergeArgs) -> std::io::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     }
-    // A run in two parts means overlapping shards or a directory given twice.
-    let mut seen = std::collections::HashMap::new();
-    for (dir, (_, runs)) in &parts {
-        for r in runs {
-            if let Some(other) = seen.insert((r.source.as_str(), r.line), dir) {
+    let by = grouping(&m.by, saved_by);
+    let mut accounting = Accounting::merge(
+        &manifests
+            .iter()
+            .map(|(_, (_, a, _))| a.clone())
+            .collect::<Vec<_>>(),
+    );
+    // Corpus order: the order of the sources, then lines.
+    let order: std::collections::HashMap<String, usize> = accounting
+        .source_paths
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.clone(), i))
+        .collect();
+    let place = |r: &export::SavedRun| {
+        (
+            order.get(r.source.as_str()).copied().unwrap_or(usize::MAX),
+            r.line,
+        )
+    };
+    // The runs are folded one at a time; they are kept only for the HTML report.
+    let mut fold = report::fold::RunFold::default();
+    let mut ids = report::fold::IdIndex::default();
+    let mut seen: std::collections::HashMap<(u64, u64), usize> = std::collections::HashMap::new();
+    let mut kept: Vec<export::SavedRun> = Vec::new();
+    for (d, (dir, _)) in manifests.iter().enumerate() {
+        let runs = match export::read_results(dir) {
+            Ok(runs) => runs,
+            Err(e) => {
+                eprintln!("error: cannot read a saved analysis: {e}");
+                return Ok(ExitCode::from(2));
+            }
+        };
+        for run in runs {
+            let run = match run {
+                Ok(run) => run,
+                Err(e) => {
+                    eprintln!("error: cannot read a saved analysis: {e}");
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            // A run in two parts means overlapping shards or a directory given twice.
+            let key = (source_hash(&run.source), run.line);
+            if let Some(other) = seen.insert(key, d) {
                 eprintln!(
                     "error: {}:{} (run {}) is in both {} and {}: the analyses overlap",
-                    r.source,
-                    r.line,
-                    r.result.id,
-                    other.display(),
+                    run.source,
+                    run.line,
+                    run.result.id,
+                    manifests
+                        .get(other)
+                        .map_or(Path::new("?"), |m| m.0)
+                        .display(),
                     dir.display()
                 );
                 return Ok(ExitCode::from(2));
             }
+            fold.add(&run.result);
+            ids.add(&run.result.id, place(&run));
+            if m.html.is_some() {
+                kept.push(run);
+            }
         }
     }
-    let by = grouping(&m.by, saved_by);
-    let accounting = Accounting::merge(
-        &parts
-            .iter()
-            .map(|(_, ((_, a, _), _))| a.clone())
-            .collect::<Vec<_>>(),
-    );
-    let mut rows: Vec<RunRow<'_>> = parts
-        .iter()
-        .flat_map(|(_, (_, runs))| runs)
-        .map(export::SavedRun::row)
+    let location = |(source, line): (usize, u64)| {
+        let path = accounting
+            .source_paths
+            .get(source)
+            .map_or("(unknown source)", String::as_str);
+        format!("{path}:{line}")
+    };
+    let dups: Vec<export::DuplicateId> = ids
+        .repeated()
+        .into_iter()
+        .map(|d| export::DuplicateId {
+            at: location(d.at),
+            first: location(d.first),
+            id: d.id,
+        })
         .collect();
-    // Corpus order: the order of the sources, then lines.
-    let order: std::collections::HashMap<&str, usize> = accounting
-        .source_paths
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (p.as_str(), i))
-        .collect();
-    rows.sort_by_key(|r| (order.get(r.source).copied().unwrap_or(usize::MAX), r.line));
-    let mut accounting = accounting;
-    note_duplicate_ids(g, &export::duplicate_ids(&rows), &mut accounting);
-    let results: Vec<&RunResult> = rows.iter().map(|r| r.run).collect();
-    let tables = match Tables::of(&results, &by) {
+    note_duplicate_ids(g, &dups, &mut accounting);
+    let tables = match Tables::from_fold(&fold, &by) {
         Ok(t) => t,
         Err(e) => {
             eprintln!("error: aggregation failed: {e}");
             return Ok(ExitCode::from(2));
         }
     };
-    if let Some(path) = &m.html
-        && !write_html(g, path, &tables, &rows, &accounting, provenance)
-    {
-        return Ok(ExitCode::from(2));
+    if let Some(path) = &m.html {
+        kept.sort_by_key(|r| place(r));
+        let rows: Vec<RunRow<'_>> = kept.iter().map(export::SavedRun::row).collect();
+        if !write_html(g, path, &tables, &rows, &accounting, provenance) {
+            return Ok(ExitCode::from(2));
+        }
     }
     emit(m.format, &tables, &accounting, provenance)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// A source path's hash (to tell runs apart by (source, line) without keeping the paths).
+fn source_hash(source: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    source.hash(&mut h);
+    h.finish()
 }
 
 /// Count the runs that repeat an earlier run's id and warn about the first few on stderr.
@@ -1294,17 +1343,34 @@ fn write_html(
 }
 
 fn report_saved(g: &Global, r: &ReportArgs) -> std::io::Result<ExitCode> {
-    let loaded = export::load_manifest(&r.dir).and_then(|m| Ok((m, export::load_results(&r.dir)?)));
-    let ((provenance, accounting, saved_by), runs) = match loaded {
-        Ok(x) => x,
-        Err(e) => {
-            eprintln!("error: cannot read the saved analysis: {e}");
-            return Ok(ExitCode::from(2));
-        }
+    let cannot = |e: export::ExportError| -> std::io::Result<ExitCode> {
+        eprintln!("error: cannot read the saved analysis: {e}");
+        Ok(ExitCode::from(2))
     };
+    let (provenance, accounting, saved_by) = match export::load_manifest(&r.dir) {
+        Ok(x) => x,
+        Err(e) => return cannot(e),
+    };
+    let runs = match export::read_results(&r.dir) {
+        Ok(runs) => runs,
+        Err(e) => return cannot(e),
+    };
+    // The runs are folded one at a time; they are kept only for the HTML report.
+    let mut fold = report::fold::RunFold::default();
+    let mut kept: Vec<export::SavedRun> = Vec::new();
+    for run in runs {
+        match run {
+            Ok(run) => {
+                fold.add(&run.result);
+                if r.html.is_some() {
+                    kept.push(run);
+                }
+            }
+            Err(e) => return cannot(e),
+        }
+    }
     let by = grouping(&r.by, &saved_by);
-    let results: Vec<&RunResult> = runs.iter().map(|s| &s.result).collect();
-    let tables = match Tables::of(&results, &by) {
+    let tables = match Tables::from_fold(&fold, &by) {
         Ok(t) => t,
         Err(e) => {
             eprintln!("error: aggregation failed: {e}");
@@ -1312,7 +1378,7 @@ fn report_saved(g: &Global, r: &ReportArgs) -> std::io::Result<ExitCode> {
         }
     };
     if let Some(path) = &r.html {
-        let details: Vec<RunRow<'_>> = runs.iter().map(export::SavedRun::row).collect();
+        let details: Vec<RunRow<'_>> = kept.iter().map(export::SavedRun::row).collect();
         if !write_html(g, path, &tables, &details, &accounting, &provenance) {
             return Ok(ExitCode::from(2));
         }

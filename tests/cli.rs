@@ -1580,6 +1580,30 @@ fn shards_merge_to_exactly_one_analyze() {
         assert_eq!(stdout(&m), stdout(&md), "{n} shards, markdown");
         let mj = run(&[&merge[..], &["--format", "json"]].concat());
         assert_eq!(stdout(&mj), stdout(&json), "{n} shards, json");
+        if n == 2 {
+            // A damaged results.jsonl is an error naming the file and the line (the runs are
+            // read one at a time, not held).
+            let bad = tmp.path().join("damaged");
+            std::fs::create_dir_all(&bad).unwrap();
+            for f in std::fs::read_dir(&dirs[1]).unwrap() {
+                let f = f.unwrap().path();
+                std::fs::copy(&f, bad.join(f.file_name().unwrap())).unwrap();
+            }
+            let results = bad.join("results.jsonl");
+            let text = std::fs::read_to_string(&results).unwrap();
+            std::fs::write(&results, format!("{text}{{not json\n")).unwrap();
+            let line = text.lines().count() + 1;
+            let b = bad.to_str().unwrap();
+            for args in [vec!["merge", &dirs[0], b], vec!["report", b]] {
+                let o = run(&args);
+                assert_eq!(o.status.code(), Some(2), "{args:?}");
+                assert!(
+                    stderr(&o).contains(&format!("results.jsonl: line {line}:")),
+                    "{args:?}: {}",
+                    stderr(&o)
+                );
+            }
+        }
         if n == 3 {
             // A shard given twice overlaps itself.
             let twice = run(&["merge", &dirs[0], &dirs[1], &dirs[0]]);

@@ -337,15 +337,36 @@ pub fn load_manifest(
 
 /// The runs of a saved analysis (`results.jsonl`), in corpus order.
 pub fn load_results(dir: &Path) -> Result<Vec<SavedRun>, ExportError> {
+    read_results(dir)?.collect()
+}
+
+/// The runs of a saved analysis's `results.jsonl`, read one line at a time (so that a caller
+/// that folds them holds one run at a time). Stops after the first error.
+pub fn read_results(
+    dir: &Path,
+) -> Result<impl Iterator<Item = Result<SavedRun, ExportError>>, ExportError> {
+    use std::io::BufRead;
     let path = dir.join("results.jsonl");
-    let text = std::fs::read_to_string(&path).map_err(|e| err(&path, e))?;
-    text.lines()
+    let file = std::fs::File::open(&path).map_err(|e| err(&path, e))?;
+    let mut failed = false;
+    Ok(std::io::BufReader::new(file)
+        .lines()
         .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| {
-            serde_json::from_str(l).map_err(|e| err(&path, format!("line {}: {e}", i + 1)))
+        .map_while(move |(i, line)| {
+            if failed {
+                return None;
+            }
+            let parsed = match line {
+                Err(e) => Err(err(&path, format!("line {}: {e}", i + 1))),
+                Ok(l) if l.trim().is_empty() => return Some(None),
+                Ok(l) => {
+                    serde_json::from_str(&l).map_err(|e| err(&path, format!("line {}: {e}", i + 1)))
+                }
+            };
+            failed = parsed.is_err();
+            Some(Some(parsed))
         })
-        .collect()
+        .flatten())
 }
 
 /// A saved analysis read back: its provenance and its per-run and per-finding rows.
