@@ -17,9 +17,11 @@ pub mod cli;
 pub mod diag;
 #[cfg(feature = "cli")]
 pub mod diff;
+pub mod fact;
 pub mod floor;
 pub mod import;
 pub mod input;
+pub mod json;
 pub mod model;
 pub mod ops;
 pub mod pipeline;

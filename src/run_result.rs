@@ -1,6 +1,7 @@
 //! The small row each analysed run leaves behind; only these reach aggregation.
 
-use crate::model::facts::{FactValue, Fidelity, RunReplay};
+use crate::fact::{Fact, FactValue};
+use crate::model::facts::{Fidelity, RunReplay};
 use crate::ops::{CallOutcome, Effect, NormalizedCall};
 use crate::rules::Severity;
 use crate::rules::eval::{Finding, Judgement, RuleOutcome};
@@ -78,7 +79,7 @@ impl RunResult {
         unsafe_at: Severity,
     ) -> RunResult {
         let outcome = RecordedOutcome::of(t);
-        let count = |name: &str| match replay.facts.get(name) {
+        let count = |fact: Fact| match replay.facts.get(fact) {
             Some(FactValue::Int(n)) => u32::try_from(*n).unwrap_or(u32::MAX),
             _ => 0,
         };
@@ -118,9 +119,9 @@ impl RunResult {
             tool_calls: u32::try_from(t.tool_calls().count()).unwrap_or(u32::MAX),
             mutations,
             not_understood,
-            objects_created: count("objects_created"),
-            objects_changed: count("objects_changed"),
-            objects_removed: count("objects_removed"),
+            objects_created: count(Fact::ObjectsCreated),
+            objects_changed: count(Fact::ObjectsChanged),
+            objects_removed: count(Fact::ObjectsRemoved),
             fidelity: match replay.fidelity {
                 Fidelity::NotRecorded => FidelityState::NotRecorded,
                 Fidelity::Agrees { .. } => FidelityState::Agrees,

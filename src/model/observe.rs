@@ -3,7 +3,7 @@
 //! known state, so that facts about objects the scenario did not list are not left unknown.
 
 use super::Model;
-use crate::model::At;
+use crate::json::At;
 use crate::ops::kinds;
 use crate::ops::{Operation, manifest};
 use serde_json::{Value, json};

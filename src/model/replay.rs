@@ -7,7 +7,7 @@
 use super::patch;
 use super::selector::Selector;
 use super::{Diff, Health, Model, ObjKey, health, is_noise_path, leaf_paths};
-use crate::model::At;
+use crate::json::At;
 use crate::ops::kinds;
 use crate::ops::{Cascade, Effect, Operation, PatchType, Verb};
 use serde::Serialize;

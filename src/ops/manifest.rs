@@ -1,6 +1,6 @@
 //! Manifests: YAML (multi-document) or JSON text, or a JSON value, into Kubernetes objects.
 
-use crate::model::At;
+use crate::json::At;
 use serde_json::Value;
 
 /// Parse manifest text: JSON (an object or an array of objects) or YAML (documents separated by

@@ -406,11 +406,11 @@ pub fn serde_name<T: serde::Serialize>(v: T) -> String {
 pub fn render_facts(format: TableFormat) -> String {
     let mut t = new_table(format);
     t.set_header(["fact", "scope", "type", "meaning"]);
-    for f in crate::model::facts::FACTS {
+    for f in crate::fact::FACTS {
         t.add_row([
             f.name.to_string(),
-            serde_name(f.scope),
-            serde_name(f.ty),
+            f.scope.name().to_string(),
+            f.ty.name().to_string(),
             f.description.to_string(),
         ]);
     }

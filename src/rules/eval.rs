@@ -1,10 +1,11 @@
 //! Judge a replayed run: three-valued conditions over facts, findings, and whether each rule
 //! applied at all.
 
-use super::{Category, Cond, LoadedRule, RuleScope, RuleSet, Severity};
-use crate::model::facts::{FactValue, Facts, RunReplay};
+use super::compile::{Comparison, Expr, Literal, Part, Test};
+use super::{Category, CompiledRule, RuleScope, RuleSet, Severity};
+use crate::fact::{Fact, FactScope, FactValue, Facts};
+use crate::model::facts::RunReplay;
 use serde::Serialize;
-use serde_json::Value;
 
 /// True, false, or unknown (a fact the replay could not establish).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,14 +53,21 @@ pub struct Judgement {
     pub outcomes: Vec<(String, RuleOutcome)>,
 }
 
-/// The facts visible to a rule item: the effect's, its operation's, the run's.
+/// The facts visible to a rule item: the effect's, its operation's, the run's. A fact is
+/// looked up in the layer of its scope.
 struct View<'a> {
-    layers: [Option<&'a Facts>; 3],
+    effect: Option<&'a Facts>,
+    operation: Option<&'a Facts>,
+    run: &'a Facts,
 }
 
 impl View<'_> {
-    fn get(&self, name: &str) -> Option<&FactValue> {
-        self.layers.iter().flatten().find_map(|f| f.get(name))
+    fn get(&self, fact: Fact) -> Option<&FactValue> {
+        match fact.scope() {
+            FactScope::Effect => self.effect?.get(fact),
+            FactScope::Operation => self.operation?.get(fact),
+            FactScope::Run => self.run.get(fact),
+        }
     }
 }
 
@@ -73,7 +81,7 @@ pub fn judge(set: &RuleSet, replay: &RunReplay) -> Judgement {
                          target: Option<String>,
                          tool: Option<&str>,
                          j: &mut Judgement| {
-            match eval_rule(set, lr, &view) {
+            match eval_rule(&lr.compiled, &view) {
                 Tri::True => {
                     fired = true;
                     any_known = true;
@@ -83,7 +91,7 @@ pub fn judge(set: &RuleSet, replay: &RunReplay) -> Judgement {
                         severity: lr.rule.severity,
                         category: lr.rule.category,
                         seq,
-                        message: fill(&lr.rule.message, &view, target.as_deref(), tool, seq),
+                        message: fill(&lr.compiled.message, &view, target.as_deref(), tool, seq),
                         target,
                     });
                 }
@@ -94,7 +102,9 @@ pub fn judge(set: &RuleSet, replay: &RunReplay) -> Judgement {
         match lr.rule.scope {
             RuleScope::Run => check(
                 View {
-                    layers: [Some(&replay.facts), None, None],
+                    effect: None,
+                    operation: None,
+                    run: &replay.facts,
                 },
                 None,
                 None,
@@ -105,7 +115,9 @@ pub fn judge(set: &RuleSet, replay: &RunReplay) -> Judgement {
                 for op in &replay.ops {
                     check(
                         View {
-                            layers: [Some(&op.facts), Some(&replay.facts), None],
+                            effect: None,
+                            operation: Some(&op.facts),
+                            run: &replay.facts,
                         },
                         Some(op.seq),
                         None,
@@ -119,7 +131,9 @@ pub fn judge(set: &RuleSet, replay: &RunReplay) -> Judgement {
                     for (e, f) in op.replay.effects.iter().zip(&op.effect_facts) {
                         check(
                             View {
-                                layers: [Some(f), Some(&op.facts), Some(&replay.facts)],
+                                effect: Some(f),
+                                operation: Some(&op.facts),
+                                run: &replay.facts,
                             },
                             Some(op.seq),
                             Some(e.key.to_string()),
@@ -142,13 +156,13 @@ pub fn judge(set: &RuleSet, replay: &RunReplay) -> Judgement {
     j
 }
 
-fn eval_rule(set: &RuleSet, lr: &LoadedRule, view: &View<'_>) -> Tri {
-    let base = eval(set, &lr.rule.when, view, 0);
+fn eval_rule(rule: &CompiledRule, view: &View<'_>) -> Tri {
+    let base = eval(&rule.when, view);
     if base != Tri::True {
         return base;
     }
-    for e in &lr.rule.exceptions {
-        match eval(set, &e.when, view, 0) {
+    for e in &rule.exceptions {
+        match eval(e, view) {
             Tri::True => return Tri::False,
             Tri::Unknown => return Tri::Unknown,
             Tri::False => {}
@@ -157,186 +171,156 @@ fn eval_rule(set: &RuleSet, lr: &LoadedRule, view: &View<'_>) -> Tri {
     Tri::True
 }
 
-/// Three-valued evaluation; macros nest at most 16 deep (a cycle is unknown, not a hang).
-fn eval(set: &RuleSet, c: &Cond, view: &View<'_>, depth: usize) -> Tri {
-    if depth > 16 {
-        return Tri::Unknown;
-    }
-    if let Some(items) = &c.all {
-        let mut out = Tri::True;
-        for i in items {
-            match eval(set, i, view, depth + 1) {
-                Tri::False => return Tri::False,
-                Tri::Unknown => out = Tri::Unknown,
-                Tri::True => {}
+/// Three-valued evaluation of a compiled condition.
+fn eval(e: &Expr, view: &View<'_>) -> Tri {
+    match e {
+        Expr::All(items) => {
+            let mut out = Tri::True;
+            for i in items {
+                match eval(i, view) {
+                    Tri::False => return Tri::False,
+                    Tri::Unknown => out = Tri::Unknown,
+                    Tri::True => {}
+                }
             }
+            out
         }
-        return out;
-    }
-    if let Some(items) = &c.any {
-        let mut out = Tri::False;
-        for i in items {
-            match eval(set, i, view, depth + 1) {
-                Tri::True => return Tri::True,
-                Tri::Unknown => out = Tri::Unknown,
-                Tri::False => {}
+        Expr::Any(items) => {
+            let mut out = Tri::False;
+            for i in items {
+                match eval(i, view) {
+                    Tri::True => return Tri::True,
+                    Tri::Unknown => out = Tri::Unknown,
+                    Tri::False => {}
+                }
             }
+            out
         }
-        return out;
-    }
-    if let Some(n) = &c.not {
-        return match eval(set, n, view, depth + 1) {
+        Expr::Not(n) => match eval(n, view) {
             Tri::True => Tri::False,
             Tri::False => Tri::True,
             Tri::Unknown => Tri::Unknown,
-        };
-    }
-    if let Some(m) = &c.macro_ {
-        return set
-            .macro_(m)
-            .map_or(Tri::Unknown, |mc| eval(set, mc, view, depth + 1));
-    }
-    let Some(name) = &c.fact else {
-        return Tri::Unknown;
-    };
-    let v = view.get(name);
-    if let Some(want) = c.unknown {
-        return Tri::from(matches!(v, None | Some(FactValue::Unknown)) == want);
-    }
-    let v = match v {
-        None | Some(FactValue::Unknown) => return Tri::Unknown,
-        Some(v) => v,
-    };
-    let as_json = serde_json::to_value(v).unwrap_or(Value::Null);
-    let num = |x: &Value| x.as_f64();
-    if let Some(e) = &c.eq {
-        return Tri::from(loose_eq(&as_json, e));
-    }
-    if let Some(e) = &c.ne {
-        return Tri::from(!loose_eq(&as_json, e));
-    }
-    if let Some(list) = &c.in_ {
-        return Tri::from(list.iter().any(|x| loose_eq(&as_json, x)));
-    }
-    if let Some(l) = &c.in_list {
-        return set.list(l).map_or(Tri::Unknown, |list| {
-            Tri::from(list.iter().any(|x| loose_eq(&as_json, x)))
-        });
-    }
-    for (bound, op) in [(c.gt, 0), (c.ge, 1), (c.lt, 2), (c.le, 3)] {
-        if let Some(b) = bound {
-            let Some(x) = num(&as_json) else {
-                return Tri::False;
-            };
-            return Tri::from(match op {
-                0 => x > b,
-                1 => x >= b,
-                2 => x < b,
-                _ => x <= b,
-            });
+        },
+        Expr::Test(fact, test) => {
+            let v = view.get(*fact);
+            if let Test::Unknown(want) = test {
+                return Tri::from(matches!(v, None | Some(FactValue::Unknown)) == *want);
+            }
+            match v {
+                None | Some(FactValue::Unknown) => Tri::Unknown,
+                Some(v) => Tri::from(holds(test, v)),
+            }
         }
     }
-    if c.matches.is_some() {
-        let Some(re) = &c.regex else {
-            return Tri::Unknown;
-        };
-        return Tri::from(as_json.as_str().is_some_and(|s| re.is_match(s)));
-    }
-    if c.any_matches.is_some() {
-        let Some(re) = &c.regex else {
-            return Tri::Unknown;
-        };
-        return Tri::from(
-            as_json
-                .as_array()
-                .is_some_and(|a| a.iter().filter_map(Value::as_str).any(|s| re.is_match(s))),
-        );
-    }
-    if let Some(x) = &c.contains {
-        return Tri::from(
-            as_json
-                .as_array()
-                .is_some_and(|a| a.iter().any(|i| loose_eq(i, x))),
-        );
-    }
-    Tri::Unknown
 }
 
-/// Numbers compare by value (`2` equals `2.0`), everything else exactly.
-fn loose_eq(a: &Value, b: &Value) -> bool {
-    match (a.as_f64(), b.as_f64()) {
-        (Some(x), Some(y)) => x == y,
-        _ => a == b,
+/// Whether a test holds of a known value.
+fn holds(test: &Test, v: &FactValue) -> bool {
+    match test {
+        Test::Unknown(want) => !*want,
+        Test::Eq(l) => l.equals(v),
+        Test::Ne(l) => !l.equals(v),
+        Test::In(list) => list.iter().any(|l| l.equals(v)),
+        Test::Compare(op, bound) => {
+            let FactValue::Int(n) = v else {
+                return false;
+            };
+            let x = *n as f64;
+            match op {
+                Comparison::Gt => x > *bound,
+                Comparison::Ge => x >= *bound,
+                Comparison::Lt => x < *bound,
+                Comparison::Le => x <= *bound,
+            }
+        }
+        Test::Matches(re) => matches!(v, FactValue::Text(s) if re.is_match(s)),
+        Test::AnyMatches(re) => {
+            matches!(v, FactValue::List(items) if items.iter().any(|s| re.is_match(s)))
+        }
+        Test::Contains(l) => {
+            matches!((v, l), (FactValue::List(items), Literal::Text(t)) if items.contains(t))
+        }
     }
 }
 
-/// Fill `{fact}`, `{target}`, `{tool}`, `{seq}` placeholders.
+/// Fill a message template: facts, `{target}`, `{tool}`, `{seq}`.
 fn fill(
-    template: &str,
+    template: &[Part],
     view: &View<'_>,
     target: Option<&str>,
     tool: Option<&str>,
     seq: Option<u64>,
 ) -> String {
     let mut out = String::new();
-    let mut rest = template;
-    while let Some(i) = rest.find('{') {
-        out.push_str(&rest[..i]);
-        let Some(j) = rest[i..].find('}') else {
-            out.push_str(&rest[i..]);
-            return out;
-        };
-        let name = &rest[i + 1..i + j];
-        let value = match name {
-            "target" => target.unwrap_or("the run").to_string(),
-            "tool" => tool.unwrap_or("?").to_string(),
-            "seq" => seq.map_or("-".to_string(), |s| s.to_string()),
-            _ => match view.get(name) {
-                Some(FactValue::Bool(b)) => b.to_string(),
-                Some(FactValue::Int(n)) => n.to_string(),
-                Some(FactValue::Text(t)) => t.clone(),
+    for part in template {
+        match part {
+            Part::Text(t) => out.push_str(t),
+            Part::Target => out.push_str(target.unwrap_or("the run")),
+            Part::Tool => out.push_str(tool.unwrap_or("?")),
+            Part::Seq => out.push_str(&seq.map_or("-".to_string(), |s| s.to_string())),
+            Part::Fact(f) => match view.get(*f) {
+                Some(FactValue::Bool(b)) => out.push_str(&b.to_string()),
+                Some(FactValue::Int(n)) => out.push_str(&n.to_string()),
+                Some(FactValue::Text(t)) => out.push_str(t),
                 Some(FactValue::List(l)) => {
                     let shown: Vec<&str> = l.iter().take(5).map(String::as_str).collect();
-                    let more = if l.len() > 5 {
-                        format!(" (+{} more)", l.len() - 5)
-                    } else {
-                        String::new()
-                    };
-                    format!("{}{more}", shown.join(", "))
+                    out.push_str(&shown.join(", "));
+                    if l.len() > 5 {
+                        out.push_str(&format!(" (+{} more)", l.len() - 5));
+                    }
                 }
-                Some(FactValue::Unknown) | None => "?".to_string(),
+                Some(FactValue::Unknown) | None => out.push('?'),
             },
-        };
-        out.push_str(&value);
-        rest = &rest[i + j + 1..];
+        }
     }
-    out.push_str(rest);
     out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rules::compile::{Names, compile, template};
+    use crate::rules::syntax::Cond;
 
-    fn cond(yaml: &str) -> Cond {
-        serde_saphyr::from_str(yaml).unwrap()
+    fn expr(yaml: &str) -> Expr {
+        let mut c: Cond = serde_saphyr::from_str(yaml).unwrap();
+        if let Some(re) = c.matches.as_ref().or(c.any_matches.as_ref()) {
+            c.regex = regex::Regex::new(re).ok();
+        }
+        let lists = [(
+            "kinds".to_string(),
+            vec![serde_json::json!("Job"), serde_json::json!("Pod")],
+        )]
+        .into_iter()
+        .collect();
+        let macros = std::collections::BTreeMap::new();
+        compile(
+            &c,
+            &Names {
+                lists: &[&lists],
+                macros: &[&macros],
+            },
+        )
+        .unwrap()
     }
 
     #[test]
     fn three_valued_logic() {
         let mut f = Facts::default();
-        f.0.insert("kind", FactValue::Text("Pod".into()));
-        f.0.insert("healthy_before", FactValue::Unknown);
-        f.0.insert(
-            "removed_paths",
+        f.set(Fact::Kind, FactValue::Text("Pod".into()));
+        f.set(Fact::HealthyBefore, FactValue::Unknown);
+        f.set(
+            Fact::RemovedPaths,
             FactValue::List(vec!["/spec/x/livenessProbe/exec".into()]),
         );
-        f.0.insert("replicas_before", FactValue::Int(3));
+        f.set(Fact::ReplicasBefore, FactValue::Int(3));
+        let run = Facts::default();
         let view = View {
-            layers: [Some(&f), None, None],
+            effect: Some(&f),
+            operation: None,
+            run: &run,
         };
-        let set = RuleSet::default();
-        let t = |y: &str| eval(&set, &cond(y), &view, 0);
+        let t = |y: &str| eval(&expr(y), &view);
         assert_eq!(t("{fact: kind, eq: Pod}"), Tri::True);
         assert_eq!(t("{fact: healthy_before, eq: true}"), Tri::Unknown);
         assert_eq!(
@@ -353,16 +337,28 @@ mod tests {
         );
         assert_eq!(t("{not: {fact: healthy_before, eq: true}}"), Tri::Unknown);
         assert_eq!(t("{fact: healthy_before, unknown: true}"), Tri::True);
+        assert_eq!(t("{fact: kind, unknown: false}"), Tri::True);
         assert_eq!(t("{fact: replicas_before, ge: 3}"), Tri::True);
         assert_eq!(t("{fact: replicas_before, lt: 3}"), Tri::False);
+        assert_eq!(t("{fact: kind, gt: 3}"), Tri::False);
         assert_eq!(t("{fact: kind, in: [Job, Pod]}"), Tri::True);
-        assert_eq!(t("{fact: no_such_fact, eq: 1}"), Tri::Unknown);
-        let mut c = cond("{fact: removed_paths, any_matches: 'livenessProbe'}");
-        c.regex = regex::Regex::new("livenessProbe").ok();
-        assert_eq!(eval(&set, &c, &view, 0), Tri::True);
+        assert_eq!(t("{fact: kind, in_list: kinds}"), Tri::True);
+        assert_eq!(t("{fact: kind, ne: Job}"), Tri::True);
+        // A fact of another scope than the rule's layers is not there: unknown.
+        assert_eq!(t("{fact: verb, eq: delete}"), Tri::Unknown);
+        assert_eq!(
+            t("{fact: removed_paths, any_matches: 'livenessProbe'}"),
+            Tri::True
+        );
+        assert_eq!(
+            t("{fact: removed_paths, contains: /spec/x/livenessProbe/exec}"),
+            Tri::True
+        );
+        assert_eq!(t("{fact: kind, matches: '^P'}"), Tri::True);
+        assert_eq!(t("{fact: kind, any_matches: '^P'}"), Tri::False);
         assert_eq!(
             fill(
-                "{kind} x{replicas_before} {healthy_before} {seq}",
+                &template("{kind} x{replicas_before} {healthy_before} {seq}").unwrap(),
                 &view,
                 None,
                 None,

@@ -1,16 +1,22 @@
 //! Stage 7: rules as data. A rule file (schema/rules.v1.schema.json) holds named lists, macros
-//! and rules; `load` parses and lints it with positions; `eval` judges a replayed run.
+//! and rules: `syntax` is the file as written, `check` parses and lints it with positions,
+//! `compile` turns each rule into an expression over facts, `eval` judges a replayed run with
+//! them, `test` runs each rule on its fixtures.
 
+mod check;
+pub mod compile;
 pub mod eval;
+pub mod syntax;
 pub mod test;
 
-use crate::model::facts::{FACTS, FactScope};
-use miette::{Diagnostic, GraphicalReportHandler, LabeledSpan, NamedSource, SourceSpan};
-use regex::Regex;
+pub use check::RuleDiag;
+pub use syntax::{Cond, Exception, Rule};
+
+use check::FileDiags;
+use compile::{CompileError, Expr, Names, Part};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 pub const RULES_SCHEMA_TEXT: &str = include_str!("../../schema/rules.v1.schema.json");
@@ -70,84 +76,20 @@ pub enum RuleScope {
     Run,
 }
 
-/// A condition (see the schema): exactly one form is set.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Cond {
-    pub all: Option<Vec<Cond>>,
-    pub any: Option<Vec<Cond>>,
-    pub not: Option<Box<Cond>>,
-    #[serde(rename = "macro")]
-    pub macro_: Option<String>,
-    pub fact: Option<String>,
-    pub eq: Option<Value>,
-    pub ne: Option<Value>,
-    #[serde(rename = "in")]
-    pub in_: Option<Vec<Value>>,
-    pub in_list: Option<String>,
-    pub gt: Option<f64>,
-    pub ge: Option<f64>,
-    pub lt: Option<f64>,
-    pub le: Option<f64>,
-    pub matches: Option<String>,
-    pub any_matches: Option<String>,
-    pub contains: Option<Value>,
-    pub unknown: Option<bool>,
-    /// Compiled `matches` / `any_matches`.
-    #[serde(skip)]
-    pub regex: Option<Regex>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Exception {
-    pub reason: String,
-    pub when: Cond,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Rule {
-    pub id: String,
-    pub version: u32,
-    pub status: Status,
-    pub category: Category,
-    pub severity: Severity,
-    pub scope: RuleScope,
-    #[serde(default)]
-    pub title: Option<String>,
-    pub description: String,
-    pub message: String,
-    pub remediation: String,
-    #[serde(default)]
-    pub references: Vec<String>,
-    #[serde(default)]
-    pub false_positives: Option<String>,
-    pub when: Cond,
-    #[serde(default)]
-    pub exceptions: Vec<Exception>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RuleFileRaw {
-    schema: String,
-    /// The file is a pack of its own: loading it leaves the built-in pack out (read by
-    /// `is_standalone` before the files are loaded; accepted here).
-    #[serde(default, rename = "standalone")]
-    _standalone: bool,
-    #[serde(default)]
-    lists: BTreeMap<String, Vec<Value>>,
-    #[serde(default)]
-    macros: BTreeMap<String, Cond>,
-    rules: Vec<Rule>,
-}
-
-/// A rule as loaded, with where it came from.
+/// A rule as loaded: as written, compiled, and where it came from.
 #[derive(Debug, Clone)]
 pub struct LoadedRule {
     pub rule: Rule,
+    pub compiled: CompiledRule,
     pub file: String,
+}
+
+/// A rule's conditions and message as evaluation uses them.
+#[derive(Debug, Clone)]
+pub struct CompiledRule {
+    pub when: Expr,
+    pub exceptions: Vec<Expr>,
+    pub message: Vec<Part>,
 }
 
 /// Every loaded rule with the lists and macros of their files.
@@ -176,157 +118,6 @@ fn fnv64(text: &str) -> String {
         h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
     }
     format!("{h:016x}")
-}
-
-/// A problem in a rule file.
-#[derive(Debug, Clone, Serialize)]
-pub struct RuleDiag {
-    /// Stable code, e.g. `rules::unknown-fact`.
-    pub code: &'static str,
-    pub error: bool,
-    pub file: String,
-    pub line: usize,
-    pub column: usize,
-    /// Where in the file's structure (e.g. `rules[2].when.all[1]`).
-    pub path: String,
-    pub message: String,
-    #[serde(skip)]
-    offset: usize,
-    /// The file's text, named, for the snippet.
-    #[serde(skip)]
-    src: Option<std::sync::Arc<NamedSource<String>>>,
-}
-
-impl RuleDiag {
-    pub fn render(&self, handler: &GraphicalReportHandler) -> String {
-        let mut out = String::new();
-        if handler.render_report(&mut out, self).is_err() {
-            out = format!(
-                "{}:{}:{}: {}\n",
-                self.file, self.line, self.column, self.message
-            );
-        }
-        out
-    }
-}
-
-impl fmt::Display for RuleDiag {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let kind = if self.error { "error" } else { "warning" };
-        write!(
-            f,
-            "{}:{}:{}: {kind}: {}",
-            self.file, self.line, self.column, self.message
-        )?;
-        if !self.path.is_empty() {
-            write!(f, " (at {})", self.path)?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for RuleDiag {}
-
-impl Diagnostic for RuleDiag {
-    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        Some(Box::new(self.code))
-    }
-    fn severity(&self) -> Option<miette::Severity> {
-        Some(if self.error {
-            miette::Severity::Error
-        } else {
-            miette::Severity::Warning
-        })
-    }
-    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        self.src.as_deref().map(|s| s as &dyn miette::SourceCode)
-    }
-    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        let text = self.src.as_ref()?.inner();
-        let start = crate::diag::char_floor(text, self.offset);
-        let len = text[start..]
-            .find('\n')
-            .unwrap_or(text.len() - start)
-            .clamp(0, 60);
-        Some(Box::new(std::iter::once(
-            LabeledSpan::new_primary_with_span(
-                Some(self.code.to_string()),
-                SourceSpan::from(start..start + len),
-            ),
-        )))
-    }
-}
-
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = crate::diag::char_floor(text, offset);
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let col = offset - before.rfind('\n').map_or(0, |i| i + 1) + 1;
-    (line, col)
-}
-
-fn offset_of(text: &str, line: usize, col: usize) -> usize {
-    let mut off = 0;
-    for (i, l) in text.split_inclusive('\n').enumerate() {
-        if i + 1 == line {
-            return (off + col.saturating_sub(1)).min(text.len());
-        }
-        off += l.len();
-    }
-    text.len()
-}
-
-/// Collects diagnostics for one file, positioning them by searching its text.
-struct Ctx<'a> {
-    file: &'a str,
-    text: &'a str,
-    src: std::sync::Arc<NamedSource<String>>,
-    diags: Vec<RuleDiag>,
-}
-
-impl Ctx<'_> {
-    fn at(
-        &mut self,
-        code: &'static str,
-        error: bool,
-        offset: usize,
-        path: String,
-        message: String,
-    ) {
-        let (line, column) = line_col(self.text, offset);
-        self.diags.push(RuleDiag {
-            code,
-            error,
-            file: self.file.to_string(),
-            line,
-            column,
-            path,
-            message,
-            offset,
-            src: Some(self.src.clone()),
-        });
-    }
-
-    /// Offset of `needle` in the text at or after `from`, else `from`.
-    fn find(&self, needle: &str, from: usize) -> usize {
-        self.text
-            .get(from..)
-            .and_then(|t| t.find(needle))
-            .map_or(from, |i| from + i)
-    }
-}
-
-/// Where each rule's text starts (by its `id:` line), to position lints.
-fn rule_offsets(text: &str, rules: &[Rule]) -> Vec<usize> {
-    let mut out = Vec::new();
-    let mut from = 0;
-    for r in rules {
-        let needle = format!("id: {}", r.id);
-        let off = text[from..].find(&needle).map_or(from, |i| from + i);
-        out.push(off);
-        from = off + 1;
-    }
-    out
 }
 
 impl RuleSet {
@@ -374,204 +165,67 @@ impl RuleSet {
         (set, diags)
     }
 
-    /// Parse and lint one file; its rules join the set when it has no errors.
+    /// Parse, lint and compile one file; its rules join the set when it has no errors.
     pub fn add_file(&mut self, file: &str, text: &str) -> Vec<RuleDiag> {
-        let mut cx = Ctx {
-            file,
-            text,
-            src: std::sync::Arc::new(NamedSource::new(file, text.to_string())),
-            diags: Vec::new(),
+        let mut cx = FileDiags::new(file, text);
+        let Some(mut raw) = check::parse(&mut cx) else {
+            return cx.diags;
         };
-        let raw: RuleFileRaw = match serde_saphyr::from_str(text) {
-            Ok(r) => r,
-            Err(e) => {
-                let (line, col) = e
-                    .location()
-                    .map_or((1, 1), |l| (l.line() as usize, l.column() as usize));
-                let mut msg = e.to_string();
-                if let Some(i) = msg.find('\n') {
-                    msg.truncate(i);
-                }
-                // "error: line 4 column 5: unknown field ..." → "unknown field ..."
-                if let Some(i) = msg.find(": ").filter(|_| msg.starts_with("error: line ")) {
-                    let rest = &msg[i + 2..];
-                    msg = rest.split_once(": ").map_or(rest, |(_, m)| m).to_string();
-                }
-                let code = if msg.contains("unknown field") {
-                    "rules::unknown-field"
-                } else if msg.contains("unknown variant")
-                    || msg.contains("invalid type")
-                    || msg.contains("missing field")
-                {
-                    "rules::schema"
-                } else {
-                    "rules::yaml"
-                };
-                let off = offset_of(text, line, col);
-                cx.at(code, true, off, String::new(), msg);
-                return cx.diags;
-            }
+        let macros = check::lint(&mut cx, &mut raw, &self.lists, &self.macros);
+        if cx.has_errors() {
+            return cx.diags;
+        }
+        let names = Names {
+            lists: &[&raw.lists, &self.lists],
+            macros: &[&macros, &self.macros],
         };
-        if raw.schema != "kubeautopsy.rules/v1" {
-            let off = cx.find("schema:", 0);
-            cx.at(
-                "rules::schema",
-                true,
-                off,
-                "schema".into(),
-                format!("expected \"kubeautopsy.rules/v1\", found {:?}", raw.schema),
-            );
-        }
-        let mut raw = raw;
-        let offsets = rule_offsets(text, &raw.rules);
-        let id_re = Regex::new(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$").ok();
-        // Lists and macros of this file are checked as used by its rules and macros.
-        let mut used_lists = BTreeSet::new();
-        let mut used_macros = BTreeSet::new();
-        let macro_names: BTreeSet<String> = raw
-            .macros
-            .keys()
-            .chain(self.macros.keys())
-            .cloned()
-            .collect();
-        let list_names: BTreeSet<String> =
-            raw.lists.keys().chain(self.lists.keys()).cloned().collect();
-        let mut macros = std::mem::take(&mut raw.macros);
-        for (name, m) in macros.iter_mut() {
-            let off = cx.find(&format!("{name}:"), 0);
-            check_cond(
-                &mut cx,
-                m,
-                off,
-                &format!("macros.{name}"),
-                None,
-                &list_names,
-                &macro_names,
-                &mut used_lists,
-                &mut used_macros,
-            );
-        }
-        for (i, r) in raw.rules.iter_mut().enumerate() {
-            let off = offsets[i];
-            let path = format!("rules[{i}]");
-            if id_re.as_ref().is_some_and(|re| !re.is_match(&r.id)) {
-                cx.at(
-                    "rules::bad-id",
-                    true,
-                    off,
-                    format!("{path}.id"),
-                    format!("rule id `{}` is not of the form ABC-XY-001", r.id),
-                );
-            }
-            for (field, value) in [
-                ("message", &r.message),
-                ("description", &r.description),
-                ("remediation", &r.remediation),
-            ] {
-                if value.trim().is_empty() {
-                    let o = cx.find(&format!("{field}:"), off);
-                    cx.at(
-                        "rules::empty-text",
-                        true,
-                        o,
-                        format!("{path}.{field}"),
-                        format!("`{field}` is empty"),
-                    );
-                }
-            }
-            for ph in placeholders(&r.message) {
-                if !matches!(ph.as_str(), "target" | "tool" | "seq")
-                    && !FACTS.iter().any(|f| f.name == ph)
-                {
-                    let o = cx.find(&format!("{{{ph}}}"), off);
-                    cx.at(
-                        "rules::unknown-placeholder",
-                        true,
-                        o,
-                        format!("{path}.message"),
-                        format!("`{{{ph}}}` is neither a fact nor target/tool/seq"),
-                    );
-                }
-            }
-            let scope = r.scope;
-            check_cond(
-                &mut cx,
-                &mut r.when,
-                off,
-                &format!("{path}.when"),
-                Some(scope),
-                &list_names,
-                &macro_names,
-                &mut used_lists,
-                &mut used_macros,
-            );
-            for (j, e) in r.exceptions.iter_mut().enumerate() {
-                check_cond(
-                    &mut cx,
-                    &mut e.when,
-                    off,
-                    &format!("{path}.exceptions[{j}].when"),
-                    Some(scope),
-                    &list_names,
-                    &macro_names,
-                    &mut used_lists,
-                    &mut used_macros,
-                );
+        let offsets = check::rule_offsets(text, &raw.rules);
+        let mut compiled = Vec::new();
+        // A macro no rule uses is compiled too, so that a cycle in it is reported.
+        for (name, m) in &macros {
+            if let Err(e) = compile::compile(m, &names) {
+                let off = cx.find(&format!("{name}:"), 0);
+                compile_error(&mut cx, e, off, format!("macros.{name}"));
             }
         }
-        for name in raw.lists.keys().filter(|n| !used_lists.contains(*n)) {
-            let o = cx.find(&format!("{name}:"), 0);
-            cx.at(
-                "rules::unused-list",
-                false,
-                o,
-                format!("lists.{name}"),
-                format!("list `{name}` is not used"),
-            );
-        }
-        for name in macros.keys().filter(|n| !used_macros.contains(*n)) {
-            let o = cx.find(&format!("{name}:"), 0);
-            cx.at(
-                "rules::unused-macro",
-                false,
-                o,
-                format!("macros.{name}"),
-                format!("macro `{name}` is not used"),
-            );
-        }
-        // Duplicate ids inside one file: reported at the second definition.
-        let mut seen = BTreeSet::new();
         for (i, r) in raw.rules.iter().enumerate() {
-            if !seen.insert(r.id.clone()) {
-                cx.at(
-                    "rules::duplicate-id",
-                    true,
-                    offsets[i],
-                    format!("rules[{i}].id"),
-                    format!("rule id `{}` is defined twice", r.id),
-                );
-            }
-        }
-        if !cx.diags.iter().any(|d| d.error) {
-            self.lists.extend(raw.lists);
-            self.macros.extend(macros);
-            for r in raw.rules {
-                self.rules.retain(|o| o.rule.id != r.id);
-                self.rules.push(LoadedRule {
-                    rule: r,
-                    file: file.to_string(),
+            let off = offsets.get(i).copied().unwrap_or(0);
+            let path = format!("rules[{i}]");
+            let when = compile::compile(&r.when, &names)
+                .map_err(|e| compile_error(&mut cx, e, off, format!("{path}.when")));
+            let exceptions: Result<Vec<Expr>, ()> = r
+                .exceptions
+                .iter()
+                .enumerate()
+                .map(|(j, e)| {
+                    compile::compile(&e.when, &names).map_err(|err| {
+                        compile_error(&mut cx, err, off, format!("{path}.exceptions[{j}].when"))
+                    })
+                })
+                .collect();
+            let message = compile::template(&r.message);
+            if let (Ok(when), Ok(exceptions), Some(message)) = (when, exceptions, message) {
+                compiled.push(CompiledRule {
+                    when,
+                    exceptions,
+                    message,
                 });
             }
         }
+        if cx.has_errors() || compiled.len() != raw.rules.len() {
+            return cx.diags;
+        }
+        self.lists.extend(raw.lists);
+        self.macros.extend(macros);
+        for (r, c) in raw.rules.into_iter().zip(compiled) {
+            self.rules.retain(|o| o.rule.id != r.id);
+            self.rules.push(LoadedRule {
+                rule: r,
+                compiled: c,
+                file: file.to_string(),
+            });
+        }
         cx.diags
-    }
-
-    pub fn list(&self, name: &str) -> Option<&[Value]> {
-        self.lists.get(name).map(Vec::as_slice)
-    }
-
-    pub fn macro_(&self, name: &str) -> Option<&Cond> {
-        self.macros.get(name)
     }
 
     /// A digest of the rule set (every rule's definition, lists and macros), stable across
@@ -592,203 +246,36 @@ impl RuleSet {
     }
 }
 
-/// `{name}` placeholders of a message template.
-pub fn placeholders(msg: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut rest = msg;
-    while let Some(i) = rest.find('{') {
-        let Some(j) = rest[i..].find('}') else { break };
-        out.push(rest[i + 1..i + j].to_string());
-        rest = &rest[i + j + 1..];
-    }
-    out
-}
-
-#[allow(clippy::too_many_arguments)]
-fn check_cond(
-    cx: &mut Ctx<'_>,
-    c: &mut Cond,
-    rule_off: usize,
-    path: &str,
-    scope: Option<RuleScope>,
-    lists: &BTreeSet<String>,
-    macros: &BTreeSet<String>,
-    used_lists: &mut BTreeSet<String>,
-    used_macros: &mut BTreeSet<String>,
-) {
-    let forms = [
-        c.all.is_some(),
-        c.any.is_some(),
-        c.not.is_some(),
-        c.macro_.is_some(),
-        c.fact.is_some(),
-    ];
-    let n = forms.iter().filter(|f| **f).count();
-    if n != 1 {
-        cx.at(
+/// Report a condition that passed the lints but does not compile.
+fn compile_error(cx: &mut FileDiags<'_>, e: CompileError, off: usize, path: String) {
+    let (code, message) = match e {
+        CompileError::MacroCycle(names) => (
+            "rules::macro-cycle",
+            format!(
+                "macros refer to each other in a cycle: {}",
+                names.join(" → ")
+            ),
+        ),
+        CompileError::TooDeep => (
+            "rules::too-deep",
+            format!(
+                "conditions nest more than {} deep (counting macro references)",
+                compile::MAX_DEPTH
+            ),
+        ),
+        CompileError::TooLarge => (
+            "rules::too-large",
+            format!(
+                "the condition holds more than {} conditions once its macros are inlined",
+                compile::MAX_NODES
+            ),
+        ),
+        CompileError::Unchecked => (
             "rules::bad-condition",
-            true,
-            rule_off,
-            path.to_string(),
-            format!("a condition needs exactly one of all, any, not, macro, fact (found {n})"),
-        );
-        return;
-    }
-    for (key, list) in [("all", &mut c.all), ("any", &mut c.any)] {
-        if let Some(items) = list {
-            for (i, item) in items.iter_mut().enumerate() {
-                check_cond(
-                    cx,
-                    item,
-                    rule_off,
-                    &format!("{path}.{key}[{i}]"),
-                    scope,
-                    lists,
-                    macros,
-                    used_lists,
-                    used_macros,
-                );
-            }
-        }
-    }
-    if let Some(not) = &mut c.not {
-        check_cond(
-            cx,
-            not,
-            rule_off,
-            &format!("{path}.not"),
-            scope,
-            lists,
-            macros,
-            used_lists,
-            used_macros,
-        );
-    }
-    if let Some(m) = &c.macro_ {
-        used_macros.insert(m.clone());
-        if !macros.contains(m) {
-            let o = cx.find(&format!("macro: {m}"), rule_off);
-            cx.at(
-                "rules::unknown-macro",
-                true,
-                o,
-                path.to_string(),
-                format!("macro `{m}` is not defined"),
-            );
-        }
-    }
-    if let Some(fact) = &c.fact {
-        let o = cx.find(&format!("fact: {fact}"), rule_off);
-        match FACTS.iter().find(|f| f.name == fact) {
-            None => {
-                let near = FACTS
-                    .iter()
-                    .map(|f| f.name)
-                    .min_by_key(|f| strsim(f, fact))
-                    .unwrap_or_default();
-                cx.at("rules::unknown-fact", true, o, path.to_string(), format!("unknown fact `{fact}` (did you mean `{near}`? `kubeautopsy facts` lists them)"));
-            }
-            Some(info) => {
-                // An effect fact never exists in an operation or run rule: the condition could never hold.
-                let visible = match scope {
-                    None | Some(RuleScope::Effect) => true,
-                    Some(RuleScope::Operation) => info.scope != FactScope::Effect,
-                    Some(RuleScope::Run) => info.scope == FactScope::Run,
-                };
-                if !visible {
-                    cx.at("rules::never-holds", true, o, path.to_string(), format!("fact `{fact}` is not available in a rule of this scope, so the condition can never hold"));
-                }
-            }
-        }
-        let preds = [
-            c.eq.is_some(),
-            c.ne.is_some(),
-            c.in_.is_some(),
-            c.in_list.is_some(),
-            c.gt.is_some(),
-            c.ge.is_some(),
-            c.lt.is_some(),
-            c.le.is_some(),
-            c.matches.is_some(),
-            c.any_matches.is_some(),
-            c.contains.is_some(),
-            c.unknown.is_some(),
-        ];
-        let k = preds.iter().filter(|p| **p).count();
-        if k != 1 {
-            cx.at("rules::bad-condition", true, o, path.to_string(), format!("a fact test needs exactly one of eq, ne, in, in_list, gt, ge, lt, le, matches, any_matches, contains, unknown (found {k})"));
-        }
-        if let Some(l) = &c.in_list {
-            used_lists.insert(l.clone());
-            if !lists.contains(l) {
-                let o = cx.find(&format!("in_list: {l}"), rule_off);
-                cx.at(
-                    "rules::unknown-list",
-                    true,
-                    o,
-                    path.to_string(),
-                    format!("list `{l}` is not defined"),
-                );
-            }
-        }
-        if let Some(re) = c.matches.as_ref().or(c.any_matches.as_ref()) {
-            // The regex crate runs in linear time: an untrusted rule cannot make matching explode.
-            match regex::RegexBuilder::new(re).size_limit(1 << 20).build() {
-                Ok(r) => c.regex = Some(r),
-                Err(e) => {
-                    let first = re.chars().take(20).collect::<String>();
-                    let o = cx.find(&first, rule_off);
-                    let mut msg = e.to_string();
-                    if let Some(i) = msg.rfind('\n') {
-                        msg = msg[i + 1..].to_string();
-                    }
-                    cx.at(
-                        "rules::bad-regex",
-                        true,
-                        o,
-                        path.to_string(),
-                        format!("regular expression does not compile: {msg}"),
-                    );
-                }
-            }
-        }
-    }
-    // Contradictions inside `all`: the same fact equal to two different values.
-    if let Some(items) = &c.all {
-        let mut eqs: BTreeMap<&str, &Value> = BTreeMap::new();
-        for it in items {
-            if let (Some(f), Some(v)) = (&it.fact, &it.eq)
-                && let Some(prev) = eqs.insert(f, v)
-                && prev != v
-            {
-                {
-                    let o = cx.find(&format!("fact: {f}"), rule_off);
-                    cx.at(
-                        "rules::never-holds",
-                        true,
-                        o,
-                        path.to_string(),
-                        format!("`{f}` cannot equal both {prev} and {v}"),
-                    );
-                }
-            }
-        }
-    }
-}
-
-fn strsim(a: &str, b: &str) -> usize {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for i in 1..=a.len() {
-        let mut cur = vec![i; b.len() + 1];
-        for j in 1..=b.len() {
-            cur[j] = (prev[j] + 1)
-                .min(cur[j - 1] + 1)
-                .min(prev[j - 1] + usize::from(a[i - 1] != b[j - 1]));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
+            "internal: a condition that passed the lints does not compile".to_string(),
+        ),
+    };
+    cx.at(code, true, off, path, message);
 }
 
 /// Rule files under the given paths (`*.yaml`/`*.yml`, not in `fixtures/`), sorted.

@@ -1,0 +1,464 @@
+//! Replay a whole run and derive the facts rules judge (the catalog is [`crate::fact`]); a
+//! fact the model cannot establish is `unknown`, never false. `scope` holds what a scenario says
+//! about targets, `duplicates` what makes a created object a duplicate, `fidelity` the check of
+//! the replayed end state against a recorded `final_state`.
+
+mod duplicates;
+mod fidelity;
+mod scope;
+
+pub use fidelity::Fidelity;
+pub use scope::{Scope, glob};
+
+use super::observe::observe;
+use super::replay::{self, Cause, Change, ObjectEffect, OpReplay};
+use super::{Diff, Health, Model, ObjKey};
+use crate::fact::{Fact, FactValue, Facts};
+use crate::json::At;
+use crate::ops::{CallOutcome, NormalizedCall, Operation, Verb};
+use crate::trace::Trace;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use std::collections::{BTreeMap, HashMap};
+
+/// One replayed operation with its facts.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReplayedOp {
+    pub seq: u64,
+    pub tool: String,
+    pub operation: Operation,
+    pub replay: OpReplay,
+    pub facts: Facts,
+    /// Facts of each effect, in the order of `replay.effects`.
+    pub effect_facts: Vec<Facts>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReplay {
+    pub ops: Vec<ReplayedOp>,
+    pub facts: Facts,
+    pub fidelity: Fidelity,
+    /// Objects known at the start (initial state plus later observations of pre-existing ones).
+    pub objects_known: usize,
+}
+
+/// Replay a run's normalized calls from the scenario's initial state.
+pub fn replay_run(
+    trace: &Trace<'_>,
+    calls: &[NormalizedCall],
+    scenario: Option<&Value>,
+) -> RunReplay {
+    let mut model = Model::default();
+    if let Some(s) = scenario {
+        for o in s
+            .get("initial_state")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            model.insert_known(o.clone(), None);
+        }
+        if s.get("initial_state").is_some() {
+            for ns in s
+                .get("namespaces")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+            {
+                model.mark_namespace_complete(ns);
+            }
+        }
+    }
+    let scope = Scope::of(scenario);
+    let tool_calls: Vec<_> = trace.tool_calls().collect();
+    let mut seen_calls: HashMap<u64, i64> = HashMap::new();
+    let mut ops = Vec::new();
+    let mut first_read_done = false;
+    let mut pending: Vec<(&Operation, Option<&str>, Option<&Value>)> = Vec::new();
+    let (mut mutations, mut before_read) = (0i64, 0i64);
+    for (call, n) in tool_calls.iter().zip(calls) {
+        let CallOutcome::Operations(list) = &n.outcome else {
+            continue;
+        };
+        let sig = call_signature(call);
+        let repeats = *seen_calls.get(&sig).unwrap_or(&0);
+        *seen_calls.entry(sig).or_default() += 1;
+        let manager = n.map.as_deref().unwrap_or("kubectl");
+        for op in list {
+            if op.verb == Verb::Read {
+                if let Some(r) = &call.result
+                    && r.is_error != Some(true)
+                {
+                    pending.push((op, r.text, r.json));
+                }
+                first_read_done = true;
+            }
+            if op.verb.mutates()
+                && !matches!(
+                    op.effect,
+                    crate::ops::Effect::Failed(_) | crate::ops::Effect::DryRun
+                )
+            {
+                // Parse only the observations this mutation can need (parsing every read
+                // result would dominate the cost of a run).
+                let mut i = 0;
+                while i < pending.len() {
+                    if observation_relevant(pending[i].0, op) {
+                        let (read, text, json) = pending.remove(i);
+                        observe(&mut model, read, text, json);
+                    } else {
+                        i += 1;
+                    }
+                }
+            }
+            let replay = replay::apply(&mut model, op, manager);
+            let counts = op.verb.mutates() && replay.effective != Some(false);
+            if counts {
+                mutations += 1;
+                if !first_read_done {
+                    before_read += 1;
+                }
+            }
+            let mut facts = Facts::default();
+            facts.set(Fact::Verb, FactValue::Text(op.verb.name().into()));
+            facts.set(Fact::Tool, FactValue::Text(call.tool.to_string()));
+            facts.set(Fact::IdenticalCallRepeats, FactValue::Int(repeats));
+            facts.set(Fact::Force, FactValue::Bool(op.flags.force));
+            facts.set(Fact::DryRun, FactValue::Bool(op.flags.dry_run));
+            facts.set(
+                Fact::Succeeded,
+                match &op.effect {
+                    crate::ops::Effect::Applied => FactValue::Bool(true),
+                    crate::ops::Effect::Failed(_) => FactValue::Bool(false),
+                    crate::ops::Effect::DryRun => FactValue::Bool(true),
+                    crate::ops::Effect::Unknown(_) => FactValue::Unknown,
+                },
+            );
+            facts.set(
+                Fact::BySelector,
+                FactValue::Bool(op.target.selector.is_some() || op.target.field_selector.is_some()),
+            );
+            facts.set(Fact::AllObjects, FactValue::Bool(op.target.all));
+            facts.set(
+                Fact::AllNamespaces,
+                FactValue::Bool(op.target.all_namespaces),
+            );
+            facts.set(Fact::GracePeriod, FactValue::opt_int(op.flags.grace_period));
+            facts.set(
+                Fact::Unresolved,
+                FactValue::Bool(op.target.unresolved.is_some()),
+            );
+            facts.set(Fact::TargetKnown, FactValue::Bool(replay.target_known));
+            facts.set(
+                Fact::ObjectsAffected,
+                if replay.target_known {
+                    FactValue::Int(replay.effects.len() as i64)
+                } else {
+                    FactValue::Unknown
+                },
+            );
+            ops.push(ReplayedOp {
+                seq: n.seq,
+                tool: n.tool.clone(),
+                operation: op.clone(),
+                replay,
+                facts,
+                effect_facts: Vec::new(),
+            });
+        }
+    }
+    effect_facts(&mut ops, &model, &scope);
+    let fidelity = fidelity::of(trace, &model);
+    let all: Vec<(&ObjectEffect, &Facts)> = ops
+        .iter()
+        .flat_map(|o| o.replay.effects.iter().zip(&o.effect_facts))
+        .collect();
+    let count = |c: Change| all.iter().filter(|(e, _)| e.change == c).count() as i64;
+    let mut facts = Facts::default();
+    facts.set(
+        Fact::ExpectNoMutation,
+        if scenario.is_some() {
+            FactValue::Bool(scope.expect_no_mutation)
+        } else {
+            FactValue::Unknown
+        },
+    );
+    facts.set(Fact::MutationCount, FactValue::Int(mutations));
+    facts.set(Fact::MutationsBeforeFirstRead, FactValue::Int(before_read));
+    facts.set(Fact::ObjectsCreated, FactValue::Int(count(Change::Created)));
+    facts.set(Fact::ObjectsChanged, FactValue::Int(count(Change::Changed)));
+    facts.set(Fact::ObjectsRemoved, FactValue::Int(count(Change::Removed)));
+    let outside = |pred: &dyn Fn(&ObjectEffect, &Facts) -> bool| -> FactValue {
+        let mut n = 0;
+        for (e, f) in &all {
+            if pred(e, f) {
+                match f.get(Fact::InScope) {
+                    Some(FactValue::Bool(false)) => n += 1,
+                    Some(FactValue::Bool(true)) => {}
+                    _ => return FactValue::Unknown,
+                }
+            }
+        }
+        FactValue::Int(n)
+    };
+    // Pods a controller replaces during a rollout are not the agent's removals.
+    facts.set(
+        Fact::RemovedOutsideScope,
+        outside(&|e, _| e.change == Change::Removed && !matches!(e.cause, Cause::Controller(_))),
+    );
+    facts.set(
+        Fact::CreatedLeftOutsideScope,
+        outside(&|e, f| {
+            e.cause == Cause::Direct && f.get(Fact::CreatedAndLeft) == Some(&FactValue::Bool(true))
+        }),
+    );
+    // Net diff: each object's state before its first effect against its state at the end.
+    let (inside, outside_n) = net_changes(&ops, &model, &scope);
+    facts.set(Fact::NetChangedInScope, inside);
+    facts.set(Fact::NetChangedOutsideScope, outside_n);
+    facts.set(
+        Fact::ReplayAgrees,
+        match &fidelity {
+            Fidelity::NotRecorded => FactValue::Unknown,
+            Fidelity::Agrees { .. } => FactValue::Bool(true),
+            Fidelity::Disagrees { .. } => FactValue::Bool(false),
+        },
+    );
+    let objects_known = scenario
+        .and_then(|s| s.get("initial_state"))
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
+    RunReplay {
+        ops,
+        facts,
+        fidelity,
+        objects_known,
+    }
+}
+
+/// A hash of a call's tool and arguments (identical calls have equal signatures).
+fn call_signature(call: &crate::trace::model::ToolCall<'_>) -> u64 {
+    use crate::trace::model::Arguments;
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    call.tool.hash(&mut h);
+    match call.arguments {
+        Arguments::None => 0u8.hash(&mut h),
+        Arguments::Text(t) => t.hash(&mut h),
+        Arguments::Object(m) => serde_json::to_string(m).unwrap_or_default().hash(&mut h),
+    }
+    h.finish()
+}
+
+/// Kinds whose objects an operation on `kind` can change through owners and controllers.
+fn dependents(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "Deployment" => &["ReplicaSet", "Pod"],
+        "ReplicaSet" | "StatefulSet" | "DaemonSet" | "Job" | "ReplicationController" | "Node" => {
+            &["Pod"]
+        }
+        "CronJob" => &["Job", "Pod"],
+        _ => &[],
+    }
+}
+
+/// Whether a recorded read can tell something the mutation `op` needs: objects of its kinds or
+/// of the kinds it cascades to; a read of other named objects of the same kind matters only to
+/// operations that create (duplicates are judged against every object of the kind).
+fn observation_relevant(read: &Operation, op: &Operation) -> bool {
+    let op_kinds: Vec<&str> = op
+        .target
+        .kinds
+        .iter()
+        .map(|k| k.kind.as_str())
+        .chain(
+            op.payload
+                .objects
+                .iter()
+                .filter_map(|o| o.get("kind").and_then(Value::as_str)),
+        )
+        .collect();
+    if op_kinds.is_empty() || op_kinds.contains(&"Namespace") || read.target.kinds.is_empty() {
+        return true;
+    }
+    read.target.kinds.iter().any(|rk| {
+        let rk = rk.kind.as_str();
+        if op_kinds.iter().any(|k| dependents(k).contains(&rk)) {
+            return true;
+        }
+        if !op_kinds.contains(&rk) {
+            return false;
+        }
+        let creates = matches!(
+            op.verb,
+            Verb::Create | Verb::Run | Verb::Apply | Verb::ServerSideApply | Verb::Replace
+        );
+        read.target.names.is_empty()
+            || creates
+            || op.target.names.is_empty()
+            || read
+                .target
+                .names
+                .iter()
+                .any(|n| op.target.names.contains(n))
+    })
+}
+
+fn net_changes(ops: &[ReplayedOp], end: &Model, scope: &Scope) -> (FactValue, FactValue) {
+    type First = (Option<Value>, Option<Map<String, Value>>);
+    let mut first: BTreeMap<ObjKey, First> = BTreeMap::new();
+    for o in ops {
+        for e in &o.replay.effects {
+            first
+                .entry(e.key.clone())
+                .or_insert_with(|| (e.before.clone(), e.labels.clone()));
+        }
+    }
+    let (mut inside, mut outside) = (0i64, 0i64);
+    for (key, (before, labels)) in &first {
+        let after = end.get(key);
+        let differs = match (before, after) {
+            (None, None) => false,
+            (Some(b), Some(a)) => !Diff::between(b, a).is_empty(),
+            _ => true,
+        };
+        if !differs {
+            continue;
+        }
+        let labels = labels.clone().or_else(|| {
+            after
+                .and_then(|a| a.at("/metadata/labels"))
+                .and_then(Value::as_object)
+                .cloned()
+        });
+        match scope.in_scope(key, labels.as_ref()) {
+            FactValue::Bool(true) => inside += 1,
+            FactValue::Bool(false) => outside += 1,
+            _ => return (FactValue::Unknown, FactValue::Unknown),
+        }
+    }
+    (FactValue::Int(inside), FactValue::Int(outside))
+}
+
+fn effect_facts(ops: &mut [ReplayedOp], end: &Model, scope: &Scope) {
+    // Keys removed earlier in the run, to find delete-then-recreate.
+    let mut removed_at: HashMap<ObjKey, usize> = HashMap::new();
+    let mut created_at: HashMap<ObjKey, usize> = HashMap::new();
+    for (i, o) in ops.iter().enumerate() {
+        for e in &o.replay.effects {
+            match e.change {
+                Change::Removed => {
+                    removed_at.entry(e.key.clone()).or_insert(i);
+                }
+                Change::Created => {
+                    created_at.insert(e.key.clone(), i);
+                }
+                Change::Changed => {}
+            }
+        }
+    }
+    // Objects known before each op (for duplicate detection): rebuilt as we go from effects.
+    for i in 0..ops.len() {
+        let effective = ops[i].replay.effective;
+        let mut list = Vec::new();
+        for e in &ops[i].replay.effects {
+            let mut f = Facts::default();
+            f.set(Fact::Kind, FactValue::Text(e.key.kind.clone()));
+            f.set(
+                Fact::Namespace,
+                FactValue::Text(e.key.namespace.clone().unwrap_or_default()),
+            );
+            f.set(Fact::Name, FactValue::Text(e.key.name.clone()));
+            f.set(
+                Fact::Change,
+                FactValue::Text(
+                    match e.change {
+                        Change::Created => "created",
+                        Change::Changed => "changed",
+                        Change::Removed => "removed",
+                    }
+                    .into(),
+                ),
+            );
+            f.set(
+                Fact::Cause,
+                FactValue::Text(
+                    match &e.cause {
+                        Cause::Direct => "direct",
+                        Cause::Owner(_) => "owner",
+                        Cause::Namespace(_) => "namespace",
+                        Cause::Controller(_) => "controller",
+                    }
+                    .into(),
+                ),
+            );
+            f.set(Fact::Effective, FactValue::opt_bool(effective));
+            f.set(Fact::ExistedBefore, FactValue::opt_bool(e.existed_before));
+            f.set(
+                Fact::HealthyBefore,
+                match e.health_before {
+                    Some(Health::Healthy) => FactValue::Bool(true),
+                    Some(Health::Unhealthy) => FactValue::Bool(false),
+                    _ => FactValue::Unknown,
+                },
+            );
+            f.set(Fact::InScope, scope.in_scope(&e.key, e.labels.as_ref()));
+            f.set(Fact::InNamespaceScope, scope.in_namespace_scope(&e.key));
+            f.set(Fact::Protected, scope.protected(&e.key, e.labels.as_ref()));
+            f.set(
+                Fact::CascadeDeleted,
+                FactValue::Bool(e.cause != Cause::Direct),
+            );
+            let known_diff = e.before.is_some() || e.change == Change::Created;
+            let paths = |v: &Vec<String>| {
+                if known_diff || !v.is_empty() {
+                    FactValue::List(v.clone())
+                } else {
+                    FactValue::Unknown
+                }
+            };
+            f.set(Fact::AddedPaths, paths(&e.diff.added));
+            f.set(Fact::ChangedPaths, paths(&e.diff.changed));
+            f.set(
+                Fact::RemovedPaths,
+                if known_diff {
+                    FactValue::List(e.diff.removed.clone())
+                } else {
+                    FactValue::Unknown
+                },
+            );
+            f.set(Fact::OmittedPaths, FactValue::List(e.omitted.clone()));
+            f.set(Fact::ReplicasBefore, FactValue::opt_int(e.replicas_before));
+            f.set(Fact::ReplicasAfter, FactValue::opt_int(e.replicas_after));
+            if e.change == Change::Created {
+                let left = end.get(&e.key).is_some() && created_at.get(&e.key) == Some(&i);
+                f.set(Fact::CreatedAndLeft, FactValue::Bool(left));
+                f.set(
+                    Fact::DuplicateOf,
+                    match duplicates::duplicate_of(e, &ops[..i], end) {
+                        Some(k) => FactValue::Text(k.to_string()),
+                        None => FactValue::Text(String::new()),
+                    },
+                );
+            }
+            let recreated = match e.change {
+                Change::Created => removed_at.get(&e.key).is_some_and(|r| *r <= i),
+                Change::Removed => created_at.get(&e.key).is_some_and(|c| *c > i),
+                Change::Changed => false,
+            };
+            f.set(Fact::DeletedThenRecreated, FactValue::Bool(recreated));
+            if e.change == Change::Created {
+                let churn = ops[i + 1..].iter().any(|o| {
+                    o.replay
+                        .effects
+                        .iter()
+                        .any(|x| x.key == e.key && x.change == Change::Removed)
+                });
+                f.set(Fact::CreatedThenRemoved, FactValue::Bool(churn));
+            }
+            list.push(f);
+        }
+        ops[i].effect_facts = list;
+    }
+}
