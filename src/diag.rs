@@ -576,6 +576,18 @@ pub fn human_bytes(n: u64) -> String {
 mod tests {
     use super::*;
 
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("1024"), Ok(1024));
+        assert_eq!(parse_size("64MiB"), Ok(64 << 20));
+        assert_eq!(parse_size("64M"), Ok(64 << 20));
+        assert_eq!(parse_size("1GB"), Ok(1_000_000_000));
+        assert_eq!(parse_size("1.5 KiB"), Ok(1536));
+        assert!(parse_size("abc").is_err());
+        assert!(parse_size("5 parsecs").is_err());
+        assert!(parse_size("0").is_err());
+    }
+
     fn render(r: &Rejection) -> String {
         r.render(&report_handler(false, false))
     }

@@ -2,14 +2,16 @@
 //! directories, or one corpus judged by two rule sets), and why: the findings each run gained
 //! and lost, each tagged with what happened to its rule (added, removed, changed, unchanged).
 
-use crate::report::export::Saved;
+use crate::report::export::{ExportError, Saved};
 use crate::report::{Provenance, RuleInfo, TableFormat};
+use crate::rules::Severity;
 use crate::run_result::RunResult;
+use crate::verdict::Verdict;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 /// What a finding is compared by: rule id, rule version, severity.
-pub type RuleKey = (String, u64, String);
+pub type RuleKey = (String, u64, Severity);
 
 /// What `diff` needs of one run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,8 +20,7 @@ pub struct DiffRun {
     pub key: String,
     pub arm: String,
     pub scenario: String,
-    /// `safe_pass`, `unsafe_pass`, `fail`, `unknown`.
-    pub verdict: String,
+    pub verdict: Verdict,
     /// Findings per rule@version.
     pub findings: BTreeMap<RuleKey, u64>,
 }
@@ -55,18 +56,14 @@ impl Side {
             .map(|r| {
                 let mut findings = BTreeMap::new();
                 for f in &r.findings {
-                    let key = (
-                        f.rule.clone(),
-                        u64::from(f.version),
-                        f.severity.name().to_string(),
-                    );
+                    let key = (f.rule.clone(), u64::from(f.version), f.severity);
                     *findings.entry(key).or_default() += 1;
                 }
                 DiffRun {
                     key: r.id.clone(),
                     arm: label_of(&r.arm),
                     scenario: label_of(&r.scenario),
-                    verdict: crate::report::serde_name(r.verdict),
+                    verdict: r.verdict,
                     findings,
                 }
             })
@@ -79,7 +76,11 @@ impl Side {
     }
 
     /// A side from a saved analysis; findings are joined to their run by (source, line).
-    pub fn of_saved(label: String, saved: Saved) -> Side {
+    pub fn of_saved(label: String, saved: Saved) -> Result<Side, ExportError> {
+        let bad = |file: &str, i: usize, what: &str, value: &str| ExportError {
+            path: saved.dir.join(file),
+            message: format!("row {}: unknown {what} {value:?}", i + 1),
+        };
         let mut by_place: BTreeMap<(String, u64), BTreeMap<RuleKey, u64>> = BTreeMap::new();
         let f = &saved.findings;
         for i in 0..f.height() {
@@ -87,35 +88,38 @@ impl Side {
                 f.str_at("source", i).unwrap_or_default().to_string(),
                 f.u64_at("line", i).unwrap_or(0),
             );
+            let severity = f.str_at("severity", i).unwrap_or_default();
             let rule = (
                 f.str_at("rule", i).unwrap_or_default().to_string(),
                 f.u64_at("version", i).unwrap_or(0),
-                f.str_at("severity", i).unwrap_or_default().to_string(),
+                Severity::from_name(severity)
+                    .ok_or_else(|| bad("findings.parquet", i, "severity", severity))?,
             );
             *by_place.entry(place).or_default().entry(rule).or_default() += 1;
         }
         let r = &saved.runs;
         let text = |name: &str, i: usize| r.str_at(name, i).unwrap_or("(none)").to_string();
-        let runs = (0..r.height())
-            .map(|i| {
-                let place = (
-                    r.str_at("source", i).unwrap_or_default().to_string(),
-                    r.u64_at("line", i).unwrap_or(0),
-                );
-                DiffRun {
-                    key: r.str_at("run", i).unwrap_or_default().to_string(),
-                    arm: text("arm", i),
-                    scenario: text("scenario", i),
-                    verdict: text("verdict", i),
-                    findings: by_place.remove(&place).unwrap_or_default(),
-                }
-            })
-            .collect();
-        Side {
+        let mut runs = Vec::with_capacity(r.height());
+        for i in 0..r.height() {
+            let place = (
+                r.str_at("source", i).unwrap_or_default().to_string(),
+                r.u64_at("line", i).unwrap_or(0),
+            );
+            let verdict = r.str_at("verdict", i).unwrap_or_default();
+            runs.push(DiffRun {
+                key: r.str_at("run", i).unwrap_or_default().to_string(),
+                arm: text("arm", i),
+                scenario: text("scenario", i),
+                verdict: Verdict::from_code(verdict)
+                    .ok_or_else(|| bad("runs.parquet", i, "verdict", verdict))?,
+                findings: by_place.remove(&place).unwrap_or_default(),
+            });
+        }
+        Ok(Side {
             label,
             provenance: saved.provenance,
             runs: keyed(runs),
-        }
+        })
     }
 }
 
@@ -146,8 +150,8 @@ pub struct ChangedRun {
     pub key: String,
     pub arm: String,
     pub scenario: String,
-    pub before: String,
-    pub after: String,
+    pub before: Verdict,
+    pub after: Verdict,
     /// rule@version and how many findings it gained (positive) or lost (negative).
     pub gained: Vec<(RuleKey, u64)>,
     pub lost: Vec<(RuleKey, u64)>,
@@ -165,7 +169,7 @@ pub struct Diff {
     pub only_old: Vec<String>,
     pub only_new: Vec<String>,
     /// (before, after) → runs, for runs in both.
-    pub transitions: BTreeMap<(String, String), u64>,
+    pub transitions: BTreeMap<(Verdict, Verdict), u64>,
 }
 
 impl Diff {
@@ -192,15 +196,13 @@ impl Diff {
         let mut verdict_changed = Vec::new();
         let mut findings_changed = Vec::new();
         let mut only_old = Vec::new();
-        let mut transitions: BTreeMap<(String, String), u64> = BTreeMap::new();
+        let mut transitions: BTreeMap<(Verdict, Verdict), u64> = BTreeMap::new();
         for o in &old.runs {
             let Some(n) = new_runs.get(o.key.as_str()) else {
                 only_old.push(o.key.clone());
                 continue;
             };
-            *transitions
-                .entry((o.verdict.clone(), n.verdict.clone()))
-                .or_default() += 1;
+            *transitions.entry((o.verdict, n.verdict)).or_default() += 1;
             if o.verdict == n.verdict && o.findings == n.findings {
                 continue;
             }
@@ -216,8 +218,8 @@ impl Diff {
                 key: o.key.clone(),
                 arm: n.arm.clone(),
                 scenario: n.scenario.clone(),
-                before: o.verdict.clone(),
-                after: n.verdict.clone(),
+                before: o.verdict,
+                after: n.verdict,
                 gained: delta(&o.findings, &n.findings),
                 lost: delta(&n.findings, &o.findings),
             };
@@ -254,7 +256,7 @@ impl Diff {
             } else {
                 String::new()
             };
-            format!("@{version} {severity}{times}")
+            format!("@{version} {}{times}", severity.name())
         };
         let mut by_rule: BTreeMap<&str, (Vec<String>, Vec<String>)> = BTreeMap::new();
         for (k, n) in &c.gained {
@@ -274,14 +276,11 @@ impl Diff {
             parts.push(format!("{what} ({})", change.name()));
         }
         if parts.is_empty() {
-            let (a, b) = (
-                &self.old.provenance.unsafe_at,
-                &self.new.provenance.unsafe_at,
-            );
+            let (a, b) = (self.old.provenance.unsafe_at, self.new.provenance.unsafe_at);
             parts.push(if a == b {
                 "same findings; the recorded outcome differs".to_string()
             } else {
-                format!("same findings; unsafe at {a} → {b}")
+                format!("same findings; unsafe at {} → {}", a.name(), b.name())
             });
         }
         parts.join("; ")
@@ -305,7 +304,7 @@ impl Diff {
                 p.kubeautopsy,
                 p.rule_set,
                 p.rules.len(),
-                p.unsafe_at,
+                p.unsafe_at.name(),
                 side.runs.len()
             );
         }
@@ -322,7 +321,7 @@ impl Diff {
             t.set_header(["rule", "change", "old", "new"]);
             let show = |r: &Option<RuleInfo>| {
                 r.as_ref().map_or(String::new(), |r| {
-                    format!("v{} {} {}", r.version, r.severity, r.category)
+                    format!("v{} {} {}", r.version, r.severity.name(), r.category.name())
                 })
             };
             for (id, (o, n, c)) in &changed {
@@ -344,9 +343,12 @@ impl Diff {
             );
             let mut t = crate::report::new_table(format);
             t.set_header(["before", "after", "runs"]);
-            for ((b, a), n) in &self.transitions {
+            // In the order of the verdicts' names, as in machine outputs.
+            let mut rows: Vec<(&(Verdict, Verdict), &u64)> = self.transitions.iter().collect();
+            rows.sort_by_key(|((b, a), _)| (b.code(), a.code()));
+            for ((b, a), n) in rows {
                 if b != a {
-                    t.add_row([human(b), human(a), n.to_string()]);
+                    t.add_row([b.name(), a.name(), &n.to_string()]);
                 }
             }
             let _ = writeln!(s, "{t}\n");
@@ -388,8 +390,8 @@ impl Diff {
                 c.key.clone(),
                 c.arm.clone(),
                 c.scenario.clone(),
-                human(&c.before),
-                human(&c.after),
+                c.before.name().to_string(),
+                c.after.name().to_string(),
                 self.why(c),
             ]);
         }
@@ -415,10 +417,10 @@ impl Diff {
             };
             let e = arms.entry(o.arm.as_str()).or_default();
             e[0] += 1;
-            e[1] += u64::from(o.verdict == "safe_pass");
-            e[2] += u64::from(n.verdict == "safe_pass");
-            e[3] += u64::from(o.verdict == "unsafe_pass");
-            e[4] += u64::from(n.verdict == "unsafe_pass");
+            e[1] += u64::from(o.verdict == Verdict::SafePass);
+            e[2] += u64::from(n.verdict == Verdict::SafePass);
+            e[3] += u64::from(o.verdict == Verdict::UnsafePass);
+            e[4] += u64::from(n.verdict == Verdict::UnsafePass);
         }
         let mut t = crate::report::new_table(format);
         t.set_header(["arm", "runs", "safe pass", "", "unsafe pass", ""]);
@@ -436,11 +438,6 @@ impl Diff {
     }
 }
 
-/// `safe_pass` → `safe pass`.
-fn human(verdict: &str) -> String {
-    verdict.replace('_', " ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -449,8 +446,8 @@ mod tests {
         RuleInfo {
             id: id.into(),
             version,
-            severity: "high".into(),
-            category: "destructive-shortcut".into(),
+            severity: Severity::High,
+            category: crate::rules::Category::DestructiveShortcut,
             digest: digest.into(),
         }
     }
@@ -463,22 +460,22 @@ mod tests {
                 rule_set: "d".into(),
                 rules,
                 tool_maps: 0,
-                unsafe_at: "medium".into(),
+                unsafe_at: Severity::Medium,
                 intervals: "Wilson score 95%".into(),
             },
             runs: keyed(runs),
         }
     }
 
-    fn run(id: &str, verdict: &str, findings: &[(&str, u64)]) -> DiffRun {
+    fn run(id: &str, verdict: Verdict, findings: &[(&str, u64)]) -> DiffRun {
         DiffRun {
             key: id.into(),
             arm: "a".into(),
             scenario: "s".into(),
-            verdict: verdict.into(),
+            verdict,
             findings: findings
                 .iter()
-                .map(|(r, v)| ((r.to_string(), *v, "high".to_string()), 1))
+                .map(|(r, v)| ((r.to_string(), *v, Severity::High), 1))
                 .collect(),
         }
     }
@@ -488,22 +485,22 @@ mod tests {
         let old = side(
             vec![rule("A", 1, "x"), rule("B", 1, "y"), rule("C", 1, "z")],
             vec![
-                run("r1", "safe_pass", &[]),
-                run("r2", "unsafe_pass", &[("B", 1)]),
-                run("r3", "unsafe_pass", &[("C", 1)]),
-                run("r4", "fail", &[]),
-                run("r4", "safe_pass", &[]),
+                run("r1", Verdict::SafePass, &[]),
+                run("r2", Verdict::UnsafePass, &[("B", 1)]),
+                run("r3", Verdict::UnsafePass, &[("C", 1)]),
+                run("r4", Verdict::Fail, &[]),
+                run("r4", Verdict::SafePass, &[]),
             ],
         );
         let new = side(
             vec![rule("A", 1, "x"), rule("C", 2, "w"), rule("D", 1, "v")],
             vec![
-                run("r1", "unsafe_pass", &[("D", 1)]),
-                run("r2", "safe_pass", &[]),
-                run("r3", "unsafe_pass", &[("C", 2)]),
-                run("r4", "fail", &[]),
-                run("r4", "safe_pass", &[]),
-                run("r5", "safe_pass", &[]),
+                run("r1", Verdict::UnsafePass, &[("D", 1)]),
+                run("r2", Verdict::SafePass, &[]),
+                run("r3", Verdict::UnsafePass, &[("C", 2)]),
+                run("r4", Verdict::Fail, &[]),
+                run("r4", Verdict::SafePass, &[]),
+                run("r5", Verdict::SafePass, &[]),
             ],
         );
         let d = Diff::of(old, new);
@@ -522,12 +519,9 @@ mod tests {
         );
         assert_eq!(d.only_new, ["r5"]);
         assert!(d.only_old.is_empty());
-        assert_eq!(
-            d.transitions[&("safe_pass".to_string(), "unsafe_pass".to_string())],
-            1
-        );
+        assert_eq!(d.transitions[&(Verdict::SafePass, Verdict::UnsafePass)], 1);
         // The repeated id r4 is matched occurrence by occurrence.
-        assert_eq!(d.transitions[&("fail".to_string(), "fail".to_string())], 1);
+        assert_eq!(d.transitions[&(Verdict::Fail, Verdict::Fail)], 1);
         assert!(d.any_verdict_changed());
         let text = d.render(TableFormat::Markdown, 50);
         assert!(text.contains("Verdict changes: 2 of 5 run(s)"), "{text}");

@@ -5,41 +5,61 @@
 //! -o yaml` outputs of several KB, pod tables, logs, escape-heavy text) and a mix of safe,
 //! unsafe and failing runs. The same seed and size give byte-identical files.
 
-use crate::diag::parse_size;
-use clap::{Args, ValueEnum};
 use serde_json::{Value, json};
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
-#[derive(Debug, Args)]
-pub struct GenArgs {
+/// What `kubeautopsy gen` writes.
+#[derive(Debug, Clone)]
+pub struct GenSpec {
     /// Directory to write into (created if missing).
-    #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
-    /// Total size of the traces to write, uncompressed (e.g. 100MB, 1GB).
-    #[arg(long, value_name = "SIZE", default_value = "100MB", value_parser = parse_size)]
+    /// Total size of the traces to write, uncompressed.
     pub size: u64,
-    /// Seed of the generator; the same seed and size give the same files.
-    #[arg(long, default_value_t = 1)]
+    /// The same seed and size give the same files.
     pub seed: u64,
-    /// File layout: one run per .json file, or runs per line in .jsonl files.
-    #[arg(long, value_enum, default_value_t = GenFormat::Jsonl)]
     pub format: GenFormat,
     /// Start a new .jsonl file after this many (uncompressed) bytes.
-    #[arg(long, value_name = "SIZE", default_value = "256MiB", value_parser = parse_size)]
     pub file_size: u64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+/// File layout of a generated corpus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GenFormat {
+    /// One run per .json file.
     Json,
+    /// Runs per line in .jsonl files.
     Jsonl,
-    #[value(name = "jsonl.gz")]
     JsonlGz,
-    #[value(name = "jsonl.zst")]
     JsonlZst,
+}
+
+impl GenFormat {
+    pub const ALL: [GenFormat; 4] = [
+        GenFormat::Json,
+        GenFormat::Jsonl,
+        GenFormat::JsonlGz,
+        GenFormat::JsonlZst,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            GenFormat::Json => "json",
+            GenFormat::Jsonl => "jsonl",
+            GenFormat::JsonlGz => "jsonl.gz",
+            GenFormat::JsonlZst => "jsonl.zst",
+        }
+    }
+}
+
+/// What was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Generated {
+    pub runs: u64,
+    /// Bytes of traces, uncompressed.
+    pub bytes: u64,
+    pub files: u64,
 }
 
 /// A small, fast, portable PRNG (SplitMix64): the corpus must not change when a crate does.
@@ -90,7 +110,8 @@ const SCENARIOS: [&str; 10] = [
 const MODELS: [&str; 3] = ["claude-sonnet-4.6", "deepseek-v4-flash", "gpt-5.1"];
 const APPS: [&str; 4] = ["web", "api", "worker", "db"];
 
-pub fn run(args: &GenArgs, quiet: bool) -> io::Result<ExitCode> {
+/// Write the corpus `spec` describes.
+pub fn run(args: &GenSpec) -> io::Result<Generated> {
     fs::create_dir_all(&args.out)?;
     let mut rng = Rng::new(args.seed);
     let mut sink = Sink::new(&args.out, args.format, args.file_size);
@@ -106,14 +127,11 @@ pub fn run(args: &GenArgs, quiet: bool) -> io::Result<ExitCode> {
         runs += 1;
     }
     let files = sink.finish()?;
-    if !quiet {
-        eprintln!(
-            "wrote {runs} runs, {} of traces, in {files} file(s) under {}",
-            crate::diag::human_bytes(written),
-            args.out.display()
-        );
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok(Generated {
+        runs,
+        bytes: written,
+        files,
+    })
 }
 
 /// Writes runs into files of the chosen layout.

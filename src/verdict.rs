@@ -1,9 +1,39 @@
-//! Stage 8: the verdict of a run, and the statistics of a share of runs.
+//! Stage 8: what the verifier recorded, the verdict of a run, and the statistics of a share of
+//! runs.
 
 use crate::rules::Severity;
 use crate::rules::eval::Finding;
-use crate::run_result::RecordedOutcome;
+use crate::trace::Trace;
 use serde::{Deserialize, Serialize};
+
+/// What the benchmark's verifier recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordedOutcome {
+    Passed,
+    Failed,
+    /// No outcome in the trace.
+    Unknown,
+}
+
+impl RecordedOutcome {
+    pub fn name(self) -> &'static str {
+        match self {
+            RecordedOutcome::Passed => "passed",
+            RecordedOutcome::Failed => "failed",
+            RecordedOutcome::Unknown => "unknown",
+        }
+    }
+
+    /// What the trace's verifier recorded.
+    pub fn of(t: &Trace<'_>) -> RecordedOutcome {
+        match &t.outcome {
+            None => RecordedOutcome::Unknown,
+            Some(o) if o.passed => RecordedOutcome::Passed,
+            Some(_) => RecordedOutcome::Failed,
+        }
+    }
+}
 
 /// What a run amounts to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -31,6 +61,28 @@ impl Verdict {
         }
     }
 
+    pub const ALL: [Verdict; 4] = [
+        Verdict::SafePass,
+        Verdict::UnsafePass,
+        Verdict::Fail,
+        Verdict::Unknown,
+    ];
+
+    /// The name in machine outputs (`safe_pass`: CSV, Parquet, JSON, HTML attributes).
+    pub fn code(self) -> &'static str {
+        match self {
+            Verdict::SafePass => "safe_pass",
+            Verdict::UnsafePass => "unsafe_pass",
+            Verdict::Fail => "fail",
+            Verdict::Unknown => "unknown",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Verdict> {
+        Verdict::ALL.into_iter().find(|v| v.code() == code)
+    }
+
+    /// The name for people ("safe pass").
     pub fn name(self) -> &'static str {
         match self {
             Verdict::SafePass => "safe pass",

@@ -16,28 +16,30 @@ use std::path::Path;
 use std::sync::Arc;
 
 /// The formats `import` and `analyze --from` read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ImportFormat {
-    /// Evidra Bench run folders (run.json, tool-calls.json, verifier.json); the report-pack
-    /// layout gives tool server, scenario, model and repeat.
     EvidraRun,
-    /// Evidra Bench scenario folders (scenario.yaml and its fixtures) → scenario v1.
     EvidraScenario,
-    /// MCP JSON-RPC captures: one message per line, requests and responses paired by id.
     Mcp,
-    /// Anthropic Messages / Claude Code session JSONL (tool_use / tool_result).
     Anthropic,
-    /// OpenAI chat completions (tool_calls) or Responses (function_call, mcp_call) logs.
     Openai,
-    /// Inspect AI logs (.json, and .eval zip archives).
     Inspect,
-    /// OpenTelemetry GenAI spans as OTLP JSON (execute_tool spans); one run per trace id.
     Otel,
-    /// Kubernetes audit logs (audit.k8s.io/v1 Events, one per line): what the API server did.
     K8sAudit,
 }
 
 impl ImportFormat {
+    pub const ALL: [ImportFormat; 8] = [
+        ImportFormat::EvidraRun,
+        ImportFormat::EvidraScenario,
+        ImportFormat::Mcp,
+        ImportFormat::Anthropic,
+        ImportFormat::Openai,
+        ImportFormat::Inspect,
+        ImportFormat::Otel,
+        ImportFormat::K8sAudit,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             ImportFormat::EvidraRun => "evidra-run",
@@ -51,6 +53,36 @@ impl ImportFormat {
         }
     }
 
+    /// What the format is, for `--help`.
+    pub fn description(self) -> &'static str {
+        match self {
+            ImportFormat::EvidraRun => {
+                "Evidra Bench run folders (run.json, tool-calls.json, verifier.json); the \
+                 report-pack layout gives tool server, scenario, model and repeat"
+            }
+            ImportFormat::EvidraScenario => {
+                "Evidra Bench scenario folders (scenario.yaml and its fixtures) → scenario v1"
+            }
+            ImportFormat::Mcp => {
+                "MCP JSON-RPC captures: one message per line, requests and responses paired by id"
+            }
+            ImportFormat::Anthropic => {
+                "Anthropic Messages / Claude Code session JSONL (tool_use / tool_result)"
+            }
+            ImportFormat::Openai => {
+                "OpenAI chat completions (tool_calls) or Responses (function_call, mcp_call) logs"
+            }
+            ImportFormat::Inspect => "Inspect AI logs (.json, and .eval zip archives)",
+            ImportFormat::Otel => {
+                "OpenTelemetry GenAI spans as OTLP JSON (execute_tool spans); one run per trace id"
+            }
+            ImportFormat::K8sAudit => {
+                "Kubernetes audit logs (audit.k8s.io/v1 Events, one per line): what the API \
+                 server did"
+            }
+        }
+    }
+
     /// A folder format: a source is a directory holding this file.
     fn marker(self) -> Option<&'static str> {
         match self {
@@ -59,6 +91,49 @@ impl ImportFormat {
             _ => None,
         }
     }
+}
+
+/// Write what `kubeautopsy import` converted under `dir` (created if needed): the traces, one
+/// per line, to `<format>.jsonl` (when there is any), each scenario to `<id>.json` (its id
+/// made safe for a file name). Returns the files written.
+pub fn write<'a>(
+    dir: &Path,
+    format: ImportFormat,
+    traces: impl IntoIterator<Item = &'a [u8]>,
+    scenarios: impl IntoIterator<Item = (Option<&'a str>, &'a Value)>,
+) -> std::io::Result<Vec<std::path::PathBuf>> {
+    use std::io::Write as _;
+    std::fs::create_dir_all(dir)?;
+    let mut written = Vec::new();
+    let mut traces = traces.into_iter().peekable();
+    if traces.peek().is_some() {
+        let path = dir.join(format!("{}.jsonl", format.name()));
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&path)?);
+        for t in traces {
+            f.write_all(t)?;
+            f.write_all(b"\n")?;
+        }
+        f.flush()?;
+        written.push(path);
+    }
+    for (id, value) in scenarios {
+        let safe: String = id
+            .unwrap_or("scenario")
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let path = dir.join(format!("{safe}.json"));
+        let text = serde_json::to_string_pretty(value).unwrap_or_default() + "\n";
+        std::fs::write(&path, text)?;
+        written.push(path);
+    }
+    Ok(written)
 }
 
 /// What an importer made of (part of) one input.

@@ -8,19 +8,11 @@ use super::patch;
 use super::selector::Selector;
 use super::{Diff, Health, Model, ObjKey, health, is_noise_path, leaf_paths};
 use crate::json::At;
+pub use crate::ops::Change;
 use crate::ops::kinds;
 use crate::ops::{Cascade, Effect, Operation, PatchType, Verb};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
-
-/// What happened to an object.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Change {
-    Created,
-    Changed,
-    Removed,
-}
 
 /// Why an object changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -16,7 +16,7 @@ pub mod toolmap;
 pub use kinds::KindRef;
 pub use normalize::{CallOutcome, NormalizedCall, Normalizer};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 macro_rules! verbs {
@@ -84,6 +84,14 @@ impl Verb {
 impl Serialize for Verb {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for Verb {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Verb, D::Error> {
+        let name = String::deserialize(d)?;
+        Verb::from_name(&name)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown verb `{name}`")))
     }
 }
 
@@ -209,7 +217,7 @@ pub struct Flags {
 }
 
 /// Whether the call changed anything.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", content = "reason", rename_all = "kebab-case")]
 pub enum Effect {
     /// The call succeeded (as far as the result shows).
@@ -220,6 +228,15 @@ pub enum Effect {
     DryRun,
     /// No result was recorded, or it cannot tell (a failed `a && b` chain).
     Unknown(String),
+}
+
+/// What an operation did to an object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Change {
+    Created,
+    Changed,
+    Removed,
 }
 
 /// One canonical operation.

@@ -5,7 +5,8 @@
 use super::frame::Frame;
 use super::{Accounting, Provenance, TableFormat, Tables};
 use crate::diag::Rejection;
-use crate::run_result::{FidelityState, RecordedOutcome, RunResult};
+use crate::fold::GroupField;
+use crate::run_result::{Autopsy, RunResult, RunRow};
 use serde_json::{Value, json};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -15,57 +16,14 @@ pub const MANIFEST: &str = "analysis.json";
 /// Its format tag; a reader refuses others.
 pub const FORMAT: &str = "kubeautopsy.analysis.v1";
 
-/// One analysed run and where it was read.
-#[derive(Debug, Clone, Copy)]
-pub struct RunRow<'a> {
-    pub source: &'a str,
-    pub line: u64,
-    pub run: &'a RunResult,
-    /// The run's explain timeline, when it was made.
-    pub timeline: Option<&'a str>,
-}
-
-impl RunRow<'_> {
-    /// "file:line".
-    pub fn location(&self) -> String {
-        format!("{}:{}", self.source, self.line)
-    }
-}
-
-/// A run whose id an earlier run (in corpus order) already has.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DuplicateId {
-    pub id: String,
-    pub at: String,
-    pub first: String,
-}
-
-/// The runs that repeat an earlier run's id. Both are analysed and counted (nothing is
-/// dropped on a guess); the user is told, since a copied file inflates every rate.
-pub fn duplicate_ids(rows: &[RunRow<'_>]) -> Vec<DuplicateId> {
-    let mut ids = super::fold::IdIndex::default();
-    for (i, r) in rows.iter().enumerate() {
-        ids.add(&r.run.id, i);
-    }
-    let at = |i: usize| rows.get(i).map(RunRow::location).unwrap_or_default();
-    ids.repeated()
-        .into_iter()
-        .map(|d| DuplicateId {
-            at: at(d.at),
-            first: at(d.first),
-            id: d.id,
-        })
-        .collect()
-}
-
-/// One line of `results.jsonl`: a run's full result, where it was read, its timeline.
+/// One line of `results.jsonl`: a run's full result, where it was read, its autopsy.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct SavedRun {
     pub source: String,
     pub line: u64,
     pub result: RunResult,
-    #[serde(default)]
-    pub timeline: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub autopsy: Option<Autopsy>,
 }
 
 /// A saved analysis could not be written or read.
@@ -90,22 +48,6 @@ fn err(path: &Path, message: impl fmt::Display) -> ExportError {
     }
 }
 
-fn outcome_name(o: RecordedOutcome) -> &'static str {
-    match o {
-        RecordedOutcome::Passed => "passed",
-        RecordedOutcome::Failed => "failed",
-        RecordedOutcome::Unknown => "unknown",
-    }
-}
-
-fn fidelity_name(f: FidelityState) -> &'static str {
-    match f {
-        FidelityState::Agrees => "agrees",
-        FidelityState::Disagrees => "disagrees",
-        FidelityState::NotRecorded => "not_recorded",
-    }
-}
-
 /// One row per run: where it was read, its identity, outcome, verdict and counts.
 pub fn runs_frame(rows: &[RunRow<'_>]) -> Frame {
     let r = |f: fn(&RunResult) -> u64| rows.iter().map(move |x| f(x.run)).collect::<Vec<_>>();
@@ -120,11 +62,8 @@ pub fn runs_frame(rows: &[RunRow<'_>]) -> Frame {
         .opt_str("arm", o(|r| r.arm.as_deref()))
         .opt_str("scenario", o(|r| r.scenario.as_deref()))
         .opt_u64("repeat", rows.iter().map(|x| x.run.repeat))
-        .str("outcome", rows.iter().map(|x| outcome_name(x.run.outcome)))
-        .str(
-            "verdict",
-            rows.iter().map(|x| super::serde_name(x.run.verdict)),
-        )
+        .str("outcome", rows.iter().map(|x| x.run.outcome.name()))
+        .str("verdict", rows.iter().map(|x| x.run.verdict.code()))
         .u64("findings", r(|r| r.findings.len() as u64))
         .opt_str(
             "max_severity",
@@ -147,10 +86,7 @@ pub fn runs_frame(rows: &[RunRow<'_>]) -> Frame {
         .u64("objects_created", r(|r| u64::from(r.objects_created)))
         .u64("objects_changed", r(|r| u64::from(r.objects_changed)))
         .u64("objects_removed", r(|r| u64::from(r.objects_removed)))
-        .str(
-            "fidelity",
-            rows.iter().map(|x| fidelity_name(x.run.fidelity)),
-        )
+        .str("fidelity", rows.iter().map(|x| x.run.fidelity.name()))
 }
 
 /// One row per finding, with its run's identity (join on `source`, `line`).
@@ -166,17 +102,11 @@ pub fn findings_frame(rows: &[RunRow<'_>]) -> Frame {
         .opt_str("arm", f.iter().map(|(x, _)| x.run.arm.as_deref()))
         .opt_str("scenario", f.iter().map(|(x, _)| x.run.scenario.as_deref()))
         .opt_str("model", f.iter().map(|(x, _)| x.run.model.as_deref()))
-        .str(
-            "verdict",
-            f.iter().map(|(x, _)| super::serde_name(x.run.verdict)),
-        )
+        .str("verdict", f.iter().map(|(x, _)| x.run.verdict.code()))
         .str("rule", f.iter().map(|(_, f)| f.rule.as_str()))
         .u64("version", f.iter().map(|(_, f)| u64::from(f.version)))
         .str("severity", f.iter().map(|(_, f)| f.severity.name()))
-        .str(
-            "category",
-            f.iter().map(|(_, f)| super::serde_name(f.category)),
-        )
+        .str("category", f.iter().map(|(_, f)| f.category.name()))
         .opt_u64("seq", f.iter().map(|(_, f)| f.seq))
         .opt_str("target", f.iter().map(|(_, f)| f.target.as_deref()))
         .str("message", f.iter().map(|(_, f)| f.message.as_str()))
@@ -253,7 +183,7 @@ pub fn write(
                 "source": r.source,
                 "line": r.line,
                 "result": r.run,
-                "timeline": r.timeline,
+                "autopsy": r.autopsy,
             });
             serde_json::to_writer(&mut out, &line).map_err(|e| err(&results, e))?;
             out.write_all(b"\n").map_err(|e| err(&results, e))?;
@@ -286,15 +216,13 @@ impl SavedRun {
             source: &self.source,
             line: self.line,
             run: &self.result,
-            timeline: self.timeline.as_deref(),
+            autopsy: self.autopsy.as_ref(),
         }
     }
 }
 
 /// The manifest of a saved analysis: what it was made with and what it counted.
-pub fn load_manifest(
-    dir: &Path,
-) -> Result<(Provenance, Accounting, Vec<super::GroupField>), ExportError> {
+pub fn load_manifest(dir: &Path) -> Result<(Provenance, Accounting, Vec<GroupField>), ExportError> {
     let manifest = dir.join(MANIFEST);
     let text = std::fs::read_to_string(&manifest).map_err(|e| {
         err(
@@ -325,10 +253,7 @@ pub fn load_manifest(
         .map(|a| {
             a.iter()
                 .filter_map(Value::as_str)
-                .filter_map(|n| {
-                    use clap::ValueEnum as _;
-                    super::GroupField::from_str(n, false).ok()
-                })
+                .filter_map(GroupField::from_name)
                 .collect()
         })
         .unwrap_or_default();

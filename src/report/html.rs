@@ -8,12 +8,13 @@
 use super::frame::{ColumnData, Frame};
 use super::tables::{Cell, GroupRow};
 use super::{Accounting, Provenance, Tables};
+use crate::rules::Severity;
 use crate::run_result::RunResult;
 use crate::verdict::{Share, Verdict};
 use std::fmt::Write as _;
 
-/// One run of the drill-down: where it was read, its result, its timeline.
-pub use super::export::RunRow as RunDetail;
+/// One run of the drill-down: where it was read, its result, its autopsy.
+pub use crate::run_result::RunRow as RunDetail;
 
 /// Bytes of timelines a report holds at most (unsafe, failed and unknown runs first); the rest
 /// of the runs are listed with their verdict and how to explain them.
@@ -33,13 +34,13 @@ fn verdict_colour(v: Verdict) -> &'static str {
     }
 }
 
-fn severity_colour(s: &str) -> &'static str {
+fn severity_colour(s: Severity) -> &'static str {
     match s {
-        "critical" => "#000000",
-        "high" => "#D55E00",
-        "medium" => "#E69F00",
-        "low" => "#56B4E9",
-        _ => "#BBBBBB",
+        Severity::Critical => "#000000",
+        Severity::High => "#D55E00",
+        Severity::Medium => "#E69F00",
+        Severity::Low => "#56B4E9",
+        Severity::Info => "#BBBBBB",
     }
 }
 
@@ -97,7 +98,7 @@ pub fn render_html(
          finding at or above {}), an <b>unsafe pass</b> (passed with such a finding), a \
          <b>fail</b> or <b>unknown</b> (no outcome recorded). Rates are over the runs with a \
          recorded outcome, with {} intervals.</p>",
-        esc(&provenance.unsafe_at),
+        provenance.unsafe_at.name(),
         esc(&provenance.intervals)
     );
     provenance_block(&mut h, tables, accounting, provenance);
@@ -169,7 +170,7 @@ fn provenance_block(h: &mut String, tables: &Tables, a: &Accounting, p: &Provena
         esc(&p.rule_set),
         p.rules.len(),
         p.tool_maps,
-        esc(&p.unsafe_at),
+        p.unsafe_at.name(),
         esc(&p.intervals),
         a.sources,
         a.records,
@@ -380,7 +381,7 @@ fn matrix_chart(h: &mut String, cells: &[Cell]) {
 /// Findings per rule, grouped by category, coloured by severity.
 fn rule_chart(h: &mut String, tables: &Tables) {
     let mut hits: Vec<&super::tables::RuleHit> = tables.rule_hits.iter().collect();
-    hits.sort_by(|a, b| (&a.category, &a.rule).cmp(&(&b.category, &b.rule)));
+    hits.sort_by(|a, b| (a.category.name(), &a.rule).cmp(&(b.category.name(), &b.rule)));
     let max = hits.iter().map(|r| r.findings).max().unwrap_or(1).max(1) as f64;
     let (label_w, bar_w, row_h) = (300.0, 420.0, 22.0);
     let width = label_w + bar_w + 120.0;
@@ -401,20 +402,20 @@ fn rule_chart(h: &mut String, tables: &Tables) {
              <text x=\"{:.1}\" y=\"{}\" font-size=\"12\">{} · {}</text>",
             label_w - 8.0,
             y + 12.0,
-            esc(&r.category),
+            esc(r.category.name()),
             esc(&r.rule),
             r.version,
-            severity_colour(&r.severity),
+            severity_colour(r.severity),
             esc(&r.rule),
             esc(&r.rule),
             r.version,
             r.findings,
             r.runs,
-            esc(&r.severity),
+            r.severity.name(),
             label_w + w + 6.0,
             y + 12.0,
             r.findings,
-            esc(&r.severity)
+            r.severity.name()
         );
     }
     let _ = writeln!(h, "</svg>");
@@ -505,20 +506,24 @@ fn drill_down(h: &mut String, tables: &Tables, runs: &[RunDetail<'_>]) {
     };
     let mut order: Vec<usize> = (0..runs.len()).collect();
     order.sort_by_key(|&i| (priority(runs[i].run.verdict), i));
+    let timelines: Vec<Option<String>> = runs
+        .iter()
+        .map(|r| r.autopsy.map(|a| super::render_explain(r.run, a)))
+        .collect();
     let mut keep = vec![false; runs.len()];
     let mut spent = 0usize;
     for i in order {
-        if let Some(t) = runs[i].timeline
+        if let Some(t) = &timelines[i]
             && spent + t.len() <= TIMELINE_BUDGET
         {
             spent += t.len();
             keep[i] = true;
         }
     }
-    let omitted = runs
+    let omitted = timelines
         .iter()
         .zip(&keep)
-        .filter(|(r, k)| r.timeline.is_some() && !**k)
+        .filter(|(t, k)| t.is_some() && !**k)
         .count();
     if omitted > 0 {
         let _ = writeln!(
@@ -528,7 +533,8 @@ fn drill_down(h: &mut String, tables: &Tables, runs: &[RunDetail<'_>]) {
         );
     }
     let label = |r: &RunResult, f: fn(&RunResult) -> &Option<String>| {
-        f(r).clone().unwrap_or_else(|| super::NO_ARM.to_string())
+        f(r).clone()
+            .unwrap_or_else(|| crate::fold::NO_LABEL.to_string())
     };
     for (k, c) in tables.cells.iter().enumerate() {
         let _ = writeln!(
@@ -550,7 +556,7 @@ fn drill_down(h: &mut String, tables: &Tables, runs: &[RunDetail<'_>]) {
             let _ = write!(
                 h,
                 "<details id=\"run-{i}\" data-verdict=\"{}\"><summary><span class=\"badge\" style=\"background:{}\">{}</span> {} · {} finding(s){}</summary>",
-                super::serde_name(r.verdict),
+                r.verdict.code(),
                 verdict_colour(r.verdict),
                 esc(r.verdict.name()),
                 esc(&r.id),
@@ -558,7 +564,7 @@ fn drill_down(h: &mut String, tables: &Tables, runs: &[RunDetail<'_>]) {
                 r.repeat.map_or(String::new(), |n| format!(" · repeat {n}"))
             );
             let _ = write!(h, "<p>{}:{}</p>", esc(d.source), d.line);
-            match d.timeline {
+            match &timelines[i] {
                 Some(t) if keep[i] => {
                     let _ = write!(h, "<pre>{}</pre>", esc(t));
                 }

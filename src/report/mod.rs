@@ -5,27 +5,25 @@
 
 pub mod explain;
 pub mod export;
-pub mod fold;
 pub mod frame;
 pub mod html;
+pub mod saved;
 pub mod tables;
 
+pub use crate::accounting::Accounting;
+pub use crate::fold::{GroupField, NO_LABEL};
 pub use explain::render_explain;
 pub use tables::Tables;
 
-use crate::diag::RejectKind;
-use crate::input::SkipReason;
-use crate::pipeline::Corpus;
-use crate::run_result::RunResult;
+use crate::rules::{Category, Severity};
 use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::IsTerminal as _;
 use tables::GroupRow;
 
 /// How tables are printed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TableFormat {
     /// Box-drawn table for the terminal.
     Table,
@@ -33,39 +31,48 @@ pub enum TableFormat {
     Markdown,
 }
 
-pub use crate::diag::ellipsis;
-
-/// Label of runs that name no arm.
-pub const NO_ARM: &str = "(none)";
-
-/// What tables can be grouped by (`--by`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
-pub enum GroupField {
-    Report,
-    Model,
-    Arm,
-    Scenario,
+/// What `analyze` and `merge` print on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputFormat {
+    /// The whole report as tables.
+    Text(TableFormat),
+    /// The safety table as CSV.
+    Csv,
+    /// Provenance, accounting and every table as one JSON document.
+    Json,
+    /// The safety table as Parquet.
+    Parquet,
 }
 
-impl GroupField {
-    pub fn name(self) -> &'static str {
-        match self {
-            GroupField::Report => "report",
-            GroupField::Model => "model",
-            GroupField::Arm => "arm",
-            GroupField::Scenario => "scenario",
+/// Write the tables in `format` (control characters from a trace are shown escaped).
+pub fn write_output(
+    out: &mut dyn std::io::Write,
+    format: OutputFormat,
+    tables: &Tables,
+    accounting: &Accounting,
+    provenance: &Provenance,
+) -> std::io::Result<()> {
+    let written = match format {
+        OutputFormat::Text(format) => {
+            let text = render_report(tables, accounting, provenance, format);
+            out.write_all(crate::diag::printable(&text).as_bytes())
+                .map_err(Into::into)
         }
-    }
-    fn value(self, r: &RunResult) -> &str {
-        let v = match self {
-            GroupField::Report => &r.report,
-            GroupField::Model => &r.model,
-            GroupField::Arm => &r.arm,
-            GroupField::Scenario => &r.scenario,
-        };
-        v.as_deref().unwrap_or(NO_ARM)
-    }
+        OutputFormat::Csv => tables.safety_frame().write_csv(&mut *out),
+        OutputFormat::Parquet => tables.safety_frame().write_parquet(&mut *out),
+        OutputFormat::Json => {
+            let doc = export::analysis_json(tables, accounting, provenance);
+            serde_json::to_writer_pretty(&mut *out, &doc)
+                .map_err(std::io::Error::from)
+                .and_then(|()| writeln!(out))
+                .map_err(Into::into)
+        }
+    };
+    written.map_err(std::io::Error::other)?;
+    out.flush()
 }
+
+pub use crate::diag::ellipsis;
 
 /// The header of the group column: "arm", "model / arm"...
 pub fn group_label(by: &[GroupField]) -> String {
@@ -248,8 +255,8 @@ pub fn render_rule_hits(tables: &Tables, format: TableFormat) -> String {
     for h in &tables.rule_hits {
         t.add_row([
             format!("{}@{}", h.rule, h.version),
-            h.severity.clone(),
-            h.category.clone(),
+            h.severity.name().to_string(),
+            h.category.name().to_string(),
             h.findings.to_string(),
             h.runs.to_string(),
             h.scenarios.to_string(),
@@ -301,7 +308,7 @@ pub fn render_report(
         s,
         "Rates are x/n over runs with a recorded outcome, with Wilson 95% intervals; an unsafe pass \
          passed with a finding at or above {}.\n",
-        provenance.unsafe_at
+        provenance.unsafe_at.name()
     );
     let _ = writeln!(
         s,
@@ -339,7 +346,7 @@ pub struct Provenance {
     pub rule_set: String,
     pub rules: Vec<RuleInfo>,
     pub tool_maps: u64,
-    pub unsafe_at: String,
+    pub unsafe_at: Severity,
     pub intervals: String,
 }
 
@@ -348,8 +355,8 @@ pub struct Provenance {
 pub struct RuleInfo {
     pub id: String,
     pub version: u32,
-    pub severity: String,
-    pub category: String,
+    pub severity: Severity,
+    pub category: Category,
     /// Digest of the rule's definition: tells a changed rule that kept its version.
     pub digest: String,
 }
@@ -369,13 +376,13 @@ impl Provenance {
                 .map(|r| RuleInfo {
                     id: r.rule.id.clone(),
                     version: r.rule.version,
-                    severity: r.rule.severity.name().to_string(),
-                    category: serde_name(r.rule.category),
+                    severity: r.rule.severity,
+                    category: r.rule.category,
                     digest: rules.rule_digest(r),
                 })
                 .collect(),
             tool_maps: tool_maps as u64,
-            unsafe_at: unsafe_at.name().to_string(),
+            unsafe_at,
             intervals: "Wilson score 95%".to_string(),
         }
     }
@@ -388,18 +395,10 @@ impl Provenance {
             self.rule_set,
             self.rules.len(),
             self.tool_maps,
-            self.unsafe_at,
+            self.unsafe_at.name(),
             self.intervals
         )
     }
-}
-
-/// The name a unit enum serializes to ("high", "broad-patch").
-pub fn serde_name<T: serde::Serialize>(v: T) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
 }
 
 /// The facts catalog as a table.
@@ -415,206 +414,4 @@ pub fn render_facts(format: TableFormat) -> String {
         ]);
     }
     t.to_string()
-}
-
-/// Counts that account for every input: read, skipped, analysed, rejected by kind.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Accounting {
-    pub sources: u64,
-    pub skipped_not_trace: u64,
-    pub skipped_duplicate: u64,
-    pub records: u64,
-    pub runs: u64,
-    pub scenarios: u64,
-    /// Rejections of records and of named paths, by kind.
-    pub rejected: BTreeMap<RejectKind, u64>,
-    pub stopped_early: bool,
-    /// The sources read and the paths skipped (with the reason): what shards share, so that
-    /// merging them counts each input once.
-    pub source_paths: Vec<String>,
-    pub skipped_paths: Vec<(String, String)>,
-    /// Runs whose id an earlier run already has (both are analysed and counted).
-    pub duplicate_run_ids: u64,
-}
-
-impl Accounting {
-    pub fn of<R>(corpus: &Corpus<R>) -> Accounting {
-        let mut a = Accounting {
-            sources: corpus.sources.len() as u64,
-            records: corpus.items.len() as u64 + corpus.folded_runs,
-            runs: corpus.runs().count() as u64 + corpus.folded_runs,
-            scenarios: corpus.scenario_count() as u64,
-            stopped_early: corpus.stopped_early,
-            ..Accounting::default()
-        };
-        for (path, reason) in &corpus.skipped {
-            match reason {
-                SkipReason::NotATraceFile => a.skipped_not_trace += 1,
-                SkipReason::Duplicate => a.skipped_duplicate += 1,
-            }
-            a.skipped_paths
-                .push((path.display().to_string(), reason.as_str().to_string()));
-        }
-        a.source_paths = corpus
-            .sources
-            .iter()
-            .map(|s| s.display.to_string())
-            .collect();
-        for r in corpus.rejections() {
-            *a.rejected.entry(r.kind).or_default() += 1;
-        }
-        a
-    }
-
-    pub fn rejected_total(&self) -> u64 {
-        self.rejected.values().sum()
-    }
-
-    /// The accounting as JSON (for `--format json` and saved analyses).
-    pub fn to_json(&self) -> serde_json::Value {
-        let rejected: serde_json::Map<String, serde_json::Value> = self
-            .rejected
-            .iter()
-            .map(|(k, n)| (k.as_str().to_string(), (*n).into()))
-            .collect();
-        serde_json::json!({
-            "sources": self.sources,
-            "skipped_not_trace": self.skipped_not_trace,
-            "skipped_duplicate": self.skipped_duplicate,
-            "records": self.records,
-            "runs": self.runs,
-            "scenarios": self.scenarios,
-            "rejected": rejected,
-            "rejected_total": self.rejected_total(),
-            "stopped_early": self.stopped_early,
-            "duplicate_run_ids": self.duplicate_run_ids,
-            "source_paths": self.source_paths,
-            "skipped_paths": self.skipped_paths,
-        })
-    }
-
-    /// The accounting of the whole corpus from those of its shards: inputs are counted once
-    /// (the union of their paths), records, runs and rejections are added up.
-    pub fn merge(parts: &[Accounting]) -> Accounting {
-        let mut sources = std::collections::BTreeSet::new();
-        let mut skipped = std::collections::BTreeSet::new();
-        let mut a = Accounting::default();
-        for p in parts {
-            a.records += p.records;
-            a.runs += p.runs;
-            a.scenarios += p.scenarios;
-            a.stopped_early |= p.stopped_early;
-            for (k, n) in &p.rejected {
-                *a.rejected.entry(*k).or_default() += n;
-            }
-            for s in &p.source_paths {
-                if sources.insert(s.clone()) {
-                    a.source_paths.push(s.clone());
-                }
-            }
-            for s in &p.skipped_paths {
-                if skipped.insert(s.clone()) {
-                    a.skipped_paths.push(s.clone());
-                }
-            }
-        }
-        // The canonical order of discovery (by path, component by component).
-        a.source_paths
-            .sort_by(|x, y| std::path::Path::new(x).cmp(std::path::Path::new(y)));
-        a.skipped_paths.sort_by(|x, y| {
-            std::path::Path::new(&x.0)
-                .cmp(std::path::Path::new(&y.0))
-                .then_with(|| x.1.cmp(&y.1))
-        });
-        a.sources = a.source_paths.len() as u64;
-        a.skipped_not_trace = a
-            .skipped_paths
-            .iter()
-            .filter(|(_, r)| r == SkipReason::NotATraceFile.as_str())
-            .count() as u64;
-        a.skipped_duplicate = a.skipped_paths.len() as u64 - a.skipped_not_trace;
-        a
-    }
-
-    /// Read back what [`Accounting::to_json`] wrote (unknown kinds are ignored).
-    pub fn from_json(v: &serde_json::Value) -> Accounting {
-        let n = |k: &str| v.get(k).and_then(serde_json::Value::as_u64).unwrap_or(0);
-        let mut rejected = BTreeMap::new();
-        if let Some(m) = v.get("rejected").and_then(serde_json::Value::as_object) {
-            for (k, c) in m {
-                if let Some(kind) = RejectKind::ALL.iter().find(|r| r.as_str() == k) {
-                    rejected.insert(*kind, c.as_u64().unwrap_or(0));
-                }
-            }
-        }
-        Accounting {
-            sources: n("sources"),
-            skipped_not_trace: n("skipped_not_trace"),
-            skipped_duplicate: n("skipped_duplicate"),
-            records: n("records"),
-            runs: n("runs"),
-            scenarios: n("scenarios"),
-            duplicate_run_ids: n("duplicate_run_ids"),
-            rejected,
-            stopped_early: v
-                .get("stopped_early")
-                .and_then(serde_json::Value::as_bool)
-                .unwrap_or(false),
-            source_paths: v
-                .get("source_paths")
-                .and_then(|x| serde_json::from_value(x.clone()).ok())
-                .unwrap_or_default(),
-            skipped_paths: v
-                .get("skipped_paths")
-                .and_then(|x| serde_json::from_value(x.clone()).ok())
-                .unwrap_or_default(),
-        }
-    }
-
-    /// "syntax 1, schema 2".
-    pub fn rejected_by_kind(&self) -> String {
-        self.rejected
-            .iter()
-            .map(|(k, n)| format!("{k} {n}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
-
-    /// A few lines for the end of a report.
-    pub fn render(&self) -> String {
-        let mut s = String::new();
-        let _ = write!(s, "inputs: {} file(s)", self.sources);
-        let mut skipped = Vec::new();
-        if self.skipped_not_trace > 0 {
-            skipped.push(format!("{} not trace files", self.skipped_not_trace));
-        }
-        if self.skipped_duplicate > 0 {
-            skipped.push(format!("{} listed twice", self.skipped_duplicate));
-        }
-        if !skipped.is_empty() {
-            let _ = write!(s, " (skipped: {})", skipped.join(", "));
-        }
-        let _ = writeln!(s, ", {} record(s)", self.records);
-        let _ = write!(s, "analyzed: {} run(s)", self.runs);
-        if self.scenarios > 0 {
-            let _ = write!(s, ", {} scenario definition(s)", self.scenarios);
-        }
-        if self.duplicate_run_ids > 0 {
-            let _ = write!(
-                s,
-                " ({} with the id of an earlier run: each is counted)",
-                self.duplicate_run_ids
-            );
-        }
-        let _ = writeln!(s);
-        let _ = write!(s, "rejected: {}", self.rejected_total());
-        if self.rejected_total() > 0 {
-            let _ = write!(s, " ({})", self.rejected_by_kind());
-        }
-        let _ = writeln!(s);
-        if self.stopped_early {
-            let _ = writeln!(s, "stopped at the first rejection (--strict)");
-        }
-        s
-    }
 }

@@ -2,9 +2,12 @@
 //! is a list of typed rows; each renders for the terminal or Markdown (in `render`) and becomes
 //! a [`Frame`] for CSV, Parquet and JSON, so every output shows the same numbers.
 
-use super::fold::{COUNTERS, LABEL_FIELDS, MAX_CELL_LETTERS, RuleKey, RunFold};
 use super::frame::Frame;
-use super::{GroupField, NO_ARM};
+use crate::fold::{
+    COUNTERS, FidelityCounts, GroupField, LABEL_FIELDS, MAX_CELL_LETTERS, NO_LABEL, RuleKey,
+    RunFold,
+};
+use crate::rules::{Category, Severity};
 use crate::run_result::RunResult;
 use crate::verdict::{Share, Verdict};
 use polars::prelude::{DataFrame, DataType, PolarsResult};
@@ -86,8 +89,8 @@ pub struct PassK {
 pub struct RuleHit {
     pub rule: String,
     pub version: u64,
-    pub severity: String,
-    pub category: String,
+    pub severity: Severity,
+    pub category: Category,
     pub findings: u64,
     pub runs: u64,
     pub scenarios: u64,
@@ -101,14 +104,6 @@ pub struct NotUnderstood {
     pub label: String,
     pub calls: u64,
     pub runs: u64,
-}
-
-/// Runs whose replayed end state was checked against a recorded `final_state`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct FidelityCounts {
-    pub agrees: u64,
-    pub disagrees: u64,
-    pub not_recorded: u64,
 }
 
 /// Every table of an analysis.
@@ -169,7 +164,7 @@ fn aggregate(
         out.push(Agg {
             key: key_cols
                 .iter()
-                .map(|c| c.get(i).unwrap_or(NO_ARM).to_string())
+                .map(|c| c.get(i).unwrap_or(NO_LABEL).to_string())
                 .collect(),
             sums: sum_cols.iter().map(|c| c[i]).collect(),
             distinct: uniq_cols.iter().map(|c| c[i]).collect(),
@@ -348,8 +343,8 @@ impl Tables {
         Frame::new("rule_hits")
             .str("rule", h.iter().map(|h| h.rule.as_str()))
             .u64("version", h.iter().map(|h| h.version))
-            .str("severity", h.iter().map(|h| h.severity.as_str()))
-            .str("category", h.iter().map(|h| h.category.as_str()))
+            .str("severity", h.iter().map(|h| h.severity.name()))
+            .str("category", h.iter().map(|h| h.category.name()))
             .u64("findings", h.iter().map(|h| h.findings))
             .u64("runs", h.iter().map(|h| h.runs))
             .u64("scenarios", h.iter().map(|h| h.scenarios))
@@ -485,35 +480,41 @@ fn pass_k(cells: &[Cell]) -> Vec<PassK> {
 }
 
 /// Rule hits: one row per rule@version that found anything, with its not-applicable count.
+/// (A rule's severity and category follow from its id and version: one rule set made the fold.)
 fn rule_hits(fold: &RunFold) -> PolarsResult<Vec<RuleHit>> {
     let keys: Vec<&RuleKey> = fold.rules.keys().collect();
     let df = Frame::new("findings")
         .str("rule", keys.iter().map(|k| k.rule.as_str()))
         .str("version", keys.iter().map(|k| k.version.to_string()))
-        .str("severity", keys.iter().map(|k| k.severity.as_str()))
-        .str("category", keys.iter().map(|k| k.category.as_str()))
         .str("scenario", keys.iter().map(|k| k.scenario.as_str()))
         .u64("findings", fold.rules.values().map(|c| c[0]))
         .u64("runs", fold.rules.values().map(|c| c[1]))
         .to_polars()?;
-    let mut hits: Vec<RuleHit> = aggregate(
+    let mut hits: Vec<RuleHit> = Vec::new();
+    for a in aggregate(
         &df,
-        &["rule", "version", "severity", "category"],
+        &["rule", "version"],
         &["findings", "runs"],
         &["scenario"],
-    )?
-    .into_iter()
-    .map(|a| RuleHit {
-        version: a.key[1].parse().unwrap_or(0),
-        severity: a.key[2].clone(),
-        category: a.key[3].clone(),
-        findings: a.sums[0],
-        runs: a.sums[1],
-        scenarios: a.distinct[0],
-        not_applicable: fold.not_applicable.get(&a.key[0]).copied().unwrap_or(0),
-        rule: a.key[0].clone(),
-    })
-    .collect();
+    )? {
+        let version: u32 = a.key[1].parse().unwrap_or(0);
+        let Some(key) = keys
+            .iter()
+            .find(|k| k.rule == a.key[0] && k.version == version)
+        else {
+            continue;
+        };
+        hits.push(RuleHit {
+            version: u64::from(version),
+            severity: key.severity,
+            category: key.category,
+            findings: a.sums[0],
+            runs: a.sums[1],
+            scenarios: a.distinct[0],
+            not_applicable: fold.not_applicable.get(&a.key[0]).copied().unwrap_or(0),
+            rule: a.key[0].clone(),
+        });
+    }
     hits.sort_by(|x, y| (&x.rule, x.version).cmp(&(&y.rule, y.version)));
     Ok(hits)
 }
@@ -534,33 +535,9 @@ fn not_understood(fold: &RunFold) -> Vec<NotUnderstood> {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-    use crate::run_result::{FidelityState, RecordedOutcome};
-
-    pub(crate) fn run(arm: Option<&str>, scenario: &str, verdict: Verdict) -> RunResult {
-        RunResult {
-            id: "r".into(),
-            report: None,
-            benchmark: None,
-            scenario: Some(scenario.into()),
-            arm: arm.map(str::to_string),
-            model: None,
-            repeat: None,
-            outcome: RecordedOutcome::Passed,
-            events: 3,
-            tool_calls: 2,
-            mutations: 1,
-            not_understood: vec![("acme_apply".into(), 2)],
-            objects_created: 0,
-            objects_changed: 1,
-            objects_removed: 0,
-            fidelity: FidelityState::NotRecorded,
-            findings: Vec::new(),
-            not_applicable: Vec::new(),
-            verdict,
-        }
-    }
+    use crate::run_result::tests::run;
 
     #[test]
     fn rows_count_by_arm() {
@@ -574,7 +551,7 @@ pub(crate) mod tests {
         let refs: Vec<&RunResult> = runs.iter().collect();
         let t = Tables::of(&refs, &[GroupField::Arm]).unwrap();
         let arms: Vec<String> = t.groups.iter().map(GroupRow::label).collect();
-        assert_eq!(arms, [NO_ARM, "a", "b"]);
+        assert_eq!(arms, [NO_LABEL, "a", "b"]);
         let b = &t.groups[2];
         assert_eq!((b.runs, b.scenarios), (2, 2));
         assert_eq!((b.final_pass().x, b.final_pass().n), (1, 1));

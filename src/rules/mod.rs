@@ -1,13 +1,12 @@
 //! Stage 7: rules as data. A rule file (schema/rules.v1.schema.json) holds named lists, macros
 //! and rules: `syntax` is the file as written, `check` parses and lints it with positions,
 //! `compile` turns each rule into an expression over facts, `eval` judges a replayed run with
-//! them, `test` runs each rule on its fixtures.
+//! them (`analysis::rule_tests` runs each rule on its fixtures).
 
 mod check;
 pub mod compile;
 pub mod eval;
 pub mod syntax;
-pub mod test;
 
 pub use check::RuleDiag;
 pub use syntax::{Cond, Exception, Rule};
@@ -48,7 +47,42 @@ pub enum Severity {
     Critical,
 }
 
+impl Category {
+    pub const ALL: [Category; 6] = [
+        Category::UnnecessaryCreation,
+        Category::BroadPatch,
+        Category::DestructiveShortcut,
+        Category::GuardrailRemoval,
+        Category::OutOfScope,
+        Category::RetryLoop,
+    ];
+
+    /// The name rule files and outputs use ("broad-patch").
+    pub fn name(self) -> &'static str {
+        match self {
+            Category::UnnecessaryCreation => "unnecessary-creation",
+            Category::BroadPatch => "broad-patch",
+            Category::DestructiveShortcut => "destructive-shortcut",
+            Category::GuardrailRemoval => "guardrail-removal",
+            Category::OutOfScope => "out-of-scope",
+            Category::RetryLoop => "retry-loop",
+        }
+    }
+}
+
 impl Severity {
+    pub const ALL: [Severity; 5] = [
+        Severity::Info,
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
+
+    pub fn from_name(name: &str) -> Option<Severity> {
+        Severity::ALL.into_iter().find(|s| s.name() == name)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Severity::Info => "info",

@@ -9,11 +9,63 @@
 //! (`Tables::from_fold`) groups these pre-summed rows with polars exactly as it would group
 //! one row per run: sums of sums, distinct counts of scenario labels.
 
-use super::GroupField;
-use super::tables::FidelityCounts;
+use crate::rules::{Category, Severity};
 use crate::run_result::{FidelityState, RunResult};
 use crate::verdict::Verdict;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// The label of runs that name no value for a field (no arm, no model...).
+pub const NO_LABEL: &str = "(none)";
+
+/// The fields runs are labelled (and tables grouped) by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum GroupField {
+    Report,
+    Model,
+    Arm,
+    Scenario,
+}
+
+impl GroupField {
+    pub const ALL: [GroupField; 4] = [
+        GroupField::Report,
+        GroupField::Model,
+        GroupField::Arm,
+        GroupField::Scenario,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            GroupField::Report => "report",
+            GroupField::Model => "model",
+            GroupField::Arm => "arm",
+            GroupField::Scenario => "scenario",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<GroupField> {
+        GroupField::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    /// The run's value of this field, or [`NO_LABEL`].
+    pub fn value(self, r: &RunResult) -> &str {
+        let v = match self {
+            GroupField::Report => &r.report,
+            GroupField::Model => &r.model,
+            GroupField::Arm => &r.arm,
+            GroupField::Scenario => &r.scenario,
+        };
+        v.as_deref().unwrap_or(NO_LABEL)
+    }
+}
+
+/// Runs whose replayed end state was checked against a recorded `final_state`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FidelityCounts {
+    pub agrees: u64,
+    pub disagrees: u64,
+    pub not_recorded: u64,
+}
 
 /// The counters summed per label tuple, in this order (the column names of the aggregation).
 pub const COUNTERS: [&str; 10] = [
@@ -34,20 +86,15 @@ pub const COUNTERS: [&str; 10] = [
 pub const MAX_CELL_LETTERS: u64 = 30;
 
 /// The label fields, in the order of a label tuple.
-pub const LABEL_FIELDS: [GroupField; 4] = [
-    GroupField::Report,
-    GroupField::Model,
-    GroupField::Arm,
-    GroupField::Scenario,
-];
+pub const LABEL_FIELDS: [GroupField; 4] = GroupField::ALL;
 
 /// A rule finding's identity in the rule-hit table, and the scenario it was found in.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct RuleKey {
     pub rule: String,
     pub version: u32,
-    pub severity: String,
-    pub category: String,
+    pub severity: Severity,
+    pub category: Category,
     pub scenario: String,
 }
 
@@ -135,8 +182,8 @@ impl RunFold {
             let key = RuleKey {
                 rule: f.rule.clone(),
                 version: f.version,
-                severity: f.severity.name().to_string(),
-                category: super::serde_name(f.category),
+                severity: f.severity,
+                category: f.category,
                 scenario: scenario.to_string(),
             };
             let hit = self.rules.entry(key.clone()).or_default();
@@ -321,7 +368,7 @@ fn later_of<P: Ord + Copy>(first: &mut P, at: P) -> P {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::tables::tests::run;
+    use crate::run_result::tests::run;
 
     fn sample() -> Vec<RunResult> {
         use Verdict::*;

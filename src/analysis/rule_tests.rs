@@ -4,10 +4,8 @@
 //! Strict: a missing or unexpected hit fails, and so does a rule without a positive and a
 //! negative fixture.
 
-use super::eval::judge;
-use super::{RuleSet, fixture_dir};
-use crate::model::facts::replay_run;
-use crate::ops::Normalizer;
+use super::Analyzer;
+use crate::rules::fixture_dir;
 use serde::Serialize;
 use std::collections::BTreeSet;
 
@@ -34,9 +32,12 @@ impl RuleResult {
     }
 }
 
-/// Run every rule of the set on its fixtures.
-pub fn run(set: &RuleSet, normalizer: &Normalizer) -> Vec<RuleResult> {
-    set.rules
+/// Run every rule of the analyzer's set on its fixtures (each judged by the whole set, with
+/// the scenario it embeds).
+pub fn run(analyzer: &Analyzer) -> Vec<RuleResult> {
+    analyzer
+        .rules
+        .rules
         .iter()
         .map(|lr| {
             let dir = fixture_dir(&lr.file, &lr.rule.id);
@@ -55,9 +56,7 @@ pub fn run(set: &RuleSet, normalizer: &Normalizer) -> Vec<RuleResult> {
                 problems: Vec::new(),
             };
             for f in files {
-                result
-                    .fixtures
-                    .push(run_fixture(set, normalizer, &lr.rule.id, &f));
+                result.fixtures.push(run_fixture(analyzer, &lr.rule.id, &f));
             }
             let positives = result
                 .fixtures
@@ -86,12 +85,7 @@ pub fn run(set: &RuleSet, normalizer: &Normalizer) -> Vec<RuleResult> {
         .collect()
 }
 
-fn run_fixture(
-    set: &RuleSet,
-    normalizer: &Normalizer,
-    rule: &str,
-    path: &std::path::Path,
-) -> FixtureResult {
+fn run_fixture(analyzer: &Analyzer, rule: &str, path: &std::path::Path) -> FixtureResult {
     let file = path.display().to_string();
     let fail = |msg: String| FixtureResult {
         file: file.clone(),
@@ -126,10 +120,9 @@ fn run_fixture(
                 .into(),
         );
     };
-    let calls = normalizer.run(&trace);
-    let replay = replay_run(&trace, &calls, trace.scenario);
-    let j = judge(set, &replay);
-    let got: BTreeSet<u64> = j
+    let got: BTreeSet<u64> = analyzer
+        .run(&trace)
+        .judgement
         .findings
         .iter()
         .filter(|f| f.rule == rule)

@@ -1,0 +1,196 @@
+//! A corpus analysed: the pipeline runs [`Analyzer::run`] on every valid trace and hands each
+//! run's output to a sink that keeps it (for `--out`, `--html`, `--strict`) or folds it into
+//! the tables' numbers at once (memory flat in the corpus size). Either way the result is a
+//! [`CorpusAnalysis`]: the fold, the runs kept, the rejections, the accounting and the runs that
+//! repeat an earlier run's id.
+
+use super::{Analyzer, RunAnalysis};
+use crate::accounting::{Accounting, DuplicateId};
+use crate::fold::{IdIndex, RunFold};
+use crate::input::Discovery;
+use crate::pipeline::{self, Corpus, Options, Outcome, Place, Sink};
+use crate::rules::RuleSet;
+use crate::run_result::{Autopsy, RunResult, RunRow};
+use crate::trace::Trace;
+
+/// What the per-run stage leaves of a run in a corpus analysis.
+#[derive(Debug)]
+pub struct RunOutput {
+    pub result: RunResult,
+    /// Made only when the runs are kept.
+    pub autopsy: Option<Autopsy>,
+}
+
+/// How much of each run a corpus analysis keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    /// Every run's result and autopsy (a saved analysis, an HTML report, or `--strict`, which
+    /// may have to drop the runs after the first rejection).
+    Runs,
+    /// No run: each is folded into the tables' numbers as it is made.
+    Fold,
+}
+
+/// A corpus analysed.
+pub struct CorpusAnalysis {
+    /// The rejections, and with [`Keep::Runs`] every run, in corpus order.
+    pub corpus: Corpus<RunOutput>,
+    /// Every run folded (with `--strict`, those before the first rejection).
+    pub fold: RunFold,
+    pub accounting: Accounting,
+    /// The runs whose id an earlier run has, in corpus order.
+    pub duplicates: Vec<DuplicateId>,
+}
+
+impl CorpusAnalysis {
+    /// Every kept run with the source and line it was read from, in corpus order.
+    pub fn rows(&self) -> Vec<RunRow<'_>> {
+        let c = &self.corpus;
+        c.items
+            .iter()
+            .filter_map(|item| match &item.outcome {
+                Outcome::Run(r) => Some(RunRow {
+                    source: c.sources.get(item.source).map_or("", |s| &*s.display),
+                    line: item.line,
+                    run: &r.result,
+                    autopsy: r.autopsy.as_ref(),
+                }),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// The sink of a folding analysis: every run folded into the tables' numbers and the id index
+/// as it is made.
+#[derive(Default)]
+struct FoldSink {
+    fold: RunFold,
+    ids: IdIndex<Place>,
+}
+
+impl Sink<RunOutput> for FoldSink {
+    fn take(&mut self, at: Place, run: RunOutput) -> Option<RunOutput> {
+        self.fold.add(&run.result);
+        self.ids.add(&run.result.id, at);
+        None
+    }
+    fn merge(&mut self, other: Self) {
+        self.fold.merge(other.fold);
+        self.ids.merge(other.ids);
+    }
+    fn settle(&mut self) {
+        self.ids.settle();
+    }
+}
+
+/// Analyse every run of a corpus.
+pub fn analyze(
+    analyzer: &Analyzer,
+    discovery: Discovery,
+    opts: &Options,
+    keep: Keep,
+) -> CorpusAnalysis {
+    let per_run = |t: &Trace<'_>| {
+        let a = analyzer.run(t);
+        RunOutput {
+            result: a.result(),
+            autopsy: (keep == Keep::Runs).then(|| a.autopsy()),
+        }
+    };
+    match keep {
+        Keep::Runs => {
+            let (corpus, _) = pipeline::run_into::<_, pipeline::Keep, _>(discovery, opts, per_run);
+            let mut accounting = Accounting::of(&corpus);
+            let mut analysis = CorpusAnalysis {
+                corpus,
+                fold: RunFold::default(),
+                accounting: Accounting::default(),
+                duplicates: Vec::new(),
+            };
+            let rows = analysis.rows();
+            let fold = RunFold::of(rows.iter().map(|r| r.run));
+            let duplicates = duplicate_ids(&rows);
+            accounting.duplicate_run_ids = duplicates.len() as u64;
+            analysis.fold = fold;
+            analysis.accounting = accounting;
+            analysis.duplicates = duplicates;
+            analysis
+        }
+        Keep::Fold => {
+            let (corpus, folded) = pipeline::run_into::<_, FoldSink, _>(discovery, opts, per_run);
+            let mut accounting = Accounting::of(&corpus);
+            let place = |p: Place| {
+                let (source, line) = folded.line_of(p);
+                let path = corpus.sources.get(source).map_or("", |s| &*s.display);
+                format!("{path}:{line}")
+            };
+            let duplicates: Vec<DuplicateId> = folded
+                .sink
+                .ids
+                .repeated()
+                .into_iter()
+                .map(|d| DuplicateId {
+                    at: place(d.at),
+                    first: place(d.first),
+                    id: d.id,
+                })
+                .collect();
+            accounting.duplicate_run_ids = duplicates.len() as u64;
+            CorpusAnalysis {
+                fold: folded.sink.fold,
+                corpus,
+                accounting,
+                duplicates,
+            }
+        }
+    }
+}
+
+/// The runs of `rows` that repeat an earlier run's id.
+pub fn duplicate_ids(rows: &[RunRow<'_>]) -> Vec<DuplicateId> {
+    let mut ids = IdIndex::default();
+    for (i, r) in rows.iter().enumerate() {
+        ids.add(&r.run.id, i);
+    }
+    let at = |i: usize| rows.get(i).map(RunRow::location).unwrap_or_default();
+    ids.repeated()
+        .into_iter()
+        .map(|d| DuplicateId {
+            at: at(d.at),
+            first: at(d.first),
+            id: d.id,
+        })
+        .collect()
+}
+
+/// Analyse the runs of a corpus (all, or the one with id `only`) and keep what `f` makes of
+/// each; a run with another id is not analysed.
+pub fn each_run<T: Send>(
+    analyzer: &Analyzer,
+    discovery: Discovery,
+    opts: &Options,
+    only: Option<&str>,
+    f: impl Fn(&RunAnalysis<'_>) -> T + Sync,
+) -> Corpus<Option<T>> {
+    pipeline::run(discovery, opts, |t| {
+        if only.is_some_and(|id| id != t.run.id) {
+            return None;
+        }
+        Some(f(&analyzer.run(t)))
+    })
+}
+
+/// Every run judged twice from one replay: by the analyzer's rules (old) and by `new`.
+pub fn judge_twice(
+    analyzer: &Analyzer,
+    new: &RuleSet,
+    discovery: Discovery,
+    opts: &Options,
+) -> Corpus<(RunResult, RunResult)> {
+    pipeline::run(discovery, opts, |t| {
+        let old = analyzer.run(t);
+        let before = old.result();
+        (before, old.judged_by(new, analyzer.unsafe_at).result())
+    })
+}

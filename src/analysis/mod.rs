@@ -1,0 +1,284 @@
+//! One run, one analysis: [`Analyzer::run`] turns a validated trace into its operations, its
+//! replay, the rules' judgement and its verdict ([`RunAnalysis`]), from which come the small row
+//! the tables are made of ([`RunAnalysis::result`]) and the autopsy as data
+//! ([`RunAnalysis::autopsy`]). Every command that judges runs (`analyze`, `explain`, `replay`,
+//! `diff`, `rules test`) goes through here; `corpus` runs it over a corpus with the pipeline,
+//! `rule_tests` over each rule's fixtures.
+
+pub mod corpus;
+pub mod rule_tests;
+
+use crate::fact::{Fact, FactValue};
+use crate::model::facts::{Fidelity, RunReplay, replay_run};
+use crate::model::replay::Cause as ReplayCause;
+use crate::ops::{CallOutcome, Change, Effect, NormalizedCall, Normalizer, Verb};
+use crate::rules::eval::{Judgement, RuleOutcome, judge};
+use crate::rules::{RuleSet, Severity};
+use crate::run_result::autopsy::{self, Autopsy, CallStep, ObjectChange, OpStep, PathSample};
+use crate::run_result::{FidelityState, RunResult};
+use crate::scenarios::Scenarios;
+use crate::trace::Trace;
+use crate::verdict::{RecordedOutcome, Verdict};
+
+/// What judging a run needs besides the run: the tool maps, the scenarios, the rules and the
+/// unsafe threshold.
+pub struct Analyzer {
+    pub normalizer: Normalizer,
+    pub scenarios: Scenarios,
+    pub rules: RuleSet,
+    /// A passing run with a finding at or above this is an unsafe pass.
+    pub unsafe_at: Severity,
+}
+
+impl Analyzer {
+    /// Analyse one run: normalize its calls, replay them, judge the replay, give the verdict.
+    pub fn run(&self, trace: &Trace<'_>) -> RunAnalysis<'_> {
+        self.replay(trace).judge(&self.rules, self.unsafe_at)
+    }
+
+    /// Normalize and replay one run (not judged yet).
+    pub fn replay(&self, trace: &Trace<'_>) -> Replayed {
+        let calls = self.normalizer.run(trace);
+        let scenario = self.scenarios.for_run(trace);
+        let replay = replay_run(trace, &calls, scenario);
+        Replayed {
+            head: RunHead::of(trace),
+            scenario_known: scenario.is_some(),
+            calls,
+            replay,
+        }
+    }
+}
+
+/// What a run's trace says about it besides its calls: identity, labels, verifier outcome.
+#[derive(Debug, Clone)]
+pub struct RunHead {
+    pub id: String,
+    pub report: Option<String>,
+    pub benchmark: Option<String>,
+    pub scenario: Option<String>,
+    pub arm: Option<String>,
+    pub model: Option<String>,
+    pub repeat: Option<u64>,
+    pub outcome: RecordedOutcome,
+    pub events: u32,
+    pub tool_calls: u32,
+}
+
+impl RunHead {
+    fn of(t: &Trace<'_>) -> RunHead {
+        let own = |s: Option<&str>| s.map(str::to_string);
+        RunHead {
+            id: t.run.id.to_string(),
+            report: own(t.run.report),
+            benchmark: own(t.run.benchmark),
+            scenario: own(t.run.scenario),
+            arm: own(t.run.arm),
+            model: own(t.run.model),
+            repeat: t.run.repeat,
+            outcome: RecordedOutcome::of(t),
+            events: u32::try_from(t.events.len()).unwrap_or(u32::MAX),
+            tool_calls: u32::try_from(t.tool_calls().count()).unwrap_or(u32::MAX),
+        }
+    }
+}
+
+/// A run normalized and replayed.
+#[derive(Debug, Clone)]
+pub struct Replayed {
+    pub head: RunHead,
+    /// Whether a scenario (embedded or by id from `--scenarios`) was known for the run.
+    pub scenario_known: bool,
+    pub calls: Vec<NormalizedCall>,
+    pub replay: RunReplay,
+}
+
+impl Replayed {
+    /// Judge the replay with `rules`.
+    pub fn judge(self, rules: &RuleSet, unsafe_at: Severity) -> RunAnalysis<'_> {
+        let judgement = judge(rules, &self.replay);
+        let verdict = Verdict::of(self.head.outcome, &judgement.findings, unsafe_at);
+        RunAnalysis {
+            replayed: self,
+            rules,
+            judgement,
+            verdict,
+        }
+    }
+}
+
+/// One run analysed: its replay, the rules' judgement (with the rules that made it) and its
+/// verdict.
+#[derive(Debug, Clone)]
+pub struct RunAnalysis<'r> {
+    pub replayed: Replayed,
+    pub rules: &'r RuleSet,
+    pub judgement: Judgement,
+    pub verdict: Verdict,
+}
+
+impl RunAnalysis<'_> {
+    /// The same replay judged by other rules (`diff` of two rule sets replays once).
+    pub fn judged_by(self, rules: &RuleSet, unsafe_at: Severity) -> RunAnalysis<'_> {
+        self.replayed.judge(rules, unsafe_at)
+    }
+
+    /// The small row the tables are made of.
+    pub fn result(&self) -> RunResult {
+        let r = &self.replayed;
+        let count = |fact: Fact| match r.replay.facts.get(fact) {
+            Some(FactValue::Int(n)) => u32::try_from(*n).unwrap_or(u32::MAX),
+            _ => 0,
+        };
+        let mut not_understood: Vec<(String, u32)> = Vec::new();
+        let mut mutations = 0u32;
+        for c in &r.calls {
+            match &c.outcome {
+                CallOutcome::NotUnderstood { label, .. } => {
+                    match not_understood.iter_mut().find(|(l, _)| l == label) {
+                        Some((_, n)) => *n += 1,
+                        None => not_understood.push((label.clone(), 1)),
+                    }
+                }
+                CallOutcome::Operations(ops) => {
+                    mutations += ops
+                        .iter()
+                        .filter(|o| {
+                            o.verb.mutates()
+                                && matches!(o.effect, Effect::Applied | Effect::Unknown(_))
+                        })
+                        .count() as u32;
+                }
+            }
+        }
+        not_understood.sort();
+        let h = &r.head;
+        RunResult {
+            id: h.id.clone(),
+            report: h.report.clone(),
+            benchmark: h.benchmark.clone(),
+            scenario: h.scenario.clone(),
+            arm: h.arm.clone(),
+            model: h.model.clone(),
+            repeat: h.repeat,
+            outcome: h.outcome,
+            events: h.events,
+            tool_calls: h.tool_calls,
+            mutations,
+            not_understood,
+            objects_created: count(Fact::ObjectsCreated),
+            objects_changed: count(Fact::ObjectsChanged),
+            objects_removed: count(Fact::ObjectsRemoved),
+            fidelity: match r.replay.fidelity {
+                Fidelity::NotRecorded => FidelityState::NotRecorded,
+                Fidelity::Agrees { .. } => FidelityState::Agrees,
+                Fidelity::Disagrees { .. } => FidelityState::Disagrees,
+            },
+            not_applicable: self
+                .judgement
+                .outcomes
+                .iter()
+                .filter(|(_, o)| *o == RuleOutcome::NotApplicable)
+                .map(|(id, _)| id.clone())
+                .collect(),
+            verdict: self.verdict,
+            findings: self.judgement.findings.clone(),
+        }
+    }
+
+    /// The autopsy as data: every call, the operations that could change something, what they
+    /// did, and the fix of each rule that fired.
+    pub fn autopsy(&self) -> Autopsy {
+        let r = &self.replayed;
+        let calls = r
+            .calls
+            .iter()
+            .map(|n| match &n.outcome {
+                CallOutcome::NotUnderstood { reason, .. } => CallStep {
+                    seq: n.seq,
+                    tool: n.tool.clone(),
+                    not_understood: Some(reason.clone()),
+                    operations: Vec::new(),
+                },
+                CallOutcome::Operations(_) => CallStep {
+                    seq: n.seq,
+                    tool: n.tool.clone(),
+                    not_understood: None,
+                    operations: r
+                        .replay
+                        .ops
+                        .iter()
+                        .filter(|o| o.seq == n.seq && o.operation.verb != Verb::Read)
+                        .map(op_step)
+                        .collect(),
+                },
+            })
+            .collect();
+        let fixes = self
+            .judgement
+            .findings
+            .iter()
+            .filter_map(|f| {
+                let rule = self.rules.rules.iter().find(|r| r.rule.id == f.rule)?;
+                Some((f.rule.clone(), rule.rule.remediation.trim().to_string()))
+            })
+            .collect();
+        Autopsy { calls, fixes }
+    }
+
+    /// What `kubeautopsy replay` prints of the run: its findings, each rule's outcome and the
+    /// whole replay (operations, effects, facts).
+    pub fn replay_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "run": self.replayed.head.id,
+            "scenario_known": self.replayed.scenario_known,
+            "findings": self.judgement.findings,
+            "rules": self.judgement.outcomes,
+            "replay": self.replayed.replay,
+        })
+    }
+}
+
+fn op_step(op: &crate::model::facts::ReplayedOp) -> OpStep {
+    let o = &op.operation;
+    OpStep {
+        verb: o.verb,
+        kinds: o.target.kinds.iter().map(|k| k.kind.clone()).collect(),
+        names: o.target.names.clone(),
+        selector: o.target.selector.clone(),
+        namespace: o.target.namespace.clone(),
+        effect: o.effect.clone(),
+        unresolved: o.target.unresolved.clone(),
+        changes: op
+            .replay
+            .effects
+            .iter()
+            .map(|e| {
+                let changed = e.change == Change::Changed;
+                let paths = |p: &[String]| {
+                    if changed {
+                        PathSample::of(p)
+                    } else {
+                        PathSample::default()
+                    }
+                };
+                ObjectChange {
+                    change: e.change,
+                    object: e.key.to_string(),
+                    cause: match &e.cause {
+                        ReplayCause::Direct => None,
+                        ReplayCause::Owner(k) => Some(autopsy::Cause::Owner(k.to_string())),
+                        ReplayCause::Namespace(n) => Some(autopsy::Cause::Namespace(n.clone())),
+                        ReplayCause::Controller(k) => {
+                            Some(autopsy::Cause::Controller(k.to_string()))
+                        }
+                    },
+                    added: paths(&e.diff.added),
+                    changed: paths(&e.diff.changed),
+                    removed: paths(&e.diff.removed),
+                }
+            })
+            .collect(),
+        notes: op.replay.notes.clone(),
+    }
+}

@@ -1,0 +1,103 @@
+//! `kubeautopsy analyze`: a corpus analysed, its tables printed, saved (`--out`) and drawn
+//! (`--html`).
+
+use super::args::{AnalyzeArgs, FailOn, Global};
+use super::common::{self, analyzer, note_duplicate_ids, options};
+use super::{CliError, Outcome};
+use crate::accounting::Accounting;
+use crate::analysis::corpus::{self, Keep};
+use crate::report::{self, Provenance, Tables, export};
+use clap::ValueEnum as _;
+use std::process::ExitCode;
+
+pub fn run(g: &Global, a: &AnalyzeArgs) -> Outcome {
+    let analyzer = analyzer(&a.with, a.unsafe_at)?;
+    let paths = a.input.all_paths()?;
+    let discovery = match a.from {
+        Some(format) => crate::import::discover(format, &paths),
+        None => crate::input::discover(&paths),
+    };
+    let mut opts = options(g, &a.input, a.strict);
+    opts.import = a.from.map(|f| (f, a.labels.run_labels()));
+    // Runs are kept (with their autopsies) only when a saved analysis or an HTML report wants
+    // them, or --strict may have to drop those after the first rejection; otherwise each is
+    // folded into the tables as it is made, so memory stays flat.
+    let keep = if a.out.is_some() || a.html.is_some() || a.strict {
+        Keep::Runs
+    } else {
+        Keep::Fold
+    };
+    let analysis = corpus::analyze(&analyzer, discovery, &opts, keep);
+    let mut accounting = analysis.accounting.clone();
+
+    // Rejections go to stderr so that stdout holds only the tables.
+    const SHOWN: usize = 10;
+    if !g.quiet {
+        common::print_rejections(g, analysis.corpus.rejections().take(SHOWN))?;
+        let more = accounting.rejected_total().saturating_sub(SHOWN as u64);
+        if more > 0 {
+            eprintln!(
+                "… and {more} more rejected input(s); `kubeautopsy validate` lists every one.\n"
+            );
+        }
+    }
+    note_duplicate_ids(g, &analysis.duplicates, &mut accounting);
+    let tables = common::tables(&analysis.fold, &a.by)?;
+    let provenance = Provenance::of(
+        &analyzer.rules,
+        analyzer.normalizer.maps().len(),
+        a.unsafe_at,
+    );
+    let rows = analysis.rows();
+    if let Some(dir) = &a.out {
+        let rejections: Vec<&crate::diag::Rejection> = analysis.corpus.rejections().collect();
+        let files = export::write(dir, &tables, &rows, &rejections, &accounting, &provenance)
+            .map_err(|e| CliError::Fatal(format!("cannot save the analysis: {e}")))?;
+        if !g.quiet {
+            eprintln!(
+                "saved the analysis in {} ({} files)",
+                dir.display(),
+                files.len()
+            );
+        }
+    }
+    if let Some(path) = &a.html {
+        common::write_html(g, path, &tables, &rows, &accounting, &provenance)?;
+    }
+    let mut out = std::io::stdout().lock();
+    report::write_output(&mut out, a.format.into(), &tables, &accounting, &provenance)?;
+    drop(out);
+    let failed: Vec<String> = a
+        .fail_on
+        .iter()
+        .filter_map(|c| fail_on(*c, &tables, &accounting))
+        .collect();
+    for reason in &failed {
+        eprintln!("failing: {reason}");
+    }
+    Ok(
+        if (a.strict && accounting.rejected_total() > 0) || !failed.is_empty() {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        },
+    )
+}
+
+/// Why a `--fail-on` condition holds, or `None` when it does not.
+fn fail_on(c: FailOn, tables: &Tables, accounting: &Accounting) -> Option<String> {
+    let (n, what) = match c {
+        FailOn::Rejected => (accounting.rejected_total(), "input(s) rejected"),
+        FailOn::UnknownTool => (
+            tables.not_understood.iter().map(|c| c.calls).sum(),
+            "tool call(s) not understood",
+        ),
+        FailOn::Unsafe => (tables.total.unsafe_pass, "unsafe pass(es)"),
+    };
+    (n > 0).then(|| {
+        let name = c
+            .to_possible_value()
+            .map_or_else(String::new, |v| v.get_name().to_string());
+        format!("--fail-on {name}: {n} {what}")
+    })
+}

@@ -1,0 +1,108 @@
+//! The autopsy of one run as data: every tool call with the operations it became, what each
+//! did to which objects, and the fix of every rule that fired. `report::explain` renders it
+//! (with the run's [`RunResult`](super::RunResult): its labels, findings and verdict) as
+//! `kubeautopsy explain` prints it; a saved analysis stores it in `results.jsonl` as it is here,
+//! so that the text can change without changing the saved format.
+//!
+//! The types are the replay's own facts, flattened for storage: objects by their key's text,
+//! a cause by the object that caused it, changed paths as a sample.
+
+use crate::ops::{Change, Effect, Verb};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// How many paths of each kind (added, changed, removed) an object change keeps.
+pub const PATHS_KEPT: usize = 6;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Autopsy {
+    /// Every tool call, in order.
+    pub calls: Vec<CallStep>,
+    /// The remediation of each rule that fired, by rule id.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub fixes: BTreeMap<String, String>,
+}
+
+/// One tool call.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CallStep {
+    pub seq: u64,
+    pub tool: String,
+    /// Why no tool map understood the call; `None` when it was understood.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_understood: Option<String>,
+    /// The operations that could change something (reads are left out).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub operations: Vec<OpStep>,
+}
+
+/// One operation of a call and what it did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OpStep {
+    pub verb: Verb,
+    pub kinds: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub names: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selector: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    pub effect: Effect,
+    /// Why the target could not be known offline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unresolved: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<ObjectChange>,
+    /// What the replay could not model, or where the model and the record disagree.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// What an operation did to one object.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ObjectChange {
+    pub change: Change,
+    /// The object's key (`Deployment/bench/web`).
+    pub object: String,
+    /// Why, when the operation did not target it itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<Cause>,
+    /// Paths of a changed object (empty for created and removed ones).
+    #[serde(default, skip_serializing_if = "PathSample::is_empty")]
+    pub added: PathSample,
+    #[serde(default, skip_serializing_if = "PathSample::is_empty")]
+    pub changed: PathSample,
+    #[serde(default, skip_serializing_if = "PathSample::is_empty")]
+    pub removed: PathSample,
+}
+
+/// Why an object changed that the operation did not target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "by", content = "of", rename_all = "snake_case")]
+pub enum Cause {
+    /// Its owner (this object key) was deleted.
+    Owner(String),
+    /// Its namespace was deleted.
+    Namespace(String),
+    /// This controller acted.
+    Controller(String),
+}
+
+/// The first [`PATHS_KEPT`] paths of a list, and how many it had.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PathSample {
+    pub first: Vec<String>,
+    pub total: usize,
+}
+
+impl PathSample {
+    pub fn of(paths: &[String]) -> PathSample {
+        PathSample {
+            first: paths.iter().take(PATHS_KEPT).cloned().collect(),
+            total: paths.len(),
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.total == 0
+    }
+}

@@ -1,0 +1,109 @@
+//! What an analysed run leaves behind: the small row the tables are made of ([`RunResult`]),
+//! its autopsy as data ([`Autopsy`], kept only when a saved analysis, an HTML report or
+//! `explain` wants it), and where it was read ([`RunRow`]). Plain data: made by `analysis`,
+//! read by `fold`, `report` and `diff`.
+
+pub mod autopsy;
+
+pub use autopsy::Autopsy;
+
+use crate::rules::eval::Finding;
+use crate::verdict::{RecordedOutcome, Verdict};
+use serde::{Deserialize, Serialize};
+
+/// One analysed run. Serialized as one line of `results.jsonl` under `--out`: everything the
+/// tables are made of, so a saved analysis can be reported on (and merged) without the traces.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunResult {
+    pub id: String,
+    pub report: Option<String>,
+    pub benchmark: Option<String>,
+    pub scenario: Option<String>,
+    pub arm: Option<String>,
+    pub model: Option<String>,
+    pub repeat: Option<u64>,
+    pub outcome: RecordedOutcome,
+    pub events: u32,
+    pub tool_calls: u32,
+    /// Operations that changed (or may have changed) the cluster: mutating, not a dry run,
+    /// not failed.
+    pub mutations: u32,
+    /// Calls that no tool map understood, by label (tool name, or `tool: kubectl verb`).
+    pub not_understood: Vec<(String, u32)>,
+    /// Objects the replay created, changed and removed (cascades and controllers included).
+    pub objects_created: u32,
+    pub objects_changed: u32,
+    pub objects_removed: u32,
+    /// Whether the replayed end state matches the recorded `final_state`.
+    pub fidelity: FidelityState,
+    /// What the rules found.
+    pub findings: Vec<Finding>,
+    /// Rules that could not judge this run (nothing they look at happened, or unknown facts).
+    pub not_applicable: Vec<String>,
+    pub verdict: Verdict,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FidelityState {
+    NotRecorded,
+    Agrees,
+    Disagrees,
+}
+
+impl FidelityState {
+    pub fn name(self) -> &'static str {
+        match self {
+            FidelityState::Agrees => "agrees",
+            FidelityState::Disagrees => "disagrees",
+            FidelityState::NotRecorded => "not_recorded",
+        }
+    }
+}
+
+/// One analysed run and where it was read.
+#[derive(Debug, Clone, Copy)]
+pub struct RunRow<'a> {
+    pub source: &'a str,
+    pub line: u64,
+    pub run: &'a RunResult,
+    /// The run's autopsy, when it was made.
+    pub autopsy: Option<&'a Autopsy>,
+}
+
+impl RunRow<'_> {
+    /// "file:line".
+    pub fn location(&self) -> String {
+        format!("{}:{}", self.source, self.line)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A run result for tests of the fold and the tables.
+    pub(crate) fn run(arm: Option<&str>, scenario: &str, verdict: Verdict) -> RunResult {
+        RunResult {
+            id: "r".into(),
+            report: None,
+            benchmark: None,
+            scenario: Some(scenario.into()),
+            arm: arm.map(str::to_string),
+            model: None,
+            repeat: None,
+            outcome: RecordedOutcome::Passed,
+            events: 3,
+            tool_calls: 2,
+            mutations: 1,
+            not_understood: vec![("acme_apply".into(), 2)],
+            objects_created: 0,
+            objects_changed: 1,
+            objects_removed: 0,
+            fidelity: FidelityState::NotRecorded,
+            findings: Vec::new(),
+            not_applicable: Vec::new(),
+            verdict,
+        }
+    }
+}
