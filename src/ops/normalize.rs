@@ -2,8 +2,8 @@
 
 use super::kubectl::{self, Input, NotUnderstood, Session};
 use super::shell::{self, Stdin, Word};
-use super::toolmap::{ArgvPart, ToolMap, ToolMapError, ToolSpec, ValueSpec, arg, present};
-use super::{Cascade, Effect, Operation, Patch, PatchType, Verb, kinds, manifest};
+use super::toolmap::{self, Action, Spec, ToolMap, ToolMapError};
+use super::{Effect, Operation, Verb};
 use crate::trace::Trace;
 use crate::trace::model::{Arguments, ToolCall};
 use serde::Serialize;
@@ -129,11 +129,9 @@ impl Normalizer {
         };
         let mut best: Option<(&usize, usize)> = None;
         for i in idx {
-            let mut names = std::collections::BTreeSet::new();
-            if let Some(spec) = self.maps[*i].tools.get(tool) {
-                spec.arg_names(&mut names);
-            }
-            let score = args.keys().filter(|k| names.contains(*k)).count();
+            let score = self.maps[*i].tools.get(tool).map_or(0, |t| {
+                args.keys().filter(|k| t.arg_names.contains(*k)).count()
+            });
             if best.is_none_or(|(_, b)| score > b) {
                 best = Some((i, score));
             }
@@ -148,7 +146,7 @@ impl Normalizer {
         call: &ToolCall<'_>,
         session: &mut Session,
     ) -> Result<Vec<Operation>, NotUnderstood> {
-        let Some(spec) = map.tools.get(tool) else {
+        let Some(found) = map.tools.get(tool) else {
             return Err(NotUnderstood("no tool map knows this tool".into()));
         };
         let owned;
@@ -164,10 +162,12 @@ impl Normalizer {
                     &owned
                 }
                 // Some recorders log a shell tool's argument as the bare command line.
-                _ if spec.command.is_some() => {
+                _ if matches!(found.spec, Spec::Action(Action::Command { .. })) => {
                     let mut m = Map::new();
-                    for n in spec.command.iter().flat_map(|c| c.names()) {
-                        m.insert(n.to_string(), Value::String(t.to_string()));
+                    if let Spec::Action(Action::Command { line, .. }) = &found.spec {
+                        for n in line.names() {
+                            m.insert(n.to_string(), Value::String(t.to_string()));
+                        }
                     }
                     owned = m;
                     &owned
@@ -179,41 +179,43 @@ impl Normalizer {
                 }
             },
         };
-        let spec = spec.select(args).ok_or_else(|| {
+        let action = found.spec.select(args).ok_or_else(|| {
             NotUnderstood("no case of the tool map matches these arguments".into())
         })?;
-        let mut ops = if spec.read == Some(true) {
-            vec![Operation::new(Verb::Read)]
-        } else if let Some(cmd) = &spec.command {
-            let line = cmd
-                .resolve(args)
-                .and_then(|v| v.as_str().map(str::to_string))
-                .ok_or_else(|| NotUnderstood("the command argument is missing".into()))?;
-            let line = match spec.program.as_deref() {
-                Some(p) if !starts_with_program(&line, p) => format!("{p} {line}"),
-                _ => line,
-            };
-            command_line(&line, session)?
-        } else if let Some(parts) = &spec.argv {
-            let words = argv(parts, args)?;
-            let program = spec.program.as_deref().unwrap_or("kubectl");
-            let text = words
-                .iter()
-                .map(|w| shell::quote(&w.text))
-                .collect::<Vec<_>>()
-                .join(" ");
-            let mut ops = run_program(program, &words, &Input::None, session)?;
-            for op in &mut ops {
-                op.command = Some(format!("{program} {text}"));
+        let mut ops = match action {
+            Action::Read => vec![Operation::new(Verb::Read)],
+            Action::Command { line, program } => {
+                let line = line
+                    .resolve(args)
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .ok_or_else(|| NotUnderstood("the command argument is missing".into()))?;
+                let line = match program.as_deref() {
+                    Some(p) if !starts_with_program(&line, p) => format!("{p} {line}"),
+                    _ => line,
+                };
+                command_line(&line, session)?
             }
-            ops
-        } else if let Some(why) = &spec.unresolved {
-            // What changes is not known; the target fields the map gives are kept.
-            let mut op = template(map, spec, args, session, Some(Verb::Mutate))?;
-            op.target.unresolved = Some(why.clone());
-            vec![op]
-        } else {
-            vec![template(map, spec, args, session, None)?]
+            Action::Argv { parts, program } => {
+                let words = toolmap::eval::argv(parts, args)?;
+                let program = program.as_deref().unwrap_or("kubectl");
+                let text = words
+                    .iter()
+                    .map(|w| shell::quote(&w.text))
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let mut ops = run_program(program, &words, &Input::None, session)?;
+                for op in &mut ops {
+                    op.command = Some(format!("{program} {text}"));
+                }
+                ops
+            }
+            Action::Unresolved { why, template } => {
+                // What changes is not known; the target fields the map gives are kept.
+                let mut op = template.operation(map, args, session, Some(Verb::Mutate))?;
+                op.target.unresolved = Some(why.clone());
+                vec![op]
+            }
+            Action::Template(template) => vec![template.operation(map, args, session, None)?],
         };
         judge(&mut ops, map, call);
         Ok(ops)
@@ -237,240 +239,6 @@ fn starts_with_program(line: &str, program: &str) -> bool {
     line.split_whitespace()
         .next()
         .is_some_and(|w| w.rsplit('/').next() == Some(program))
-}
-
-/// An operation from a tool map template.
-fn template(
-    map: &ToolMap,
-    spec: &ToolSpec,
-    args: &Map<String, Value>,
-    session: &Session,
-    verb: Option<Verb>,
-) -> Result<Operation, NotUnderstood> {
-    let get = |v: &Option<ValueSpec>| v.as_ref().and_then(|s| s.resolve(args));
-    let text = |v: &Option<ValueSpec>| get(v).and_then(|v| scalar_text(&v));
-    let truthy = |v: &Option<ValueSpec>| {
-        present(get(v).as_ref()) && get(v) != Some(Value::String("false".into()))
-    };
-    let verb = match verb {
-        Some(v) => v,
-        None => {
-            let name = text(&spec.verb).unwrap_or_default();
-            Verb::from_name(&name).ok_or_else(|| {
-                NotUnderstood(format!("the tool map gives the unknown verb `{name}`"))
-            })?
-        }
-    };
-    let mut op = Operation::new(verb);
-    if let Some(k) = text(&spec.kind) {
-        let api = text(&spec.api_version);
-        let kind = match api {
-            Some(a) => kinds::by_kind(&k, Some(&a)),
-            None => kinds::resolve(&k).unwrap_or_else(|| kinds::by_kind(&k, None)),
-        };
-        op.target.kinds.push(kind);
-    }
-    if let Some(n) = get(&spec.name) {
-        match n {
-            Value::Array(a) => op.target.names.extend(a.iter().filter_map(scalar_text)),
-            v => op.target.names.extend(scalar_text(&v)),
-        }
-    }
-    if let Some(node) = text(&spec.node) {
-        op.target.kinds = vec![kinds::by_kind("Node", None)];
-        op.target.names.push(node);
-    }
-    op.target.selector = text(&spec.selector).filter(|s| !s.is_empty());
-    op.target.field_selector = text(&spec.field_selector).filter(|s| !s.is_empty());
-    op.target.all = truthy(&spec.all);
-    op.target.all_namespaces = truthy(&spec.all_namespaces);
-    if let Some(m) = get(&spec.manifest).filter(|m| present(Some(m))) {
-        match manifest::from_value(&m) {
-            Ok(objs) => op.payload.objects = objs,
-            Err(e) => op.target.unresolved = Some(e),
-        }
-    }
-    if let Some(f) = text(&spec.file).filter(|f| !f.is_empty()) {
-        op.target.unresolved = Some(format!("{f}: the file's content was not recorded"));
-    }
-    for o in &op.payload.objects {
-        let kind = kinds::by_kind(
-            o.get("kind").and_then(Value::as_str).unwrap_or_default(),
-            o.get("apiVersion").and_then(Value::as_str),
-        );
-        if !op.target.kinds.contains(&kind) {
-            op.target.kinds.push(kind);
-        }
-        if let Some(n) = manifest::name_of(o) {
-            op.target.names.push(n.to_string());
-        }
-    }
-    // Namespace: the argument, else an object's own, else the map's default, else the session's.
-    let object_ns = op
-        .payload
-        .objects
-        .iter()
-        .find_map(manifest::namespace_of)
-        .map(str::to_string);
-    match text(&spec.namespace).filter(|s| !s.is_empty()) {
-        Some(ns) => {
-            op.target.namespace = Some(ns);
-            op.target.namespace_explicit = true;
-        }
-        None => match object_ns {
-            Some(ns) => {
-                op.target.namespace = Some(ns);
-                op.target.namespace_explicit = true;
-            }
-            None => {
-                op.target.namespace = map
-                    .defaults
-                    .namespace
-                    .clone()
-                    .or_else(|| session.namespace.clone())
-                    .or(Some("default".into()));
-            }
-        },
-    }
-    if op.target.all_namespaces
-        || (!op.target.kinds.is_empty() && op.target.kinds.iter().all(|k| !k.namespaced()))
-    {
-        op.target.namespace = None;
-        op.target.namespace_explicit = false;
-    }
-    if let Some(p) = get(&spec.patch) {
-        let patch_type = text(&spec.patch_type)
-            .and_then(|t| PatchType::from_name(&t))
-            .unwrap_or(PatchType::Strategic);
-        let body = match p {
-            Value::String(s) => kubectl::parse_patch_text(&s),
-            v => Some(v),
-        };
-        match body {
-            Some(body) => op.payload.patch = Some(Patch { patch_type, body }),
-            None => op.target.unresolved = Some("the patch is neither JSON nor YAML".into()),
-        }
-    }
-    op.payload.replicas = get(&spec.replicas).and_then(|v| int(&v));
-    if let Some(img) = text(&spec.image) {
-        let c = text(&spec.container).unwrap_or_else(|| "*".into());
-        op.payload.images.push((c, img));
-    }
-    op.payload.container = text(&spec.container);
-    if let Some(c) = get(&spec.command_args) {
-        op.payload.command = match c {
-            Value::Array(a) => a.iter().filter_map(scalar_text).collect(),
-            Value::String(s) => shell::split_words(&s)
-                .map(|w| w.into_iter().map(|w| w.text).collect())
-                .unwrap_or_else(|_| vec![s]),
-            _ => Vec::new(),
-        };
-    }
-    op.payload.release = text(&spec.release);
-    op.payload.chart = text(&spec.chart);
-    op.payload.values = get(&spec.values).filter(|v| present(Some(v)));
-    op.payload.to_revision = get(&spec.to_revision).and_then(|v| int(&v));
-    op.payload.context = text(&spec.context);
-    op.flags.force = truthy(&spec.force);
-    op.flags.grace_period = get(&spec.grace_period).and_then(|v| int(&v));
-    op.flags.cascade = text(&spec.cascade).and_then(|c| match c.as_str() {
-        "orphan" => Some(Cascade::Orphan),
-        "foreground" => Some(Cascade::Foreground),
-        "background" => Some(Cascade::Background),
-        _ => None,
-    });
-    op.flags.dry_run = get(&spec.dry_run).is_some_and(|v| match v {
-        Value::String(s) => !matches!(s.as_str(), "" | "none" | "false"),
-        v => present(Some(&v)),
-    });
-    op.flags.overwrite = truthy(&spec.overwrite);
-    if matches!(
-        verb,
-        Verb::HelmInstall | Verb::HelmUpgrade | Verb::HelmUninstall | Verb::HelmRollback
-    ) {
-        op.target.unresolved = Some(
-            "the objects of a Helm chart are rendered at install time and not recorded".into(),
-        );
-    }
-    if verb == Verb::Run && truthy(&spec.creates_service) {
-        // Recorded as part of the run: the Service has the pod's name.
-        op.target.kinds.push(kinds::by_kind("Service", Some("v1")));
-    }
-    Ok(op)
-}
-
-fn scalar_text(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
-}
-
-fn int(v: &Value) -> Option<i64> {
-    v.as_i64()
-        .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
-}
-
-/// Words from an argv template.
-fn argv(parts: &[ArgvPart], args: &Map<String, Value>) -> Result<Vec<Word>, NotUnderstood> {
-    let mut out = Vec::new();
-    let word = |t: String| Word {
-        text: t,
-        unresolved: None,
-    };
-    for p in parts {
-        match p {
-            ArgvPart::Literal(s) => out.push(word(s.clone())),
-            ArgvPart::Arg(a) => {
-                let v = arg(args, &a.arg).cloned().or_else(|| a.default.clone());
-                let items: Vec<Value> = match v {
-                    None | Some(Value::Null) => Vec::new(),
-                    Some(Value::Array(items)) => items,
-                    Some(v) => vec![v],
-                };
-                for item in items {
-                    match (&a.flag, item) {
-                        (Some(f), Value::Bool(true)) => out.push(word(f.clone())),
-                        (Some(_), Value::Bool(false)) => {}
-                        (Some(f), v) => {
-                            out.extend(scalar_text(&v).map(|t| word(format!("{f}={t}"))))
-                        }
-                        (None, v) => {
-                            out.extend(scalar_text(&v).filter(|t| !t.is_empty()).map(word))
-                        }
-                    }
-                }
-            }
-            ArgvPart::Split(s) => {
-                if let Some(Value::String(t)) = arg(args, &s.split) {
-                    out.extend(
-                        shell::split_words(t).map_err(|e| {
-                            NotUnderstood(format!("cannot split `{}`: {e}", s.split))
-                        })?,
-                    );
-                }
-            }
-            ArgvPart::FlagMap(f) => {
-                if let Some(Value::Object(m)) = arg(args, &f.flag_map) {
-                    for (k, v) in m {
-                        let flag = if k.starts_with('-') {
-                            k.clone()
-                        } else {
-                            format!("--{k}")
-                        };
-                        match v {
-                            Value::Bool(true) => out.push(word(flag)),
-                            Value::Bool(false) | Value::Null => {}
-                            v => out.extend(scalar_text(v).map(|t| word(format!("{flag}={t}")))),
-                        }
-                    }
-                }
-            }
-        }
-    }
-    Ok(out)
 }
 
 /// Wrappers that run another program with their remaining words.
