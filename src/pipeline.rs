@@ -145,46 +145,46 @@ pub trait Sink<R>: Default + Send {
 }
 
 /// Where a run was read, as the pipeline knows it while reading: the unit of work and the
-/// line in it. Places sort in corpus order; [`Folded::line_of`] gives the line in the source.
+/// line in it. Places sort in corpus order; [`SinkOutput::line_of`] gives the line in the source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Place {
     pub unit: u32,
     pub line: u64,
 }
 
-/// Keep every run.
+/// KeepRuns every run.
 #[derive(Default)]
-pub struct Keep;
+pub struct KeepRuns;
 
-impl<R> Sink<R> for Keep {
+impl<R> Sink<R> for KeepRuns {
     fn take(&mut self, _: Place, run: R) -> Option<R> {
         Some(run)
     }
     fn merge(&mut self, _: Self) {}
 }
 
-/// Keep no run: they are only counted (`Corpus::folded_runs`), as `validate` needs.
+/// KeepRuns no run: they are only counted (`Corpus::folded_runs`), as `validate` needs.
 #[derive(Default)]
-pub struct Discard;
+pub struct CountRuns;
 
-impl<R> Sink<R> for Discard {
+impl<R> Sink<R> for CountRuns {
     fn take(&mut self, _: Place, _: R) -> Option<R> {
         None
     }
     fn merge(&mut self, _: Self) {}
 }
 
-/// What `run_into` folded, and how to turn its places into (source, line).
-pub struct Folded<S> {
+/// The corpus-wide sink after `run_into`, and how to turn its places into (source, line).
+pub struct SinkOutput<S> {
     pub sink: S,
     /// Per unit: its source and the number of lines before it in that source.
     bases: Vec<(usize, u64)>,
 }
 
-impl<S> Folded<S> {
+impl<S> SinkOutput<S> {
     /// The same places with another sink.
-    pub fn map<T>(self, f: impl FnOnce(S) -> T) -> Folded<T> {
-        Folded {
+    pub fn map<T>(self, f: impl FnOnce(S) -> T) -> SinkOutput<T> {
+        SinkOutput {
             sink: f(self.sink),
             bases: self.bases,
         }
@@ -247,16 +247,16 @@ struct UnitOut<R, S> {
 }
 
 /// The items of one unit (or batch) as they are made, and its sink.
-struct Kept<R, S> {
+struct UnitBuffer<R, S> {
     unit: usize,
     items: Vec<Item<R>>,
     sink: S,
     folded: u64,
 }
 
-impl<R, S: Sink<R>> Kept<R, S> {
+impl<R, S: Sink<R>> UnitBuffer<R, S> {
     fn new(unit: usize) -> Self {
-        Kept {
+        UnitBuffer {
             unit,
             items: Vec::new(),
             sink: S::default(),
@@ -318,13 +318,17 @@ where
     R: Send,
     F: Fn(&Trace<'_>) -> R + Sync,
 {
-    run_into::<R, Keep, F>(discovery, opts, per_run).0
+    run_into::<R, KeepRuns, F>(discovery, opts, per_run).0
 }
 
 /// Run the pipeline over `discovery`, applying `per_run` to every valid trace and handing each
 /// result to a sink `S` (which keeps it in the corpus, or folds it). Not for `strict`: a run
 /// folded cannot be taken back when an earlier record turns out to be rejected.
-pub fn run_into<R, S, F>(discovery: Discovery, opts: &Options, per_run: F) -> (Corpus<R>, Folded<S>)
+pub fn run_into<R, S, F>(
+    discovery: Discovery,
+    opts: &Options,
+    per_run: F,
+) -> (Corpus<R>, SinkOutput<S>)
 where
     R: Send,
     S: Sink<R>,
@@ -357,7 +361,7 @@ where
     } else {
         ProgressBar::hidden()
     };
-    let ctx = Ctx {
+    let ctx = Driver {
         sources: &sources,
         opts,
         per_run: &per_run,
@@ -409,7 +413,7 @@ where
         folded_runs,
     };
     if opts.strict {
-        // Keep only what comes before the first rejection (in corpus order) and it.
+        // KeepRuns only what comes before the first rejection (in corpus order) and it.
         if let Some(pos) = corpus
             .items
             .iter()
@@ -463,7 +467,7 @@ fn is_plain(path: &std::path::Path) -> bool {
 fn assemble<R, S: Sink<R>>(
     units: usize,
     mut outs: Vec<UnitOut<R, S>>,
-) -> (Vec<Item<R>>, (Folded<S>, u64)) {
+) -> (Vec<Item<R>>, (SinkOutput<S>, u64)) {
     outs.sort_by_key(|o| (o.source, o.chunk.map_or(0, |c| c.0)));
     let mut items = Vec::new();
     let mut current = usize::MAX;
@@ -497,10 +501,10 @@ fn assemble<R, S: Sink<R>>(
         }
     }
     items.sort_by_key(|i| (i.source, i.line));
-    (items, (Folded { sink, bases }, folded))
+    (items, (SinkOutput { sink, bases }, folded))
 }
 
-struct Ctx<'a, F> {
+struct Driver<'a, F> {
     sources: &'a [Source],
     opts: &'a Options,
     per_run: &'a F,
@@ -509,7 +513,7 @@ struct Ctx<'a, F> {
     progress: &'a ProgressBar,
 }
 
-impl<F> Ctx<'_, F> {
+impl<F> Driver<'_, F> {
     fn skip(&self, unit: usize) -> bool {
         self.opts.strict && unit > self.first_bad.load(Ordering::Relaxed)
     }
@@ -523,7 +527,7 @@ impl<F> Ctx<'_, F> {
     }
 }
 
-impl<F> Ctx<'_, F> {
+impl<F> Driver<'_, F> {
     fn run_unit<R, S>(&self, index: usize, unit: &Unit) -> Option<UnitOut<R, S>>
     where
         R: Send,
@@ -552,7 +556,7 @@ impl<F> Ctx<'_, F> {
     where
         F: Fn(&Trace<'_>) -> R,
     {
-        let mut kept = Kept::new(unit);
+        let mut kept = UnitBuffer::new(unit);
         if let Some((format, labels)) = &self.opts.import {
             let max = self.opts.limits.max_record_bytes;
             for imported in crate::import::read(*format, source, labels, max) {
@@ -676,7 +680,7 @@ impl<F> Ctx<'_, F> {
         };
         self.note_rejection(unit, &item.outcome);
         self.progress.inc(source.size.unwrap_or(0));
-        let mut kept = Kept::new(unit);
+        let mut kept = UnitBuffer::new(unit);
         kept.push(item);
         kept.out(source.index, None)
     }
@@ -717,7 +721,7 @@ impl<F> Ctx<'_, F> {
         let SourcePath::File(path) = &source.path else {
             unreachable!("ranges are planned for files only")
         };
-        let mut kept = Kept::new(unit);
+        let mut kept = UnitBuffer::new(unit);
         let mut last_line = 0;
         let result = input::read_range(
             path,
@@ -760,7 +764,7 @@ impl<F> Ctx<'_, F> {
         F: Fn(&Trace<'_>) -> R + Sync,
     {
         let out = |items: Vec<Item<R>>| {
-            let mut kept = Kept::new(unit);
+            let mut kept = UnitBuffer::new(unit);
             for item in items {
                 kept.push(item);
             }
@@ -834,10 +838,10 @@ impl<F> Ctx<'_, F> {
             }
             (!batch.lines.is_empty()).then_some(batch)
         });
-        let mut kept: Kept<R, S> = batches
+        let mut kept: UnitBuffer<R, S> = batches
             .par_bridge()
             .fold(
-                || Kept::new(unit),
+                || UnitBuffer::new(unit),
                 |mut kept, batch| {
                     for (item, range) in &batch.lines {
                         if self.skip(unit) {
@@ -856,7 +860,7 @@ impl<F> Ctx<'_, F> {
                     kept
                 },
             )
-            .reduce(|| Kept::new(unit), Kept::merge);
+            .reduce(|| UnitBuffer::new(unit), UnitBuffer::merge);
         if let Some(f) = failed {
             self.note_rejection(unit, &f.outcome);
             kept.push(f);

@@ -23,17 +23,17 @@ pub struct RunOutput {
 
 /// How much of each run a corpus analysis keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Keep {
+pub enum Retention {
     /// Every run's result and autopsy (a saved analysis, an HTML report, or `--strict`, which
     /// may have to drop the runs after the first rejection).
-    Runs,
+    KeepRuns,
     /// No run: each is folded into the tables' numbers as it is made.
-    Fold,
+    FoldOnly,
 }
 
 /// A corpus analysed.
 pub struct CorpusAnalysis {
-    /// The rejections, and with [`Keep::Runs`] every run, in corpus order.
+    /// The rejections, and with [`Retention::KeepRuns`] every run, in corpus order.
     pub corpus: Corpus<RunOutput>,
     /// Every run folded (with `--strict`, those before the first rejection).
     pub fold: RunFold,
@@ -89,18 +89,19 @@ pub fn analyze(
     analyzer: &Analyzer,
     discovery: Discovery,
     opts: &Options,
-    keep: Keep,
+    keep: Retention,
 ) -> CorpusAnalysis {
     let per_run = |t: &Trace<'_>| {
         let a = analyzer.run(t);
         RunOutput {
             result: a.result(),
-            autopsy: (keep == Keep::Runs).then(|| a.autopsy()),
+            autopsy: (keep == Retention::KeepRuns).then(|| a.autopsy()),
         }
     };
     match keep {
-        Keep::Runs => {
-            let (corpus, _) = pipeline::run_into::<_, pipeline::Keep, _>(discovery, opts, per_run);
+        Retention::KeepRuns => {
+            let (corpus, _) =
+                pipeline::run_into::<_, pipeline::KeepRuns, _>(discovery, opts, per_run);
             let mut accounting = Accounting::of(&corpus);
             let mut analysis = CorpusAnalysis {
                 corpus,
@@ -117,7 +118,7 @@ pub fn analyze(
             analysis.duplicates = duplicates;
             analysis
         }
-        Keep::Fold => {
+        Retention::FoldOnly => {
             let (corpus, folded) = pipeline::run_into::<_, FoldSink, _>(discovery, opts, per_run);
             let mut accounting = Accounting::of(&corpus);
             let place = |p: Place| {

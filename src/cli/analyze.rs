@@ -5,7 +5,7 @@ use super::args::{AnalyzeArgs, FailOn, Global};
 use super::common::{self, analyzer, note_duplicate_ids, options};
 use super::{CliError, Outcome};
 use crate::accounting::Accounting;
-use crate::analysis::corpus::{self, Keep};
+use crate::analysis::corpus::{self, Retention};
 use crate::report::{self, Provenance, Tables, export};
 use clap::ValueEnum as _;
 use std::process::ExitCode;
@@ -23,9 +23,9 @@ pub fn run(g: &Global, a: &AnalyzeArgs) -> Outcome {
     // them, or --strict may have to drop those after the first rejection; otherwise each is
     // folded into the tables as it is made, so memory stays flat.
     let keep = if a.out.is_some() || a.html.is_some() || a.strict {
-        Keep::Runs
+        Retention::KeepRuns
     } else {
-        Keep::Fold
+        Retention::FoldOnly
     };
     let analysis = corpus::analyze(&analyzer, discovery, &opts, keep);
     let mut accounting = analysis.accounting.clone();

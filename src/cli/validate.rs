@@ -12,7 +12,7 @@ use std::process::ExitCode;
 pub fn run(g: &Global, v: &ValidateArgs) -> Outcome {
     let discovery = crate::input::discover(&v.input.all_paths()?);
     // Valid runs are counted, not kept: memory does not grow with the corpus.
-    let (corpus, _) = pipeline::run_into::<(), pipeline::Discard, _>(
+    let (corpus, _) = pipeline::run_into::<(), pipeline::CountRuns, _>(
         discovery,
         &options(g, &v.input, false),
         |_| (),

@@ -1,0 +1,573 @@
+//! What the API server does for each kind of write.
+
+use super::controllers::pod_from;
+use super::{Cause, Change, LAST_APPLIED, Replaying, changed_effect, effect, labels_of, replicas};
+use crate::json::At;
+use crate::model::patch;
+use crate::model::{Diff, ObjKey, is_noise_path, leaf_paths};
+use crate::ops::kinds;
+use crate::ops::{Cascade, Operation, PatchType, Verb};
+use serde_json::{Map, Value, json};
+
+pub(super) fn set_path(v: &mut Value, path: &[&str], value: Value) {
+    let mut cur = v;
+    for (i, seg) in path.iter().enumerate() {
+        if !cur.is_object() {
+            *cur = Value::Object(Map::new());
+        }
+        let Value::Object(m) = cur else { return };
+        if i == path.len() - 1 {
+            m.insert(seg.to_string(), value);
+            return;
+        }
+        cur = m
+            .entry(seg.to_string())
+            .or_insert_with(|| Value::Object(Map::new()));
+    }
+}
+
+/// Delete a leaf path as produced by `leaf_paths` (with `[key=value]` list segments).
+pub(super) fn delete_path(v: &mut Value, path: &str) {
+    let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let mut cur = v;
+    for (i, seg) in segs.iter().enumerate() {
+        let last = i == segs.len() - 1;
+        if let Some(inner) = seg.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
+            let Some((k, id)) = inner.split_once('=') else {
+                return;
+            };
+            let Value::Array(items) = cur else { return };
+            let Some(pos) = items.iter().position(|it| {
+                it.get(k)
+                    .is_some_and(|x| x.as_str().map_or_else(|| x.to_string(), str::to_string) == id)
+            }) else {
+                return;
+            };
+            if last {
+                items.remove(pos);
+                return;
+            }
+            cur = &mut items[pos];
+        } else {
+            let key = seg.replace("~1", "/").replace("~0", "~");
+            let Value::Object(m) = cur else { return };
+            if last {
+                m.remove(&key);
+                return;
+            }
+            let Some(next) = m.get_mut(&key) else { return };
+            cur = next;
+        }
+    }
+}
+
+/// The pod template of a workload, or the object itself for a Pod.
+pub(super) fn containers_mut(obj: &mut Value) -> Vec<&mut Value> {
+    let is_pod = obj.get("kind").and_then(Value::as_str) == Some("Pod");
+    let spec = if is_pod {
+        obj.get_mut("spec")
+    } else {
+        obj.pointer_mut("/spec/template/spec")
+    };
+    let Some(Value::Object(spec)) = spec else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (k, v) in spec.iter_mut() {
+        if (k == "containers" || k == "initContainers")
+            && let Value::Array(items) = v
+        {
+            out.extend(items.iter_mut());
+        }
+    }
+    out
+}
+
+pub(super) fn edit_containers(obj: &mut Value, op: &Operation) {
+    let only = op.payload.container.as_deref();
+    for c in containers_mut(obj) {
+        let name = c
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        if only.is_some_and(|o| o != name && o != "*") {
+            continue;
+        }
+        for (cname, image) in &op.payload.images {
+            if cname == "*" || *cname == name {
+                c["image"] = json!(image);
+            }
+        }
+        for e in &op.payload.env {
+            let mut env: Vec<Value> = c
+                .get("env")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            if let Some((k, v)) = e.split_once('=') {
+                env.retain(|x| x.get("name").and_then(Value::as_str) != Some(k));
+                env.push(json!({"name": k, "value": v}));
+            } else if let Some(k) = e.strip_suffix('-') {
+                env.retain(|x| x.get("name").and_then(Value::as_str) != Some(k));
+            }
+            c["env"] = Value::Array(env);
+        }
+        for (which, spec) in &op.payload.resources {
+            for kv in spec.split(',') {
+                if let Some((k, v)) = kv.split_once('=') {
+                    set_path(c, &["resources", which, k], json!(v));
+                }
+            }
+        }
+    }
+}
+
+impl Replaying<'_> {
+    pub(super) fn create(&mut self, op: &Operation) {
+        let mut objects = op.payload.objects.clone();
+        if objects.is_empty() {
+            objects = self.synthesize(op);
+        }
+        for obj in objects {
+            let Some(key) = ObjKey::of(&obj, op.target.namespace.as_deref()) else {
+                continue;
+            };
+            match self.model.exists(&key) {
+                Some(true) => self.r.notes.push(format!(
+                    "{key} already exists: a create fails with a conflict"
+                )),
+                existed => {
+                    // A successful create proves the object was not there.
+                    let existed = if self.r.effective == Some(true) {
+                        Some(false)
+                    } else {
+                        existed.map(|_| false)
+                    };
+                    self.created(key, obj, existed, Cause::Direct);
+                }
+            }
+        }
+    }
+
+    /// Objects implied by run/expose/autoscale without a payload.
+    pub(super) fn synthesize(&mut self, op: &Operation) -> Vec<Value> {
+        let Some(name) = op.target.names.first() else {
+            return Vec::new();
+        };
+        match op.verb {
+            Verb::Expose => {
+                // The Service selects what the exposed workload's pods carry, when known.
+                vec![json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name}, "spec": {"selector": {}}})]
+            }
+            Verb::Autoscale => {
+                vec![json!({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": {"name": name}})]
+            }
+            _ => op
+                .target
+                .kinds
+                .iter()
+                .map(|k| json!({"apiVersion": if k.group.is_empty() { "v1".to_string() } else { format!("{}/v1", k.group) }, "kind": k.kind, "metadata": {"name": name}}))
+                .collect(),
+        }
+    }
+
+    pub(super) fn created(&mut self, key: ObjKey, obj: Value, existed: Option<bool>, cause: Cause) {
+        let mut e = effect(
+            key.clone(),
+            Change::Created,
+            None,
+            existed,
+            Diff::between(&Value::Null, &obj),
+            cause,
+        );
+        e.replicas_after = replicas(&obj);
+        e.labels = labels_of(Some(&obj));
+        self.r.effects.push(e);
+        self.model.put(key.clone(), obj.clone(), self.manager, None);
+        if matches!(
+            key.kind.as_str(),
+            "Deployment" | "ReplicaSet" | "StatefulSet"
+        ) {
+            self.rollout(&key, &obj);
+        }
+    }
+
+    pub(super) fn apply(&mut self, op: &Operation, server_side: bool) {
+        for obj in &op.payload.objects {
+            let Some(key) = ObjKey::of(obj, op.target.namespace.as_deref()) else {
+                continue;
+            };
+            let mut manifest = obj.clone();
+            if let Some(m) = manifest.as_object_mut() {
+                m.remove("status");
+            }
+            let Some(live) = self.model.get(&key).cloned() else {
+                let existed = self.model.exists(&key);
+                let mut new = manifest.clone();
+                if !server_side {
+                    set_path(
+                        &mut new,
+                        &["metadata", "annotations", LAST_APPLIED],
+                        json!(manifest.to_string()),
+                    );
+                }
+                self.created(key, new, existed, Cause::Direct);
+                continue;
+            };
+            let new_paths: std::collections::BTreeSet<String> = leaf_paths(&manifest)
+                .into_keys()
+                .filter(|p| !is_noise_path(p))
+                .collect();
+            let live_paths = leaf_paths(&live);
+            // Fields the object has that the manifest leaves out.
+            let omitted: Vec<String> = live_paths
+                .keys()
+                .filter(|p| {
+                    !is_noise_path(p) && !new_paths.contains(*p) && !p.starts_with("/metadata/")
+                })
+                .filter(|p| !new_paths.iter().any(|n| p.starts_with(&format!("{n}/"))))
+                .cloned()
+                .collect();
+            let to_remove: Vec<String> = if server_side {
+                // Fields this manager set before and no longer sends are removed.
+                self.model
+                    .managers_of(&key)
+                    .map(|m| {
+                        m.iter()
+                            .filter(|(p, who)| *who == self.manager && !new_paths.contains(*p))
+                            .map(|(p, _)| p.clone())
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            } else {
+                // Three-way merge: fields in the last applied configuration that the new one drops.
+                let last = live
+                    .at("/metadata/annotations")
+                    .and_then(|a| a.get(LAST_APPLIED))
+                    .and_then(Value::as_str)
+                    .and_then(|s| serde_json::from_str::<Value>(s).ok());
+                last.map(|l| {
+                    leaf_paths(&l)
+                        .into_keys()
+                        .filter(|p| !is_noise_path(p) && !new_paths.contains(p))
+                        .collect()
+                })
+                .unwrap_or_default()
+            };
+            if server_side && !op.flags.force {
+                // Without force, changing a value another manager owns is a conflict.
+                let owners = self.model.managers_of(&key);
+                let conflicts = leaf_paths(&manifest)
+                    .into_iter()
+                    .filter(|(p, v)| live_paths.get(p).is_some_and(|l| l != v))
+                    .filter(|(p, _)| {
+                        owners
+                            .and_then(|m| m.get(p))
+                            .map_or(crate::model::INITIAL_MANAGER, String::as_str)
+                            != self.manager
+                    })
+                    .count();
+                if conflicts > 0 {
+                    self.r.notes.push(format!(
+                        "{key}: server-side apply conflicts on {conflicts} field(s) owned by other managers (no --force-conflicts)"
+                    ));
+                    continue;
+                }
+            }
+            let mut new = live.clone();
+            let pt = if key.kind_ref().known && kinds::resolve(&key.kind).is_some_and(|k| k.known) {
+                PatchType::Strategic
+            } else {
+                PatchType::Merge
+            };
+            if let Err(e) = patch::apply(&mut new, pt, &manifest) {
+                self.r.notes.push(format!("{key}: {e}"));
+                continue;
+            }
+            for p in &to_remove {
+                delete_path(&mut new, p);
+            }
+            if !server_side {
+                set_path(
+                    &mut new,
+                    &["metadata", "annotations", LAST_APPLIED],
+                    json!(manifest.to_string()),
+                );
+            }
+            let diff = Diff::between(&live, &new);
+            if diff.is_empty() && omitted.is_empty() {
+                if server_side {
+                    // Nothing changed, but the manager now owns the fields it sent.
+                    self.model.put(
+                        key.clone(),
+                        new,
+                        self.manager,
+                        Some(new_paths.into_iter().collect()),
+                    );
+                }
+                continue;
+            }
+            // Recorded even when nothing changed: the manifest still left fields out.
+            let mut e = changed_effect(key.clone(), &live, &new, diff.clone(), Cause::Direct);
+            e.omitted = omitted;
+            self.r.effects.push(e);
+            let owned = if server_side {
+                Some(new_paths.into_iter().collect())
+            } else {
+                None
+            };
+            self.model
+                .put(key.clone(), new.clone(), self.manager, owned);
+            if diff
+                .added
+                .iter()
+                .chain(&diff.changed)
+                .chain(&diff.removed)
+                .any(|p| p.starts_with("/spec/template"))
+            {
+                self.rollout(&key, &new);
+            } else if replicas(&live) != replicas(&new) {
+                self.scale_pods(&key, &new);
+            }
+        }
+    }
+
+    pub(super) fn replace(&mut self, op: &Operation) {
+        for obj in &op.payload.objects {
+            let Some(key) = ObjKey::of(obj, op.target.namespace.as_deref()) else {
+                continue;
+            };
+            match self.model.get(&key).cloned() {
+                Some(live) if op.flags.force => {
+                    self.remove(&key, Cause::Direct, op.flags.cascade);
+                    self.created(key, obj.clone(), Some(true), Cause::Direct);
+                    let _ = live;
+                }
+                Some(live) => {
+                    let mut new = obj.clone();
+                    if let Some(uid) = live.at("/metadata/uid") {
+                        set_path(&mut new, &["metadata", "uid"], uid.clone());
+                    }
+                    let new_paths: std::collections::BTreeSet<String> =
+                        leaf_paths(obj).into_keys().collect();
+                    let omitted = leaf_paths(&live)
+                        .into_keys()
+                        .filter(|p| {
+                            !is_noise_path(p)
+                                && !p.starts_with("/metadata/")
+                                && !new_paths.contains(p)
+                        })
+                        .collect();
+                    self.change(key, live, new, Some(omitted));
+                }
+                None if self.model.exists(&key) == Some(false) && !op.flags.force => {
+                    self.r
+                        .notes
+                        .push(format!("{key} does not exist: replace fails"));
+                }
+                None => {
+                    let existed = self.model.exists(&key);
+                    self.created(key, obj.clone(), existed, Cause::Direct);
+                }
+            }
+        }
+    }
+
+    pub(super) fn patch(&mut self, op: &Operation) {
+        let Some(p) = &op.payload.patch else {
+            self.each(op, |cx, key, live| {
+                cx.change(key.clone(), live.clone(), live, None)
+            });
+            return;
+        };
+        let (keys, known) = self.targets(op);
+        self.r.target_known &= known;
+        for key in keys {
+            match self.model.get(&key).cloned() {
+                Some(live) => {
+                    let mut new = live.clone();
+                    let pt = if p.patch_type == PatchType::Strategic
+                        && !kinds::resolve(&key.kind).is_some_and(|k| k.known)
+                    {
+                        self.r.notes.push(format!(
+                            "{key}: strategic merge patch is not supported for custom kinds"
+                        ));
+                        continue;
+                    } else {
+                        p.patch_type
+                    };
+                    match patch::apply(&mut new, pt, &p.body) {
+                        Ok(()) => self.change(key, live, new, None),
+                        Err(e) => self
+                            .r
+                            .notes
+                            .push(format!("{key}: the patch does not apply: {e}")),
+                    }
+                }
+                None => {
+                    // The object is unknown: what the patch sets is known, what it replaced is not.
+                    let paths = if p.patch_type == PatchType::Json {
+                        Vec::new()
+                    } else {
+                        leaf_paths(&p.body).into_keys().collect()
+                    };
+                    self.unknown_change_with(
+                        key,
+                        Diff {
+                            changed: paths,
+                            ..Diff::default()
+                        },
+                    );
+                }
+            }
+        }
+    }
+
+    pub(super) fn delete(&mut self, op: &Operation) {
+        let (keys, known) = self.targets(op);
+        self.r.target_known &= known;
+        for key in keys {
+            match self.model.exists(&key) {
+                Some(true) => self.remove(&key, Cause::Direct, op.flags.cascade),
+                Some(false) => self
+                    .r
+                    .notes
+                    .push(format!("{key} does not exist: nothing to delete")),
+                None => {
+                    self.r.target_known = false;
+                    self.r.effects.push(effect(
+                        key,
+                        Change::Removed,
+                        None,
+                        None,
+                        Diff::default(),
+                        Cause::Direct,
+                    ));
+                }
+            }
+        }
+    }
+
+    /// Remove an object with what goes with it: a namespace's contents, owned objects (unless
+    /// orphaned), and a controller's replacement of a managed Pod.
+    pub(super) fn remove(&mut self, key: &ObjKey, cause: Cause, cascade: Option<Cascade>) {
+        let owner = self.model.owner(key);
+        let children = self.model.children(key);
+        let Some(before) = self.model.remove(key) else {
+            return;
+        };
+        let mut e = effect(
+            key.clone(),
+            Change::Removed,
+            Some(before.clone()),
+            Some(true),
+            Diff::between(&before, &Value::Null),
+            cause.clone(),
+        );
+        e.replicas_before = replicas(&before);
+        e.labels = labels_of(Some(&before));
+        self.r.effects.push(e);
+        if key.kind == "Namespace" && key.group.is_empty() {
+            for k in self.model.in_namespace(&key.name) {
+                self.remove(&k, Cause::Namespace(key.name.clone()), None);
+            }
+        }
+        for child in children {
+            if cascade == Some(Cascade::Orphan) {
+                if let Some(live) = self.model.get(&child).cloned() {
+                    let mut new = live.clone();
+                    if let Some(m) = new.pointer_mut("/metadata").and_then(Value::as_object_mut) {
+                        m.remove("ownerReferences");
+                    }
+                    self.change(child, live, new, None);
+                }
+            } else {
+                self.remove(&child, Cause::Owner(key.clone()), cascade);
+            }
+        }
+        // A controller replaces a managed Pod that it still wants.
+        if key.kind == "Pod"
+            && cause == Cause::Direct
+            && let Some(owner) = owner
+            && let Some(o) = self.model.get(&owner).cloned()
+        {
+            match owner.kind.as_str() {
+                "ReplicaSet" | "StatefulSet" => self.scale_pods(&owner, &o),
+                "DaemonSet" | "ReplicationController" => {
+                    let name = format!("{}-{}", owner.name, self.model.suffix(&key.name, 5));
+                    let pod = pod_from(&o, &owner, &name);
+                    let pkey = ObjKey::new(
+                        &kinds::by_kind("Pod", None),
+                        owner.namespace.as_deref(),
+                        &name,
+                    );
+                    self.created(pkey, pod, Some(false), Cause::Controller(owner));
+                }
+                _ => {}
+            }
+        }
+    }
+
+    pub(super) fn label(&mut self, key: ObjKey, live: Value, op: &Operation) {
+        let field = if op.verb == Verb::Label {
+            "labels"
+        } else {
+            "annotations"
+        };
+        let mut new = live.clone();
+        for (k, v) in &op.payload.labels {
+            let current = live
+                .at("/metadata")
+                .and_then(|m| m.get(field))
+                .and_then(|l| l.get(k))
+                .cloned();
+            match v {
+                Some(v) => {
+                    if current.as_ref().is_some_and(|c| c != &json!(v)) && !op.flags.overwrite {
+                        self.r.notes.push(format!(
+                            "{key}: `{k}` already has a value; without --overwrite the call fails"
+                        ));
+                        return;
+                    }
+                    set_path(&mut new, &["metadata", field, k], json!(v));
+                }
+                None => {
+                    if let Some(m) = new
+                        .pointer_mut(&format!("/metadata/{field}"))
+                        .and_then(Value::as_object_mut)
+                    {
+                        m.remove(k);
+                    }
+                }
+            }
+        }
+        self.change(key, live, new, None);
+    }
+
+    pub(super) fn node(&mut self, key: ObjKey, live: Value, op: &Operation) {
+        let mut new = live.clone();
+        new["spec"]["unschedulable"] = json!(op.verb != Verb::Uncordon);
+        self.change(key.clone(), live, new, None);
+        if op.verb == Verb::Drain {
+            // Evict every pod on the node but DaemonSet pods; the model knows pods' nodes only
+            // when their spec says so.
+            let pod = kinds::by_kind("Pod", None);
+            let on_node: Vec<ObjKey> = self
+                .model
+                .of_kind(&pod, None)
+                .filter(|(_, p)| {
+                    p.at("/spec/nodeName").and_then(Value::as_str) == Some(key.name.as_str())
+                })
+                .map(|(k, _)| k.clone())
+                .collect();
+            self.r.target_known &= self.model.list_known(&pod, None);
+            for p in on_node {
+                if self.model.owner(&p).is_some_and(|o| o.kind == "DaemonSet") {
+                    continue;
+                }
+                self.remove(&p, Cause::Direct, None);
+            }
+        }
+    }
+}
