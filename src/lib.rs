@@ -37,5 +37,7 @@ pub mod rules;
 pub mod run_result;
 pub mod scenarios;
 pub mod synth;
+#[cfg(test)]
+mod testdata;
 pub mod trace;
 pub mod verdict;

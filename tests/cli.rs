@@ -1069,7 +1069,12 @@ fn import_evidra_run_folders() {
 
 #[test]
 fn import_evidra_scenarios_from_the_shared_data() {
-    let src = root().join("../shared/data/evidra-bench/scenarios/kubernetes");
+    let Some(src) = common::shared_data(
+        "import_evidra_scenarios_from_the_shared_data",
+        "evidra-bench/scenarios/kubernetes",
+    ) else {
+        return;
+    };
     let tmp = tempfile::tempdir().unwrap();
     let o = run(&[
         "import",
@@ -1321,7 +1326,10 @@ fn import_kubernetes_audit_logs() {
 
     // The real audit events of the shared data: Falco's trace files (one event each, one file
     // deliberately malformed) and audit2rbac's read-only demo log.
-    let shared = root().join("../shared/data/kubernetes-audit");
+    let Some(shared) = common::shared_data("import_kubernetes_audit_logs", "kubernetes-audit")
+    else {
+        return;
+    };
     let falco = shared.join("falco-k8s_audit-trace-files");
     let (o, docs) = import_to(
         "k8s-audit",

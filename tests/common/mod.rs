@@ -2,6 +2,13 @@
 
 use std::path::Path;
 
+// Not every test binary uses every helper.
+#[allow(dead_code)]
+#[path = "../../src/testdata.rs"]
+mod testdata;
+#[allow(unused_imports)]
+pub use testdata::shared_data;
+
 /// Every file under `dir` (recursively) as (path relative to `dir`, contents), sorted by path.
 pub fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut files = Vec::new();

@@ -307,8 +307,12 @@ mod tests {
     /// and none that the server does not mark read-only is mapped as a plain read.
     #[test]
     fn every_containers_tool_is_mapped() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/data/mcp-tool-schemas/containers");
+        let Some(dir) = crate::testdata::shared_data(
+            "every_containers_tool_is_mapped",
+            "mcp-tool-schemas/containers",
+        ) else {
+            return;
+        };
         let maps = ToolMap::embedded().unwrap();
         let map = maps.iter().find(|m| m.id == "containers").unwrap();
         let mut files = Vec::new();

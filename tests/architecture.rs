@@ -1,0 +1,184 @@
+//! The invariants of ARCHITECTURE.md that reading the source can check: data flows one way
+//! (each top-level module imports only modules of lower layers), only `cli/` prints or returns
+//! an exit code, only `cli/` uses clap, `report` and `diff` never reach into the machinery
+//! (`model`, `pipeline`, `analysis`), and `cli/` calls no stage itself (no replay, judging or
+//! folding outside `analysis`, `fold` and `report`).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The layers, lowest first. A module may import modules of lower layers only (a new module
+/// must be placed here, which makes its place in the flow a decision).
+const LAYERS: &[&[&str]] = &[
+    &["diag", "json", "testdata"],
+    &["trace", "input", "fact"],
+    &["ops"],
+    &["model"],
+    &["rules"],
+    &["verdict"],
+    &["run_result"],
+    &["import", "bench_parse", "synth"],
+    &["pipeline"],
+    &["scenarios", "accounting"],
+    &["fold"],
+    &["analysis"],
+    &["report"],
+    &["diff"],
+    &["cli"],
+];
+
+/// Every `.rs` file under `src/`, with the top-level module it belongs to and its text
+/// without its test module (what follows `#[cfg(test)]`).
+fn sources() -> Vec<(PathBuf, String, String)> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut out = Vec::new();
+    let mut stack = vec![src.clone()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("src is readable") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|x| x == "rs") {
+                let rel = path.strip_prefix(&src).expect("under src");
+                let first = rel.components().next().expect("a component");
+                let top = first
+                    .as_os_str()
+                    .to_string_lossy()
+                    .trim_end_matches(".rs")
+                    .to_string();
+                let text = std::fs::read_to_string(&path).expect("utf-8 source");
+                let code = match text.find("#[cfg(test)]") {
+                    Some(i) => text[..i].to_string(),
+                    None => text,
+                };
+                out.push((rel.to_path_buf(), top, code));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The code of a file without comments (a doc comment may name anything).
+fn code_lines(code: &str) -> impl Iterator<Item = &str> {
+    code.lines().filter(|l| !l.trim_start().starts_with("//"))
+}
+
+fn layer_of(module: &str) -> Option<usize> {
+    LAYERS.iter().position(|l| l.contains(&module))
+}
+
+#[test]
+fn data_flows_one_way() {
+    let mut problems = Vec::new();
+    for (path, top, code) in sources() {
+        if top == "lib" || top == "main" {
+            continue;
+        }
+        let Some(mine) = layer_of(&top) else {
+            problems.push(format!(
+                "src/{}: module `{top}` is in no layer of LAYERS",
+                path.display()
+            ));
+            continue;
+        };
+        for line in code_lines(&code) {
+            for (i, _) in line.match_indices("crate::") {
+                let name: String = line[i + 7..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+                    .collect();
+                if name == top || name.is_empty() {
+                    continue;
+                }
+                match layer_of(&name) {
+                    Some(theirs) if theirs < mine => {}
+                    _ => problems.push(format!(
+                        "src/{}: `{top}` imports `{name}`, which is not below it",
+                        path.display()
+                    )),
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn only_the_command_line_prints_exits_and_uses_clap() {
+    let mut problems = Vec::new();
+    for (path, top, code) in sources() {
+        if top == "cli" || top == "main" || top == "testdata" {
+            continue;
+        }
+        for line in code_lines(&code) {
+            for what in [
+                "println!",
+                "eprintln!",
+                "print!(",
+                "eprint!(",
+                "ExitCode",
+                "process::exit",
+                "clap",
+            ] {
+                if line.contains(what) {
+                    problems.push(format!(
+                        "src/{}: {what} in `{}`",
+                        path.display(),
+                        line.trim()
+                    ));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn reports_read_results_not_the_machinery() {
+    let mut problems = Vec::new();
+    for (path, top, code) in sources() {
+        if top != "report" && top != "diff" {
+            continue;
+        }
+        for line in code_lines(&code) {
+            for what in ["crate::model", "crate::pipeline", "crate::analysis"] {
+                if line.contains(what) {
+                    problems.push(format!("src/{}: {what}", path.display()));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn the_command_line_calls_no_stage_itself() {
+    // Replaying, judging and folding happen in `analysis` (one run, a corpus), `fold` and
+    // `report::saved`; the commands only call those.
+    let mut found: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (path, top, code) in sources() {
+        if top != "cli" {
+            continue;
+        }
+        for line in code_lines(&code) {
+            for what in [
+                "replay_run",
+                "judge(",
+                "RunFold::",
+                ".fold.add(",
+                "IdIndex",
+                ".normalizer.run(",
+                "Verdict::of",
+            ] {
+                if line.contains(what) {
+                    found
+                        .entry(format!("src/{}", path.display()))
+                        .or_default()
+                        .push(what.to_string());
+                }
+            }
+        }
+    }
+    assert!(found.is_empty(), "{found:?}");
+}
