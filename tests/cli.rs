@@ -1432,11 +1432,10 @@ fn chromium() -> Option<PathBuf> {
         .map(PathBuf::from)
         .find(|p| p.exists());
     if found.is_none() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must install chromium (see .ci/run)"
+        common::skip(
+            "html_report_renders_in_a_browser_with_the_right_numbers",
+            "no chromium on this machine (.ci/run installs Debian's)",
         );
-        eprintln!("skipped: no chromium on this machine");
     }
     found
 }
@@ -1764,11 +1763,10 @@ fn spark_recipe_gives_the_tables_of_one_analyze() {
         .output()
         .is_ok_and(|o| o.status.success());
     if !has_pyspark {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must install pyspark (see .ci/run)"
+        common::skip(
+            "spark_recipe_gives_the_tables_of_one_analyze",
+            "pyspark is not installed (.ci/run installs it)",
         );
-        eprintln!("skipped: pyspark is not installed");
         return;
     }
     let tmp = tempfile::tempdir().unwrap();

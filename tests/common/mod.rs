@@ -7,7 +7,7 @@ use std::path::Path;
 #[path = "../../src/testdata.rs"]
 mod testdata;
 #[allow(unused_imports)]
-pub use testdata::shared_data;
+pub use testdata::{shared_data, skip};
 
 /// Every file under `dir` (recursively) as (path relative to `dir`, contents), sorted by path.
 pub fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
