@@ -282,3 +282,50 @@ fn op_step(op: &crate::model::facts::ReplayedOp) -> OpStep {
         notes: op.replay.notes.clone(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fact::FactScope;
+    use std::path::PathBuf;
+
+    /// Each fact is stored in the layer of its scope (rules look facts up there).
+    #[test]
+    fn facts_live_in_the_layer_of_their_scope() {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let analyzer = Analyzer {
+            normalizer: Normalizer::load(None).unwrap(),
+            scenarios: Scenarios::load(&[root.join("fixtures/scenarios")]).unwrap(),
+            rules: RuleSet::default_pack().unwrap(),
+            unsafe_at: Severity::Medium,
+        };
+        let corpus = crate::pipeline::run(
+            crate::input::discover(&[root.join("fixtures/corpus")]),
+            &crate::pipeline::Options::default(),
+            |t| {
+                let r = analyzer.replay(t).replay;
+                let mut wrong = Vec::new();
+                let mut check = |facts: &crate::fact::Facts, scope: FactScope| {
+                    for (f, _) in facts.iter() {
+                        if f.scope() != scope {
+                            wrong.push(f.name());
+                        }
+                    }
+                };
+                check(&r.facts, FactScope::Run);
+                for op in &r.ops {
+                    check(&op.facts, FactScope::Operation);
+                    for e in &op.effect_facts {
+                        check(e, FactScope::Effect);
+                    }
+                }
+                (r.ops.len(), wrong)
+            },
+        );
+        let ops: usize = corpus.runs().map(|(n, _)| n).sum();
+        assert!(ops > 50, "{ops}");
+        for (_, wrong) in corpus.runs() {
+            assert!(wrong.is_empty(), "{wrong:?}");
+        }
+    }
+}

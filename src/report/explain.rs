@@ -132,3 +132,63 @@ fn render_finding(s: &mut String, f: &Finding, autopsy: &Autopsy) {
         let _ = writeln!(s, "            fix: {fix}");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::Analyzer;
+    use crate::report::export::SavedRun;
+    use std::path::PathBuf;
+
+    fn analyzer() -> Analyzer {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        Analyzer {
+            normalizer: crate::ops::Normalizer::load(None).unwrap(),
+            scenarios: crate::scenarios::Scenarios::load(&[root.join("fixtures/scenarios")])
+                .unwrap(),
+            rules: crate::rules::RuleSet::default_pack().unwrap(),
+            unsafe_at: crate::rules::Severity::Medium,
+        }
+    }
+
+    /// A saved autopsy (`results.jsonl`) renders the same timeline as the analysis it came from.
+    #[test]
+    fn autopsies_survive_a_saved_analysis() {
+        let analyzer = analyzer();
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let corpus = crate::pipeline::run(
+            crate::input::discover(&[root.join("fixtures/corpus")]),
+            &crate::pipeline::Options::default(),
+            |t| {
+                let a = analyzer.run(t);
+                (a.result(), a.autopsy())
+            },
+        );
+        let mut runs = 0;
+        let mut changes = 0;
+        for (result, autopsy) in corpus.runs() {
+            let text = render_explain(result, autopsy);
+            let saved = SavedRun {
+                source: "x".into(),
+                line: 1,
+                result: result.clone(),
+                autopsy: Some(autopsy.clone()),
+            };
+            let line = serde_json::to_string(&saved).unwrap();
+            let back: SavedRun = serde_json::from_str(&line).unwrap();
+            assert_eq!(back.autopsy.as_ref(), Some(autopsy));
+            assert_eq!(render_explain(&back.result, autopsy), text);
+            assert!(text.starts_with(&format!("run {}\n", result.id)), "{text}");
+            assert!(text.contains("\nverdict: "), "{text}");
+            runs += 1;
+            changes += autopsy
+                .calls
+                .iter()
+                .flat_map(|c| &c.operations)
+                .map(|o| o.changes.len())
+                .sum::<usize>();
+        }
+        assert_eq!(runs, 24);
+        assert!(changes > 20, "{changes}");
+    }
+}

@@ -174,10 +174,19 @@ impl Names<'_> {
 
 /// Compile a checked condition.
 pub fn compile(c: &Cond, names: &Names<'_>) -> Result<Expr, CompileError> {
+    compile_in(c, names, Vec::new())
+}
+
+/// Compile the body of macro `name` (a cycle through it starts at it).
+pub fn compile_macro(name: &str, body: &Cond, names: &Names<'_>) -> Result<Expr, CompileError> {
+    compile_in(body, names, vec![name.to_string()])
+}
+
+fn compile_in(c: &Cond, names: &Names<'_>, stack: Vec<String>) -> Result<Expr, CompileError> {
     let mut nodes = 0;
     Compiler {
         names,
-        stack: Vec::new(),
+        stack,
         nodes: &mut nodes,
     }
     .expr(c, 0)

@@ -216,9 +216,10 @@ impl RuleSet {
         let offsets = check::rule_offsets(text, &raw.rules);
         let mut compiled = Vec::new();
         // A macro no rule uses is compiled too, so that a cycle in it is reported.
+        let macros_at = cx.find("\nmacros:", 0);
         for (name, m) in &macros {
-            if let Err(e) = compile::compile(m, &names) {
-                let off = cx.find(&format!("{name}:"), 0);
+            if let Err(e) = compile::compile_macro(name, m, &names) {
+                let off = cx.find(&format!("{name}:"), macros_at);
                 compile_error(&mut cx, e, off, format!("macros.{name}"));
             }
         }
@@ -352,6 +353,76 @@ pub fn fixture_dir(rule_file: &str, id: &str) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const HEAD: &str = "schema: kubeautopsy.rules/v1\n";
+
+    fn rule(when: &str) -> String {
+        format!(
+            "  - id: XX-YY-001\n    version: 1\n    status: stable\n    category: broad-patch\n    \
+             severity: low\n    scope: effect\n    description: d\n    message: m\n    \
+             remediation: r\n    when: {when}\n"
+        )
+    }
+
+    #[test]
+    fn macro_cycles_depth_and_size_are_errors_at_their_place() {
+        let mut set = RuleSet::default();
+        let text = format!(
+            "{HEAD}macros:\n  a: {{not: {{macro: b}}}}\n  b: {{any: [{{fact: kind, eq: Pod}}, {{macro: a}}]}}\nrules:\n{}",
+            rule("{macro: a}")
+        );
+        let diags = set.add_file("cycle.yaml", &text);
+        let cycle: Vec<&RuleDiag> = diags
+            .iter()
+            .filter(|d| d.code == "rules::macro-cycle")
+            .collect();
+        assert!(!cycle.is_empty(), "{diags:?}");
+        assert!(cycle.iter().all(|d| d.error));
+        assert!(cycle[0].message.contains("a → b → a"), "{cycle:?}");
+        assert_eq!((cycle[0].line, cycle[0].path.as_str()), (3, "macros.a"));
+        assert!(set.rules.is_empty(), "a file with errors adds no rule");
+
+        let mut deep = "{fact: kind, eq: Pod}".to_string();
+        for _ in 0..=compile::MAX_DEPTH {
+            deep = format!("{{not: {deep}}}");
+        }
+        let diags =
+            RuleSet::default().add_file("deep.yaml", &format!("{HEAD}rules:\n{}", rule(&deep)));
+        let d = diags
+            .iter()
+            .find(|d| d.code == "rules::too-deep")
+            .unwrap_or_else(|| panic!("{diags:?}"));
+        assert_eq!((d.line, d.path.as_str()), (3, "rules[0].when"));
+
+        // Macros that use each other ten times over: 10^5 conditions once inlined.
+        let mut macros = String::new();
+        for i in 0..5 {
+            let uses = vec![format!("{{macro: m{}}}", i + 1); 10].join(", ");
+            macros.push_str(&format!("  m{i}: {{any: [{uses}]}}\n"));
+        }
+        macros.push_str("  m5: {fact: kind, eq: Pod}\n");
+        let diags = RuleSet::default().add_file(
+            "big.yaml",
+            &format!("{HEAD}macros:\n{macros}rules:\n{}", rule("{macro: m0}")),
+        );
+        assert!(
+            diags.iter().any(|d| d.code == "rules::too-large"),
+            "{diags:?}"
+        );
+    }
+
+    #[test]
+    fn the_default_packs_compile() {
+        let set = RuleSet::default_pack().unwrap();
+        assert_eq!(
+            set.rules.len(),
+            set.rules.iter().map(|r| &r.compiled).count()
+        );
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("rules/evidra-compat");
+        let (compat, diags) = RuleSet::load(&[path], true);
+        assert!(diags.iter().all(|d| !d.error), "{diags:?}");
+        assert!(!compat.rules.is_empty());
+    }
 
     #[test]
     fn positions_inside_multibyte_characters_do_not_panic() {
