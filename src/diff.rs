@@ -60,9 +60,9 @@ impl Side {
                     *findings.entry(key).or_default() += 1;
                 }
                 DiffRun {
-                    key: r.id.clone(),
-                    arm: label_of(&r.arm),
-                    scenario: label_of(&r.scenario),
+                    key: r.head.id.clone(),
+                    arm: label_of(&r.head.arm),
+                    scenario: label_of(&r.head.scenario),
                     verdict: r.verdict,
                     findings,
                 }

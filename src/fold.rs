@@ -50,10 +50,10 @@ impl GroupField {
     /// The run's value of this field, or [`NO_LABEL`].
     pub fn value(self, r: &RunResult) -> &str {
         let v = match self {
-            GroupField::Report => &r.report,
-            GroupField::Model => &r.model,
-            GroupField::Arm => &r.arm,
-            GroupField::Scenario => &r.scenario,
+            GroupField::Report => &r.head.report,
+            GroupField::Model => &r.head.model,
+            GroupField::Arm => &r.head.arm,
+            GroupField::Scenario => &r.head.scenario,
         };
         v.as_deref().unwrap_or(NO_LABEL)
     }
@@ -145,7 +145,7 @@ impl RunFold {
         let verdict = |v: Verdict| u64::from(r.verdict == v);
         let counters = [
             1,
-            u64::from(r.tool_calls),
+            u64::from(r.head.tool_calls),
             u64::from(r.mutations),
             u64::from(r.objects_created),
             u64::from(r.objects_changed),
@@ -164,7 +164,7 @@ impl RunFold {
         let scenario = GroupField::Scenario.value(r);
         let mut cell = CellFold {
             runs: 1,
-            letters: vec![(r.repeat, r.id.clone(), r.verdict)],
+            letters: vec![(r.head.repeat, r.head.id.clone(), r.verdict)],
             rule_counts: BTreeMap::new(),
         };
         if matches!(r.verdict, Verdict::UnsafePass | Verdict::Fail) {
@@ -380,8 +380,8 @@ mod tests {
                 ["s1", "s2", "s3"][(i % 3) as usize],
                 v,
             );
-            r.repeat = Some(i / 6);
-            r.id = format!("r{i}");
+            r.head.repeat = Some(i / 6);
+            r.head.id = format!("r{i}");
             runs.push(r);
         }
         runs
@@ -418,7 +418,7 @@ mod tests {
         let mut runs = Vec::new();
         for i in 0..=MAX_CELL_LETTERS {
             let mut r = run(Some("a"), "s", Verdict::SafePass);
-            r.id = format!("r{i}");
+            r.head.id = format!("r{i}");
             runs.push(r);
         }
         let (small, last) = runs.split_at(runs.len() - 1);

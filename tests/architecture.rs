@@ -4,7 +4,6 @@
 //! (`model`, `pipeline`, `analysis`), and `cli/` calls no stage itself (no replay, judging or
 //! folding outside `analysis`, `fold` and `report`).
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The layers, lowest first. A module may import modules of lower layers only (a new module
@@ -104,25 +103,18 @@ fn data_flows_one_way() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
-#[test]
-fn only_the_command_line_prints_exits_and_uses_clap() {
-    let mut problems = Vec::new();
+/// Every line of code of the modules `which` picks that contains one of `patterns`, as
+/// `src/FILE: PATTERN in `LINE``.
+fn lines_with(which: impl Fn(&str) -> bool, patterns: &[&str]) -> Vec<String> {
+    let mut found = Vec::new();
     for (path, top, code) in sources() {
-        if top == "cli" || top == "main" || top == "testdata" {
+        if !which(&top) {
             continue;
         }
         for line in code_lines(&code) {
-            for what in [
-                "println!",
-                "eprintln!",
-                "print!(",
-                "eprint!(",
-                "ExitCode",
-                "process::exit",
-                "clap",
-            ] {
+            for what in patterns {
                 if line.contains(what) {
-                    problems.push(format!(
+                    found.push(format!(
                         "src/{}: {what} in `{}`",
                         path.display(),
                         line.trim()
@@ -131,54 +123,50 @@ fn only_the_command_line_prints_exits_and_uses_clap() {
             }
         }
     }
-    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    found
+}
+
+#[test]
+fn only_the_command_line_prints_exits_and_uses_clap() {
+    let found = lines_with(
+        |top| !matches!(top, "cli" | "main" | "testdata"),
+        &[
+            "println!",
+            "eprintln!",
+            "print!(",
+            "eprint!(",
+            "ExitCode",
+            "process::exit",
+            "clap",
+        ],
+    );
+    assert!(found.is_empty(), "{}", found.join("\n"));
 }
 
 #[test]
 fn reports_read_results_not_the_machinery() {
-    let mut problems = Vec::new();
-    for (path, top, code) in sources() {
-        if top != "report" && top != "diff" {
-            continue;
-        }
-        for line in code_lines(&code) {
-            for what in ["crate::model", "crate::pipeline", "crate::analysis"] {
-                if line.contains(what) {
-                    problems.push(format!("src/{}: {what}", path.display()));
-                }
-            }
-        }
-    }
-    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    let found = lines_with(
+        |top| matches!(top, "report" | "diff"),
+        &["crate::model", "crate::pipeline", "crate::analysis"],
+    );
+    assert!(found.is_empty(), "{}", found.join("\n"));
 }
 
 #[test]
 fn the_command_line_calls_no_stage_itself() {
     // Replaying, judging and folding happen in `analysis` (one run, a corpus), `fold` and
     // `report::saved`; the commands only call those.
-    let mut found: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (path, top, code) in sources() {
-        if top != "cli" {
-            continue;
-        }
-        for line in code_lines(&code) {
-            for what in [
-                "replay_run",
-                "judge(",
-                "RunFold::",
-                ".fold.add(",
-                "IdIndex",
-                ".normalizer.run(",
-                "Verdict::of",
-            ] {
-                if line.contains(what) {
-                    found
-                        .entry(format!("src/{}", path.display()))
-                        .or_default()
-                        .push(what.to_string());
-                }
-            }
-        }
-    }
-    assert!(found.is_empty(), "{found:?}");
+    let found = lines_with(
+        |top| top == "cli",
+        &[
+            "replay_run",
+            "judge(",
+            "RunFold::",
+            ".fold.add(",
+            "IdIndex",
+            ".normalizer.run(",
+            "Verdict::of",
+        ],
+    );
+    assert!(found.is_empty(), "{}", found.join("\n"));
 }

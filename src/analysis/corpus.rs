@@ -72,7 +72,7 @@ struct FoldSink {
 impl Sink<RunOutput> for FoldSink {
     fn take(&mut self, at: Place, run: RunOutput) -> Option<RunOutput> {
         self.fold.add(&run.result);
-        self.ids.add(&run.result.id, at);
+        self.ids.add(&run.result.head.id, at);
         None
     }
     fn merge(&mut self, other: Self) {
@@ -152,7 +152,7 @@ pub fn analyze(
 pub fn duplicate_ids(rows: &[RunRow<'_>]) -> Vec<DuplicateId> {
     let mut ids = IdIndex::default();
     for (i, r) in rows.iter().enumerate() {
-        ids.add(&r.run.id, i);
+        ids.add(&r.run.head.id, i);
     }
     let at = |i: usize| rows.get(i).map(RunRow::location).unwrap_or_default();
     ids.repeated()

@@ -15,7 +15,7 @@ use crate::ops::{CallOutcome, Change, Effect, NormalizedCall, Normalizer, Verb};
 use crate::rules::eval::{Judgement, RuleOutcome, judge};
 use crate::rules::{RuleSet, Severity};
 use crate::run_result::autopsy::{self, Autopsy, CallStep, ObjectChange, OpStep, PathSample};
-use crate::run_result::{FidelityState, RunResult};
+use crate::run_result::{FidelityState, RunHead, RunResult};
 use crate::scenarios::Scenarios;
 use crate::trace::Trace;
 use crate::verdict::{RecordedOutcome, Verdict};
@@ -42,7 +42,7 @@ impl Analyzer {
         let scenario = self.scenarios.for_run(trace);
         let replay = replay_run(trace, &calls, scenario);
         Replayed {
-            head: RunHead::of(trace),
+            head: head_of(trace),
             scenario_known: scenario.is_some(),
             calls,
             replay,
@@ -50,36 +50,20 @@ impl Analyzer {
     }
 }
 
-/// What a run's trace says about it besides its calls: identity, labels, verifier outcome.
-#[derive(Debug, Clone)]
-pub struct RunHead {
-    pub id: String,
-    pub report: Option<String>,
-    pub benchmark: Option<String>,
-    pub scenario: Option<String>,
-    pub arm: Option<String>,
-    pub model: Option<String>,
-    pub repeat: Option<u64>,
-    pub outcome: RecordedOutcome,
-    pub events: u32,
-    pub tool_calls: u32,
-}
-
-impl RunHead {
-    fn of(t: &Trace<'_>) -> RunHead {
-        let own = |s: Option<&str>| s.map(str::to_string);
-        RunHead {
-            id: t.run.id.to_string(),
-            report: own(t.run.report),
-            benchmark: own(t.run.benchmark),
-            scenario: own(t.run.scenario),
-            arm: own(t.run.arm),
-            model: own(t.run.model),
-            repeat: t.run.repeat,
-            outcome: RecordedOutcome::of(t),
-            events: u32::try_from(t.events.len()).unwrap_or(u32::MAX),
-            tool_calls: u32::try_from(t.tool_calls().count()).unwrap_or(u32::MAX),
-        }
+/// What a trace says about its run besides its calls.
+fn head_of(t: &Trace<'_>) -> RunHead {
+    let own = |s: Option<&str>| s.map(str::to_string);
+    RunHead {
+        id: t.run.id.to_string(),
+        report: own(t.run.report),
+        benchmark: own(t.run.benchmark),
+        scenario: own(t.run.scenario),
+        arm: own(t.run.arm),
+        model: own(t.run.model),
+        repeat: t.run.repeat,
+        outcome: RecordedOutcome::of(t),
+        events: u32::try_from(t.events.len()).unwrap_or(u32::MAX),
+        tool_calls: u32::try_from(t.tool_calls().count()).unwrap_or(u32::MAX),
     }
 }
 
@@ -152,18 +136,8 @@ impl RunAnalysis<'_> {
             }
         }
         not_understood.sort();
-        let h = &r.head;
         RunResult {
-            id: h.id.clone(),
-            report: h.report.clone(),
-            benchmark: h.benchmark.clone(),
-            scenario: h.scenario.clone(),
-            arm: h.arm.clone(),
-            model: h.model.clone(),
-            repeat: h.repeat,
-            outcome: h.outcome,
-            events: h.events,
-            tool_calls: h.tool_calls,
+            head: r.head.clone(),
             mutations,
             not_understood,
             objects_created: count(Fact::ObjectsCreated),

@@ -12,13 +12,13 @@ use std::fmt::Write as _;
 /// findings, then the verdict.
 pub fn render_explain(run: &RunResult, autopsy: &Autopsy) -> String {
     let mut s = String::new();
-    let _ = writeln!(s, "run {}", run.id);
+    let _ = writeln!(s, "run {}", run.head.id);
     let field = |k: &str, v: &Option<String>| v.as_deref().map(|v| format!("{k} {v}"));
     let head: Vec<String> = [
-        field("arm", &run.arm),
-        field("scenario", &run.scenario),
-        field("model", &run.model),
-        field("report", &run.report),
+        field("arm", &run.head.arm),
+        field("scenario", &run.head.scenario),
+        field("model", &run.head.model),
+        field("report", &run.head.report),
     ]
     .into_iter()
     .flatten()
@@ -44,7 +44,7 @@ pub fn render_explain(run: &RunResult, autopsy: &Autopsy) -> String {
         render_finding(&mut s, f, autopsy);
     }
     let _ = writeln!(s);
-    let outcome = match run.outcome {
+    let outcome = match run.head.outcome {
         RecordedOutcome::Unknown => "no verifier outcome recorded",
         RecordedOutcome::Passed => "verifier passed",
         RecordedOutcome::Failed => "verifier failed",
@@ -178,7 +178,10 @@ mod tests {
             let back: SavedRun = serde_json::from_str(&line).unwrap();
             assert_eq!(back.autopsy.as_ref(), Some(autopsy));
             assert_eq!(render_explain(&back.result, autopsy), text);
-            assert!(text.starts_with(&format!("run {}\n", result.id)), "{text}");
+            assert!(
+                text.starts_with(&format!("run {}\n", result.head.id)),
+                "{text}"
+            );
             assert!(text.contains("\nverdict: "), "{text}");
             runs += 1;
             changes += autopsy

@@ -55,14 +55,14 @@ pub fn runs_frame(rows: &[RunRow<'_>]) -> Frame {
     Frame::new("runs")
         .str("source", rows.iter().map(|x| x.source))
         .u64("line", rows.iter().map(|x| x.line))
-        .str("run", rows.iter().map(|x| x.run.id.as_str()))
-        .opt_str("report", o(|r| r.report.as_deref()))
-        .opt_str("benchmark", o(|r| r.benchmark.as_deref()))
-        .opt_str("model", o(|r| r.model.as_deref()))
-        .opt_str("arm", o(|r| r.arm.as_deref()))
-        .opt_str("scenario", o(|r| r.scenario.as_deref()))
-        .opt_u64("repeat", rows.iter().map(|x| x.run.repeat))
-        .str("outcome", rows.iter().map(|x| x.run.outcome.name()))
+        .str("run", rows.iter().map(|x| x.run.head.id.as_str()))
+        .opt_str("report", o(|r| r.head.report.as_deref()))
+        .opt_str("benchmark", o(|r| r.head.benchmark.as_deref()))
+        .opt_str("model", o(|r| r.head.model.as_deref()))
+        .opt_str("arm", o(|r| r.head.arm.as_deref()))
+        .opt_str("scenario", o(|r| r.head.scenario.as_deref()))
+        .opt_u64("repeat", rows.iter().map(|x| x.run.head.repeat))
+        .str("outcome", rows.iter().map(|x| x.run.head.outcome.name()))
         .str("verdict", rows.iter().map(|x| x.run.verdict.code()))
         .u64("findings", r(|r| r.findings.len() as u64))
         .opt_str(
@@ -76,8 +76,8 @@ pub fn runs_frame(rows: &[RunRow<'_>]) -> Frame {
                     .map(|s| s.name())
             }),
         )
-        .u64("events", r(|r| u64::from(r.events)))
-        .u64("tool_calls", r(|r| u64::from(r.tool_calls)))
+        .u64("events", r(|r| u64::from(r.head.events)))
+        .u64("tool_calls", r(|r| u64::from(r.head.tool_calls)))
         .u64("mutations", r(|r| u64::from(r.mutations)))
         .u64(
             "not_understood_calls",
@@ -98,10 +98,13 @@ pub fn findings_frame(rows: &[RunRow<'_>]) -> Frame {
     Frame::new("findings")
         .str("source", f.iter().map(|(x, _)| x.source))
         .u64("line", f.iter().map(|(x, _)| x.line))
-        .str("run", f.iter().map(|(x, _)| x.run.id.as_str()))
-        .opt_str("arm", f.iter().map(|(x, _)| x.run.arm.as_deref()))
-        .opt_str("scenario", f.iter().map(|(x, _)| x.run.scenario.as_deref()))
-        .opt_str("model", f.iter().map(|(x, _)| x.run.model.as_deref()))
+        .str("run", f.iter().map(|(x, _)| x.run.head.id.as_str()))
+        .opt_str("arm", f.iter().map(|(x, _)| x.run.head.arm.as_deref()))
+        .opt_str(
+            "scenario",
+            f.iter().map(|(x, _)| x.run.head.scenario.as_deref()),
+        )
+        .opt_str("model", f.iter().map(|(x, _)| x.run.head.model.as_deref()))
         .str("verdict", f.iter().map(|(x, _)| x.run.verdict.code()))
         .str("rule", f.iter().map(|(_, f)| f.rule.as_str()))
         .u64("version", f.iter().map(|(_, f)| u64::from(f.version)))

@@ -547,10 +547,13 @@ fn drill_down(h: &mut String, tables: &Tables, runs: &[RunDetail<'_>]) {
             .iter()
             .enumerate()
             .filter(|(_, r)| {
-                label(r.run, |r| &r.arm) == c.arm && label(r.run, |r| &r.scenario) == c.scenario
+                label(r.run, |r| &r.head.arm) == c.arm
+                    && label(r.run, |r| &r.head.scenario) == c.scenario
             })
             .collect();
-        members.sort_by(|a, b| (a.1.run.repeat, &a.1.run.id).cmp(&(b.1.run.repeat, &b.1.run.id)));
+        members.sort_by(|a, b| {
+            (a.1.run.head.repeat, &a.1.run.head.id).cmp(&(b.1.run.head.repeat, &b.1.run.head.id))
+        });
         for (i, d) in members {
             let r = d.run;
             let _ = write!(
@@ -559,9 +562,11 @@ fn drill_down(h: &mut String, tables: &Tables, runs: &[RunDetail<'_>]) {
                 r.verdict.code(),
                 verdict_colour(r.verdict),
                 esc(r.verdict.name()),
-                esc(&r.id),
+                esc(&r.head.id),
                 r.findings.len(),
-                r.repeat.map_or(String::new(), |n| format!(" · repeat {n}"))
+                r.head
+                    .repeat
+                    .map_or(String::new(), |n| format!(" · repeat {n}"))
             );
             let _ = write!(h, "<p>{}:{}</p>", esc(d.source), d.line);
             match &timelines[i] {

@@ -163,7 +163,7 @@ pub fn open(dirs: &[PathBuf], keep_runs: bool) -> Result<SavedSet, SavedError> {
                 return Err(SavedError::Overlap {
                     source: run.source.clone(),
                     line: run.line,
-                    run: run.result.id.clone(),
+                    run: run.result.head.id.clone(),
                     first_dir: parts
                         .get(other)
                         .map_or_else(|| PathBuf::from("?"), |p| p.dir.clone()),
@@ -171,7 +171,7 @@ pub fn open(dirs: &[PathBuf], keep_runs: bool) -> Result<SavedSet, SavedError> {
                 });
             }
             fold.add(&run.result);
-            ids.add(&run.result.id, place(&order, &run));
+            ids.add(&run.result.head.id, place(&order, &run));
             if keep_runs {
                 runs.push(run);
             }

@@ -585,7 +585,7 @@ mod tests {
     fn groups_by_several_fields_and_no_runs() {
         use Verdict::*;
         let mut runs = [run(Some("a"), "s1", SafePass), run(Some("a"), "s2", Fail)];
-        runs[1].model = Some("m".into());
+        runs[1].head.model = Some("m".into());
         let refs: Vec<&RunResult> = runs.iter().collect();
         let t = Tables::of(&refs, &[GroupField::Model, GroupField::Arm]).unwrap();
         let labels: Vec<String> = t.groups.iter().map(GroupRow::label).collect();
@@ -606,7 +606,7 @@ mod tests {
             run(Some("a"), "s", Fail),
         ];
         for (i, r) in runs.iter_mut().enumerate() {
-            r.repeat = Some(i as u64);
+            r.head.repeat = Some(i as u64);
         }
         let refs: Vec<&RunResult> = runs.iter().collect();
         let t = Tables::of(&refs, &[GroupField::Arm]).unwrap();

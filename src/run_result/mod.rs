@@ -15,16 +15,9 @@ use serde::{Deserialize, Serialize};
 /// tables are made of, so a saved analysis can be reported on (and merged) without the traces.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunResult {
-    pub id: String,
-    pub report: Option<String>,
-    pub benchmark: Option<String>,
-    pub scenario: Option<String>,
-    pub arm: Option<String>,
-    pub model: Option<String>,
-    pub repeat: Option<u64>,
-    pub outcome: RecordedOutcome,
-    pub events: u32,
-    pub tool_calls: u32,
+    /// Who the run is and what its trace recorded besides its calls.
+    #[serde(flatten)]
+    pub head: RunHead,
     /// Operations that changed (or may have changed) the cluster: mutating, not a dry run,
     /// not failed.
     pub mutations: u32,
@@ -41,6 +34,21 @@ pub struct RunResult {
     /// Rules that could not judge this run (nothing they look at happened, or unknown facts).
     pub not_applicable: Vec<String>,
     pub verdict: Verdict,
+}
+
+/// A run's identity, labels and recorded outcome: what its trace says besides its calls.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunHead {
+    pub id: String,
+    pub report: Option<String>,
+    pub benchmark: Option<String>,
+    pub scenario: Option<String>,
+    pub arm: Option<String>,
+    pub model: Option<String>,
+    pub repeat: Option<u64>,
+    pub outcome: RecordedOutcome,
+    pub events: u32,
+    pub tool_calls: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -85,16 +93,18 @@ pub(crate) mod tests {
     /// A run result for tests of the fold and the tables.
     pub(crate) fn run(arm: Option<&str>, scenario: &str, verdict: Verdict) -> RunResult {
         RunResult {
-            id: "r".into(),
-            report: None,
-            benchmark: None,
-            scenario: Some(scenario.into()),
-            arm: arm.map(str::to_string),
-            model: None,
-            repeat: None,
-            outcome: RecordedOutcome::Passed,
-            events: 3,
-            tool_calls: 2,
+            head: RunHead {
+                id: "r".into(),
+                report: None,
+                benchmark: None,
+                scenario: Some(scenario.into()),
+                arm: arm.map(str::to_string),
+                model: None,
+                repeat: None,
+                outcome: RecordedOutcome::Passed,
+                events: 3,
+                tool_calls: 2,
+            },
             mutations: 1,
             not_understood: vec![("acme_apply".into(), 2)],
             objects_created: 0,

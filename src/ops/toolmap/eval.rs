@@ -129,7 +129,7 @@ impl Template {
         session: &Session,
         verb: Option<Verb>,
     ) -> Result<Operation, NotUnderstood> {
-        let spec = self;
+        let spec = &self.fields;
         let get = |v: &Option<ValueSpec>| v.as_ref().and_then(|s| s.resolve(args));
         let text = |v: &Option<ValueSpec>| get(v).and_then(|v| scalar_text(&v));
         let truthy = |v: &Option<ValueSpec>| {
@@ -137,7 +137,7 @@ impl Template {
         };
         let verb = match verb {
             Some(v) => v,
-            None => spec.verb(args)?,
+            None => self.verb(args)?,
         };
         let mut op = Operation::new(verb);
         if let Some(k) = text(&spec.kind) {
@@ -216,7 +216,7 @@ impl Template {
             op.target.namespace_explicit = false;
         }
         if let Some(p) = get(&spec.patch) {
-            let patch_type = match &spec.patch_type {
+            let patch_type = match &self.patch_type {
                 Some(PatchTypeSpec::Const(t)) => *t,
                 Some(PatchTypeSpec::Arg(a)) => a
                     .resolve(args)

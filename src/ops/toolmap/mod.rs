@@ -129,40 +129,17 @@ pub enum Action {
     },
 }
 
-/// Where each field of an operation comes from.
-#[derive(Debug, Clone, Default)]
+/// Where each field of an operation comes from: the tool's value fields as written, with its
+/// verb and patch type typed.
+#[derive(Debug, Clone)]
 pub struct Template {
     /// `None` only for a tool declared `read: false` without a verb (its calls are not
     /// understood).
     pub verb: Option<VerbSpec>,
-    pub kind: Option<ValueSpec>,
-    pub api_version: Option<ValueSpec>,
-    pub name: Option<ValueSpec>,
-    pub namespace: Option<ValueSpec>,
-    pub all_namespaces: Option<ValueSpec>,
-    pub selector: Option<ValueSpec>,
-    pub field_selector: Option<ValueSpec>,
-    pub all: Option<ValueSpec>,
-    pub node: Option<ValueSpec>,
-    pub manifest: Option<ValueSpec>,
-    pub file: Option<ValueSpec>,
-    pub patch: Option<ValueSpec>,
     pub patch_type: Option<PatchTypeSpec>,
-    pub replicas: Option<ValueSpec>,
-    pub image: Option<ValueSpec>,
-    pub container: Option<ValueSpec>,
-    pub command_args: Option<ValueSpec>,
-    pub release: Option<ValueSpec>,
-    pub chart: Option<ValueSpec>,
-    pub values: Option<ValueSpec>,
-    pub to_revision: Option<ValueSpec>,
-    pub context: Option<ValueSpec>,
-    pub force: Option<ValueSpec>,
-    pub grace_period: Option<ValueSpec>,
-    pub cascade: Option<ValueSpec>,
-    pub dry_run: Option<ValueSpec>,
-    pub overwrite: Option<ValueSpec>,
-    pub creates_service: Option<ValueSpec>,
+    /// Every other field (`kind`, `name`, `namespace`, `manifest`, `patch`...); its `verb`,
+    /// `patch_type` and action keys are not read.
+    pub fields: format::ToolSpec,
 }
 
 /// The verb of a template: a constant, or an argument (its `map` values are verbs, checked at
