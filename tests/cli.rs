@@ -1806,3 +1806,68 @@ fn spark_recipe_gives_the_tables_of_one_analyze() {
         .sum();
     assert_eq!(unsafe_rows, 10, "{out}");
 }
+
+/// A saved analysis keeps each run's autopsy as data; `report DIR --html` renders it and
+/// refuses a damaged one with its place, while the tables do not need it.
+#[test]
+fn saved_autopsies_render_and_a_damaged_one_is_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("saved");
+    let o = analyze_with(&["--out", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let results = dir.join("results.jsonl");
+    let text = std::fs::read_to_string(&results).unwrap();
+    let first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert!(
+        first["autopsy"]["calls"]
+            .as_array()
+            .is_some_and(|c| !c.is_empty())
+    );
+    let explain = run(&[
+        "explain",
+        "fixtures/corpus",
+        "--scenarios",
+        "fixtures/scenarios",
+        "--run",
+        first["result"]["id"].as_str().unwrap(),
+    ]);
+    let page = tmp.path().join("report.html");
+    let r = run(&[
+        "report",
+        dir.to_str().unwrap(),
+        "--html",
+        page.to_str().unwrap(),
+    ]);
+    assert_eq!(r.status.code(), Some(0), "{}", stderr(&r));
+    // The first run's timeline in the page is its `explain` (HTML-escaped).
+    let html = std::fs::read_to_string(&page).unwrap();
+    let timeline = stdout(&explain)
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;");
+    assert!(html.contains(&timeline), "{timeline}");
+
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let mut damaged: serde_json::Value = serde_json::from_str(&lines[1]).unwrap();
+    damaged["autopsy"]["calls"] = serde_json::json!(5);
+    lines[1] = damaged.to_string();
+    std::fs::write(&results, lines.join("\n") + "\n").unwrap();
+    let r = run(&[
+        "report",
+        dir.to_str().unwrap(),
+        "--html",
+        page.to_str().unwrap(),
+    ]);
+    assert_eq!(r.status.code(), Some(2));
+    let id = damaged["result"]["id"].as_str().unwrap();
+    assert!(
+        stderr(&r).contains(&format!("the autopsy of run {id} ("))
+            && stderr(&r).contains("is damaged"),
+        "{}",
+        stderr(&r)
+    );
+    let r = run(&["report", dir.to_str().unwrap()]);
+    assert_eq!(r.status.code(), Some(0), "{}", stderr(&r));
+}

@@ -10,7 +10,7 @@ use crate::fold::{IdIndex, RunFold};
 use crate::input::Discovery;
 use crate::pipeline::{self, Corpus, Options, Outcome, Place, Sink};
 use crate::rules::RuleSet;
-use crate::run_result::{Autopsy, RunResult, RunRow};
+use crate::run_result::{Packed, RunResult, RunRow};
 use crate::trace::Trace;
 
 /// What the per-run stage leaves of a run in a corpus analysis.
@@ -18,7 +18,7 @@ use crate::trace::Trace;
 pub struct RunOutput {
     pub result: RunResult,
     /// Made only when the runs are kept.
-    pub autopsy: Option<Autopsy>,
+    pub autopsy: Option<Packed>,
 }
 
 /// How much of each run a corpus analysis keeps.
@@ -95,7 +95,7 @@ pub fn analyze(
         let a = analyzer.run(t);
         RunOutput {
             result: a.result(),
-            autopsy: (keep == Retention::KeepRuns).then(|| a.autopsy()),
+            autopsy: (keep == Retention::KeepRuns).then(|| Packed::of(&a.autopsy())),
         }
     };
     match keep {

@@ -172,11 +172,12 @@ mod tests {
                 source: "x".into(),
                 line: 1,
                 result: result.clone(),
-                autopsy: Some(autopsy.clone()),
+                autopsy: Some(crate::run_result::Packed::of(autopsy)),
             };
             let line = serde_json::to_string(&saved).unwrap();
             let back: SavedRun = serde_json::from_str(&line).unwrap();
-            assert_eq!(back.autopsy.as_ref(), Some(autopsy));
+            let unpacked = back.autopsy.as_ref().unwrap().unpack().unwrap();
+            assert_eq!(&unpacked, autopsy);
             assert_eq!(render_explain(&back.result, autopsy), text);
             assert!(
                 text.starts_with(&format!("run {}\n", result.head.id)),

@@ -6,7 +6,7 @@ use super::frame::Frame;
 use super::{Accounting, Provenance, TableFormat, Tables};
 use crate::diag::Rejection;
 use crate::fold::GroupField;
-use crate::run_result::{Autopsy, RunResult, RunRow};
+use crate::run_result::{Packed, RunResult, RunRow};
 use serde_json::{Value, json};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -23,7 +23,7 @@ pub struct SavedRun {
     pub line: u64,
     pub result: RunResult,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub autopsy: Option<Autopsy>,
+    pub autopsy: Option<Packed>,
 }
 
 /// A saved analysis could not be written or read.

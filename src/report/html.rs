@@ -508,7 +508,11 @@ fn drill_down(h: &mut String, tables: &Tables, runs: &[RunDetail<'_>]) {
     order.sort_by_key(|&i| (priority(runs[i].run.verdict), i));
     let timelines: Vec<Option<String>> = runs
         .iter()
-        .map(|r| r.autopsy.map(|a| super::render_explain(r.run, a)))
+        .map(|r| {
+            // Kept autopsies were made here or checked when the saved analysis was read.
+            let a = r.autopsy?.unpack().ok()?;
+            Some(super::render_explain(r.run, &a))
+        })
         .collect();
     let mut keep = vec![false; runs.len()];
     let mut spent = 0usize;

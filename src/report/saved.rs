@@ -173,6 +173,16 @@ pub fn open(dirs: &[PathBuf], keep_runs: bool) -> Result<SavedSet, SavedError> {
             fold.add(&run.result);
             ids.add(&run.result.head.id, place(&order, &run));
             if keep_runs {
+                // A kept autopsy will be rendered: it must be one.
+                if let Some(Err(e)) = run.autopsy.as_ref().map(|a| a.unpack()) {
+                    return Err(SavedError::Read(ExportError {
+                        path: part.dir.join("results.jsonl"),
+                        message: format!(
+                            "the autopsy of run {} ({}:{}) is damaged: {e}",
+                            run.result.head.id, run.source, run.line
+                        ),
+                    }));
+                }
                 runs.push(run);
             }
         }

@@ -415,7 +415,10 @@ mod tests {
     fn the_default_packs_compile() {
         // Every rule written in the pack is loaded and compiled (none dropped on the way).
         let set = RuleSet::default_pack().unwrap();
-        assert_eq!(set.rules.len(), DEFAULT_PACK.1.matches("\n  - id: ").count());
+        assert_eq!(
+            set.rules.len(),
+            DEFAULT_PACK.1.matches("\n  - id: ").count()
+        );
         assert_eq!(set.rules.len(), 21);
         let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("rules/evidra-compat");
         let (compat, diags) = RuleSet::load(&[path], true);

@@ -9,6 +9,7 @@
 
 use crate::ops::{Change, Effect, Verb};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use std::collections::BTreeMap;
 
 /// How many paths of each kind (added, changed, removed) an object change keeps.
@@ -104,5 +105,31 @@ impl PathSample {
     }
     pub fn is_empty(&self) -> bool {
         self.total == 0
+    }
+}
+
+/// An autopsy kept as its JSON text: what a kept run holds in memory until the saved analysis
+/// or the HTML report is written (about a third of the size of the data, and a saved one is
+/// not parsed unless it is rendered). Written as the autopsy itself.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Packed(Box<RawValue>);
+
+impl Packed {
+    pub fn of(autopsy: &Autopsy) -> Packed {
+        // An autopsy always serializes (strings, numbers and enums only).
+        let text = serde_json::to_string(autopsy).unwrap_or_else(|_| "{\"calls\": []}".into());
+        Packed(RawValue::from_string(text).unwrap_or_else(|_| RawValue::NULL.to_owned()))
+    }
+
+    /// The autopsy, or why the text is not one (a damaged saved analysis).
+    pub fn unpack(&self) -> Result<Autopsy, serde_json::Error> {
+        serde_json::from_str(self.0.get())
+    }
+}
+
+impl PartialEq for Packed {
+    fn eq(&self, other: &Packed) -> bool {
+        self.0.get() == other.0.get()
     }
 }

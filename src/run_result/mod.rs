@@ -5,7 +5,7 @@
 
 pub mod autopsy;
 
-pub use autopsy::Autopsy;
+pub use autopsy::{Autopsy, Packed};
 
 use crate::rules::eval::Finding;
 use crate::verdict::{RecordedOutcome, Verdict};
@@ -76,7 +76,7 @@ pub struct RunRow<'a> {
     pub line: u64,
     pub run: &'a RunResult,
     /// The run's autopsy, when it was made.
-    pub autopsy: Option<&'a Autopsy>,
+    pub autopsy: Option<&'a Packed>,
 }
 
 impl RunRow<'_> {
