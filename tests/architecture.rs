@@ -27,7 +27,8 @@ const LAYERS: &[&[&str]] = &[
 ];
 
 /// Every `.rs` file under `src/`, with the top-level module it belongs to and its text
-/// without its test module (what follows `#[cfg(test)]`).
+/// without its test module. Test code comes last in a file, as one `#[cfg(test)] mod`: checked
+/// here, so that cutting at the first `#[cfg(test)]` leaves all the code that ships.
 fn sources() -> Vec<(PathBuf, String, String)> {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut out = Vec::new();
@@ -47,7 +48,22 @@ fn sources() -> Vec<(PathBuf, String, String)> {
                     .to_string();
                 let text = std::fs::read_to_string(&path).expect("utf-8 source");
                 let code = match text.find("#[cfg(test)]") {
-                    Some(i) => text[..i].to_string(),
+                    Some(i) => {
+                        let rest = &text[i..];
+                        assert!(
+                            rest.starts_with("#[cfg(test)]\nmod ")
+                                || rest.starts_with("#[cfg(test)]\npub(crate) mod "),
+                            "{}: the first #[cfg(test)] is not the file's test module",
+                            rel.display()
+                        );
+                        assert_eq!(
+                            rest.matches("#[cfg(test)]").count(),
+                            1,
+                            "{}: test code is not all in one module at the end",
+                            rel.display()
+                        );
+                        text[..i].to_string()
+                    }
                     None => text,
                 };
                 out.push((rel.to_path_buf(), top, code));
@@ -61,6 +77,30 @@ fn sources() -> Vec<(PathBuf, String, String)> {
 /// The code of a file without comments (a doc comment may name anything).
 fn code_lines(code: &str) -> impl Iterator<Item = &str> {
     code.lines().filter(|l| !l.trim_start().starts_with("//"))
+}
+
+/// The top-level modules a file's code names: `crate::x::...` and each item of
+/// `crate::{x::..., y}`.
+fn crate_paths(code: &str) -> Vec<String> {
+    let code: String = code_lines(code).collect::<Vec<_>>().join("\n");
+    let ident = |s: &str| -> String {
+        s.trim_start()
+            .chars()
+            .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+            .collect()
+    };
+    let mut out = Vec::new();
+    for (i, _) in code.match_indices("crate::") {
+        let rest = &code[i + "crate::".len()..];
+        if let Some(group) = rest.strip_prefix('{') {
+            let end = group.find('}').unwrap_or(group.len());
+            out.extend(group[..end].split(',').map(ident));
+        } else {
+            out.push(ident(rest));
+        }
+    }
+    out.retain(|n| !n.is_empty());
+    out
 }
 
 fn layer_of(module: &str) -> Option<usize> {
@@ -81,22 +121,16 @@ fn data_flows_one_way() {
             ));
             continue;
         };
-        for line in code_lines(&code) {
-            for (i, _) in line.match_indices("crate::") {
-                let name: String = line[i + 7..]
-                    .chars()
-                    .take_while(|c| c.is_ascii_lowercase() || *c == '_')
-                    .collect();
-                if name == top || name.is_empty() {
-                    continue;
-                }
-                match layer_of(&name) {
-                    Some(theirs) if theirs < mine => {}
-                    _ => problems.push(format!(
-                        "src/{}: `{top}` imports `{name}`, which is not below it",
-                        path.display()
-                    )),
-                }
+        for name in crate_paths(&code) {
+            if name == top {
+                continue;
+            }
+            match layer_of(&name) {
+                Some(theirs) if theirs < mine => {}
+                _ => problems.push(format!(
+                    "src/{}: `{top}` imports `{name}`, which is not below it",
+                    path.display()
+                )),
             }
         }
     }

@@ -1870,4 +1870,51 @@ fn saved_autopsies_render_and_a_damaged_one_is_named() {
     );
     let r = run(&["report", dir.to_str().unwrap()]);
     assert_eq!(r.status.code(), Some(0), "{}", stderr(&r));
+
+    // An analysis saved before autopsies were data holds the timeline as text: shown as it is.
+    let mut old: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
+    old.as_object_mut().unwrap().remove("autopsy");
+    old["timeline"] = serde_json::json!("a timeline saved as <text>");
+    lines[0] = old.to_string();
+    lines[1] = first.to_string();
+    std::fs::write(&results, lines.join("\n") + "\n").unwrap();
+    let r = run(&[
+        "report",
+        dir.to_str().unwrap(),
+        "--html",
+        page.to_str().unwrap(),
+    ]);
+    assert_eq!(r.status.code(), Some(0), "{}", stderr(&r));
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains("<pre>a timeline saved as &lt;text&gt;</pre>"));
+}
+
+/// Runs that an importer made of one file all start at its line 1: one saved analysis holds
+/// them all (they are not "overlapping"); the same analysis given twice to `merge` overlaps.
+#[test]
+fn runs_of_one_imported_file_share_a_place_in_one_analysis() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("saved");
+    let o = run(&[
+        "analyze",
+        "--from",
+        "inspect",
+        "fixtures/import/inspect/k8s_repair.json",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("analyzed: 2 run(s)"), "{}", stdout(&o));
+    let r = run(&["report", dir.to_str().unwrap()]);
+    assert_eq!(r.status.code(), Some(0), "{}", stderr(&r));
+    assert!(stdout(&r).contains("analyzed: 2 run(s)"), "{}", stdout(&r));
+    let m = run(&["merge", dir.to_str().unwrap()]);
+    assert_eq!(m.status.code(), Some(0), "{}", stderr(&m));
+    let twice = run(&["merge", dir.to_str().unwrap(), dir.to_str().unwrap()]);
+    assert_eq!(twice.status.code(), Some(2));
+    assert!(
+        stderr(&twice).contains("the analyses overlap"),
+        "{}",
+        stderr(&twice)
+    );
 }

@@ -54,6 +54,7 @@ impl CorpusAnalysis {
                     line: item.line,
                     run: &r.result,
                     autopsy: r.autopsy.as_ref(),
+                    saved_timeline: None,
                 }),
                 _ => None,
             })

@@ -285,17 +285,6 @@ fn find2(s: &str, a: u8, b: u8) -> Option<usize> {
     memchr::memchr_iter(a, bytes).find(|&i| bytes.get(i + 1) == Some(&b))
 }
 
-#[cfg(test)]
-#[test]
-fn find2_is_str_find() {
-    for s in [
-        "", ":", ": ", "a: b", "a:b: c", "é: x", "a #b", "ab", "::  ",
-    ] {
-        assert_eq!(find2(s, b':', b' '), s.find(": "), "{s:?}");
-        assert_eq!(find2(s, b' ', b'#'), s.find(" #"), "{s:?}");
-    }
-}
-
 fn plain_ok(s: &str) -> bool {
     let Some(c) = s.chars().next() else {
         return false;
@@ -400,6 +389,17 @@ fn looks_numeric(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn find2_is_str_find() {
+        for s in [
+            "", ":", ": ", "a: b", "a:b: c", "é: x", "a #b", "ab", "::  ",
+        ] {
+            assert_eq!(find2(s, b':', b' '), s.find(": "), "{s:?}");
+            assert_eq!(find2(s, b' ', b'#'), s.find(" #"), "{s:?}");
+        }
+    }
+
     use proptest::prelude::*;
 
     fn saphyr(text: &str) -> Option<Vec<Value>> {

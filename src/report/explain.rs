@@ -173,6 +173,7 @@ mod tests {
                 line: 1,
                 result: result.clone(),
                 autopsy: Some(crate::run_result::Packed::of(autopsy)),
+                timeline: None,
             };
             let line = serde_json::to_string(&saved).unwrap();
             let back: SavedRun = serde_json::from_str(&line).unwrap();

@@ -24,6 +24,10 @@ pub struct SavedRun {
     pub result: RunResult,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub autopsy: Option<Packed>,
+    /// What analyses saved before autopsies were data hold instead: the timeline as text
+    /// (read, never written).
+    #[serde(default, skip_serializing)]
+    pub timeline: Option<String>,
 }
 
 /// A saved analysis could not be written or read.
@@ -220,6 +224,7 @@ impl SavedRun {
             line: self.line,
             run: &self.result,
             autopsy: self.autopsy.as_ref(),
+            saved_timeline: self.timeline.as_deref(),
         }
     }
 }

@@ -508,10 +508,10 @@ fn drill_down(h: &mut String, tables: &Tables, runs: &[RunDetail<'_>]) {
     order.sort_by_key(|&i| (priority(runs[i].run.verdict), i));
     let timelines: Vec<Option<String>> = runs
         .iter()
-        .map(|r| {
+        .map(|r| match r.autopsy {
             // Kept autopsies were made here or checked when the saved analysis was read.
-            let a = r.autopsy?.unpack().ok()?;
-            Some(super::render_explain(r.run, &a))
+            Some(a) => a.unpack().ok().map(|a| super::render_explain(r.run, &a)),
+            None => r.saved_timeline.map(str::to_string),
         })
         .collect();
     let mut keep = vec![false; runs.len()];

@@ -158,8 +158,10 @@ pub fn open(dirs: &[PathBuf], keep_runs: bool) -> Result<SavedSet, SavedError> {
     for (d, part) in parts.iter().enumerate() {
         for run in export::read_results(&part.dir).map_err(SavedError::Read)? {
             let run = run.map_err(SavedError::Read)?;
+            // Within one part, runs may share a place (an importer's runs of one file all start
+            // at line 1); across parts, a shared place is the same run twice.
             let key = (source_hash(&run.source), run.line);
-            if let Some(other) = seen.insert(key, d) {
+            if let Some(other) = seen.insert(key, d).filter(|other| *other != d) {
                 return Err(SavedError::Overlap {
                     source: run.source.clone(),
                     line: run.line,

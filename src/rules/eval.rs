@@ -201,22 +201,19 @@ fn eval(e: &Expr, view: &View<'_>) -> Tri {
             Tri::False => Tri::True,
             Tri::Unknown => Tri::Unknown,
         },
-        Expr::Test(fact, test) => {
-            let v = view.get(*fact);
-            if let Test::Unknown(want) = test {
-                return Tri::from(matches!(v, None | Some(FactValue::Unknown)) == *want);
-            }
-            match v {
-                None | Some(FactValue::Unknown) => Tri::Unknown,
-                Some(v) => Tri::from(holds(test, v)),
-            }
-        }
+        Expr::Test(fact, test) => match (view.get(*fact), test) {
+            // Only `unknown: …` can tell anything of a fact the replay could not establish.
+            (None | Some(FactValue::Unknown), Test::Unknown(want)) => Tri::from(*want),
+            (None | Some(FactValue::Unknown), _) => Tri::Unknown,
+            (Some(v), test) => Tri::from(holds(test, v)),
+        },
     }
 }
 
 /// Whether a test holds of a known value.
 fn holds(test: &Test, v: &FactValue) -> bool {
     match test {
+        // `unknown: false` holds of a known value.
         Test::Unknown(want) => !*want,
         Test::Eq(l) => l.equals(v),
         Test::Ne(l) => !l.equals(v),

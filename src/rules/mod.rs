@@ -209,6 +209,45 @@ impl RuleSet {
         if cx.has_errors() {
             return cx.diags;
         }
+        // A file's rules use its own lists and macros first, then those of the files loaded
+        // before it; a name defined again, differently, is said (the earlier file's rules keep
+        // the earlier definition).
+        let lists_at = cx.find("\nlists:", 0);
+        for (name, list) in &raw.lists {
+            if self.lists.get(name).is_some_and(|prev| prev != list) {
+                let off = cx.find(&format!("{name}:"), lists_at);
+                cx.at(
+                    "rules::redefined-list",
+                    false,
+                    off,
+                    format!("lists.{name}"),
+                    format!(
+                        "list `{name}` is also defined, differently, by a file loaded before this \
+                         one: this file's rules use this definition, that file's rules keep theirs"
+                    ),
+                );
+            }
+        }
+        let macros_at = cx.find("\nmacros:", 0);
+        for (name, m) in &macros {
+            if self
+                .macros
+                .get(name)
+                .is_some_and(|prev| format!("{prev:?}") != format!("{m:?}"))
+            {
+                let off = cx.find(&format!("{name}:"), macros_at);
+                cx.at(
+                    "rules::redefined-macro",
+                    false,
+                    off,
+                    format!("macros.{name}"),
+                    format!(
+                        "macro `{name}` is also defined, differently, by a file loaded before this \
+                         one: this file's rules use this definition, that file's rules keep theirs"
+                    ),
+                );
+            }
+        }
         let names = Names {
             lists: &[&raw.lists, &self.lists],
             macros: &[&macros, &self.macros],
@@ -216,7 +255,6 @@ impl RuleSet {
         let offsets = check::rule_offsets(text, &raw.rules);
         let mut compiled = Vec::new();
         // A macro no rule uses is compiled too, so that a cycle in it is reported.
-        let macros_at = cx.find("\nmacros:", 0);
         for (name, m) in &macros {
             if let Err(e) = compile::compile_macro(name, m, &names) {
                 let off = cx.find(&format!("{name}:"), macros_at);
@@ -408,6 +446,43 @@ mod tests {
         assert!(
             diags.iter().any(|d| d.code == "rules::too-large"),
             "{diags:?}"
+        );
+    }
+
+    #[test]
+    fn a_file_uses_its_own_macros_and_says_when_it_redefines_one() {
+        let mut set = RuleSet::default_pack().unwrap();
+        let before = set.rules.len();
+        let text = format!(
+            "{HEAD}macros:\n  direct: {{fact: cause, eq: owner}}\nrules:\n{}",
+            rule("{macro: direct}")
+        );
+        let diags = set.add_file("mine.yaml", &text);
+        let d = diags
+            .iter()
+            .find(|d| d.code == "rules::redefined-macro")
+            .unwrap_or_else(|| panic!("{diags:?}"));
+        assert!(!d.error && d.line == 3, "{d:?}");
+        assert_eq!(
+            set.rules.len(),
+            before + 1,
+            "a warning does not stop the file"
+        );
+        // The new rule tests `cause = owner`; the pack's rules keep `cause = direct`.
+        let owner = |r: &LoadedRule| format!("{:?}", r.compiled.when).contains("\"owner\"");
+        assert!(owner(set.rules.last().unwrap()));
+        assert!(
+            !set.rules
+                .iter()
+                .any(|r| r.rule.id.starts_with("KA-") && owner(r))
+        );
+        // The same definition again (a working copy of the pack) says nothing.
+        let again = RuleSet::default_pack()
+            .unwrap()
+            .add_file("copy.yaml", DEFAULT_PACK.1);
+        assert!(
+            !again.iter().any(|d| d.code.starts_with("rules::redefined")),
+            "{again:?}"
         );
     }
 

@@ -77,6 +77,9 @@ pub struct RunRow<'a> {
     pub run: &'a RunResult,
     /// The run's autopsy, when it was made.
     pub autopsy: Option<&'a Packed>,
+    /// A timeline saved as text, by kubeautopsy before autopsies were saved as data (read from
+    /// an older saved analysis; shown as it is).
+    pub saved_timeline: Option<&'a str>,
 }
 
 impl RunRow<'_> {

@@ -251,15 +251,16 @@ fn typed_spec(spec: &ToolSpec, at: &str, report: &mut dyn FnMut(String, String))
 
 /// A tool's template, its verb and patch type typed.
 fn template(spec: &ToolSpec, at: &str, report: &mut dyn FnMut(String, String)) -> Option<Template> {
+    // `None` in `verb` or `patch_type` after a reported problem; both are checked first.
     let verb = match &spec.verb {
-        None => None,
+        None => Some(None),
         Some(ValueSpec::Const(v)) => {
             let name = v.as_str().map_or_else(|| v.to_string(), str::to_string);
             match v.as_str().and_then(Verb::from_name) {
-                Some(verb) => Some(VerbSpec::Const(verb)),
+                Some(verb) => Some(Some(VerbSpec::Const(verb))),
                 None => {
                     report(format!("{at}/verb"), format!("unknown verb `{name}`"));
-                    return None;
+                    None
                 }
             }
         }
@@ -277,32 +278,29 @@ fn template(spec: &ToolSpec, at: &str, report: &mut dyn FnMut(String, String)) -
                     }
                 }
             }
-            if !ok {
-                return None;
-            }
             let mut arg = a.clone();
             arg.map = None;
-            Some(VerbSpec::Arg { arg, map })
+            ok.then_some(Some(VerbSpec::Arg { arg, map }))
         }
     };
     let patch_type = match &spec.patch_type {
-        None => None,
+        None => Some(None),
         Some(ValueSpec::Const(v)) => match v.as_str().and_then(PatchType::from_name) {
-            Some(t) => Some(PatchTypeSpec::Const(t)),
+            Some(t) => Some(Some(PatchTypeSpec::Const(t))),
             None => {
                 let name = v.as_str().map_or_else(|| v.to_string(), str::to_string);
                 report(
                     format!("{at}/patch_type"),
                     format!("unknown patch type `{name}`"),
                 );
-                return None;
+                None
             }
         },
-        Some(ValueSpec::Arg(a)) => Some(PatchTypeSpec::Arg(a.clone())),
+        Some(ValueSpec::Arg(a)) => Some(Some(PatchTypeSpec::Arg(a.clone()))),
     };
     Some(Template {
-        verb,
-        patch_type,
+        verb: verb?,
+        patch_type: patch_type?,
         fields: spec.clone(),
     })
 }

@@ -133,8 +133,7 @@ pub enum Action {
 /// verb and patch type typed.
 #[derive(Debug, Clone)]
 pub struct Template {
-    /// `None` only for a tool declared `read: false` without a verb (its calls are not
-    /// understood).
+    /// `None` for `unresolved` tools (their operations are `mutate`).
     pub verb: Option<VerbSpec>,
     pub patch_type: Option<PatchTypeSpec>,
     /// Every other field (`kind`, `name`, `namespace`, `manifest`, `patch`...); its `verb`,
@@ -347,6 +346,14 @@ mod tests {
         )
         .unwrap_err();
         assert!(e[0].pointer.as_deref() == Some("/tools/t"), "{e:?}");
+        // Every problem of a tool is reported in one pass.
+        let e = ToolMap::load(
+            "x.yaml",
+            "schema: kubeautopsy.toolmap/v1\nid: x\nserver: s\ntools:\n  t: {verb: explode, patch_type: bogus}\n",
+        )
+        .unwrap_err();
+        let at: Vec<&str> = e.iter().filter_map(|e| e.pointer.as_deref()).collect();
+        assert_eq!(at, ["/tools/t/verb", "/tools/t/patch_type"], "{e:?}");
         let e = ToolMap::load("x.yaml", "schema: [\n").unwrap_err();
         assert!(e[0].position.is_some(), "{e:?}");
     }
