@@ -9,6 +9,7 @@
 //! (`Tables::from_fold`) groups these pre-summed rows with polars exactly as it would group
 //! one row per run: sums of sums, distinct counts of scenario labels.
 
+use crate::accounting::DuplicateId;
 use crate::rules::{Category, Severity};
 use crate::run_result::{FidelityState, RunResult};
 use crate::verdict::Verdict;
@@ -336,6 +337,19 @@ impl<P: Ord + Copy> IdIndex<P> {
     /// Forget the ids' text (kept only for the duplicates found so far).
     pub fn settle(&mut self) {
         self.names = HashMap::new();
+    }
+
+    /// The runs that repeat an earlier id, in corpus order, with their places written by
+    /// `location` (`file:line`).
+    pub fn duplicates(&self, location: impl Fn(P) -> String) -> Vec<DuplicateId> {
+        self.repeated()
+            .into_iter()
+            .map(|d| DuplicateId {
+                at: location(d.at),
+                first: location(d.first),
+                id: d.id,
+            })
+            .collect()
     }
 
     /// The runs that repeat an earlier id, in corpus order.

@@ -182,6 +182,35 @@ mod tests {
         assert_eq!(Share::wilson(16, 20).render(), "16/20 80.0% [58.4–91.9]");
     }
 
+    /// The names the code writes are the names serde writes (one spelling per value).
+    #[test]
+    fn names_are_the_serialized_names() {
+        use crate::rules::{Category, Severity};
+        let serde = |v: serde_json::Value| v.as_str().unwrap_or_default().to_string();
+        for v in Verdict::ALL {
+            assert_eq!(serde(serde_json::to_value(v).unwrap()), v.code());
+            assert_eq!(Verdict::from_code(v.code()), Some(v));
+        }
+        for c in Category::ALL {
+            assert_eq!(serde(serde_json::to_value(c).unwrap()), c.name());
+        }
+        for s in Severity::ALL {
+            assert_eq!(serde(serde_json::to_value(s).unwrap()), s.name());
+            assert_eq!(Severity::from_name(s.name()), Some(s));
+        }
+        for o in [
+            RecordedOutcome::Passed,
+            RecordedOutcome::Failed,
+            RecordedOutcome::Unknown,
+        ] {
+            assert_eq!(serde(serde_json::to_value(o).unwrap()), o.name());
+        }
+        use crate::run_result::FidelityState as F;
+        for f in [F::NotRecorded, F::Agrees, F::Disagrees] {
+            assert_eq!(serde(serde_json::to_value(f).unwrap()), f.name());
+        }
+    }
+
     #[test]
     fn verdicts() {
         use crate::rules::Category;

@@ -1832,12 +1832,15 @@ fn saved_autopsies_render_and_a_damaged_one_is_named() {
         first["result"]["id"].as_str().unwrap(),
     ]);
     let page = tmp.path().join("report.html");
-    let r = run(&[
-        "report",
-        dir.to_str().unwrap(),
-        "--html",
-        page.to_str().unwrap(),
-    ]);
+    let report_html = || {
+        run(&[
+            "report",
+            dir.to_str().unwrap(),
+            "--html",
+            page.to_str().unwrap(),
+        ])
+    };
+    let r = report_html();
     assert_eq!(r.status.code(), Some(0), "{}", stderr(&r));
     // The first run's timeline in the page is its `explain` (HTML-escaped).
     let html = std::fs::read_to_string(&page).unwrap();
@@ -1854,12 +1857,7 @@ fn saved_autopsies_render_and_a_damaged_one_is_named() {
     damaged["autopsy"]["calls"] = serde_json::json!(5);
     lines[1] = damaged.to_string();
     std::fs::write(&results, lines.join("\n") + "\n").unwrap();
-    let r = run(&[
-        "report",
-        dir.to_str().unwrap(),
-        "--html",
-        page.to_str().unwrap(),
-    ]);
+    let r = report_html();
     assert_eq!(r.status.code(), Some(2));
     let id = damaged["result"]["id"].as_str().unwrap();
     assert!(
@@ -1878,12 +1876,7 @@ fn saved_autopsies_render_and_a_damaged_one_is_named() {
     lines[0] = old.to_string();
     lines[1] = first.to_string();
     std::fs::write(&results, lines.join("\n") + "\n").unwrap();
-    let r = run(&[
-        "report",
-        dir.to_str().unwrap(),
-        "--html",
-        page.to_str().unwrap(),
-    ]);
+    let r = report_html();
     assert_eq!(r.status.code(), Some(0), "{}", stderr(&r));
     let html = std::fs::read_to_string(&page).unwrap();
     assert!(html.contains("<pre>a timeline saved as &lt;text&gt;</pre>"));

@@ -127,17 +127,7 @@ pub fn analyze(
                 let path = corpus.sources.get(source).map_or("", |s| &*s.display);
                 format!("{path}:{line}")
             };
-            let duplicates: Vec<DuplicateId> = folded
-                .sink
-                .ids
-                .repeated()
-                .into_iter()
-                .map(|d| DuplicateId {
-                    at: place(d.at),
-                    first: place(d.first),
-                    id: d.id,
-                })
-                .collect();
+            let duplicates: Vec<DuplicateId> = folded.sink.ids.duplicates(place);
             accounting.duplicate_run_ids = duplicates.len() as u64;
             CorpusAnalysis {
                 fold: folded.sink.fold,
@@ -156,14 +146,7 @@ pub fn duplicate_ids(rows: &[RunRow<'_>]) -> Vec<DuplicateId> {
         ids.add(&r.run.head.id, i);
     }
     let at = |i: usize| rows.get(i).map(RunRow::location).unwrap_or_default();
-    ids.repeated()
-        .into_iter()
-        .map(|d| DuplicateId {
-            at: at(d.at),
-            first: at(d.first),
-            id: d.id,
-        })
-        .collect()
+    ids.duplicates(at)
 }
 
 /// Analyse the runs of a corpus (all, or the one with id `only`) and keep what `f` makes of

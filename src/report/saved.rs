@@ -196,15 +196,7 @@ pub fn open(dirs: &[PathBuf], keep_runs: bool) -> Result<SavedSet, SavedError> {
             .map_or("(unknown source)", String::as_str);
         format!("{path}:{line}")
     };
-    let duplicates = ids
-        .repeated()
-        .into_iter()
-        .map(|d| DuplicateId {
-            at: location(d.at),
-            first: location(d.first),
-            id: d.id,
-        })
-        .collect();
+    let duplicates = ids.duplicates(location);
     Ok(SavedSet {
         parts,
         accounting,
