@@ -51,12 +51,15 @@ for d, _, fs in os.walk(os.path.join(root, "rules")):
     for f in fs:
         if f.endswith(".yaml") and "fixtures" not in d:
             put("rules", open(os.path.join(d, f), "rb").read())
-formats = {"k8s-audit": 0, "mcp": 1, "anthropic": 2, "openai": 3, "inspect": 4, "otel": 5}
+# The index of each format in ImportFormat::ALL (0 is `auto`: the format told from the content).
+formats = {"k8s-audit": 17, "mcp": 4, "anthropic": 6, "openai": 7, "inspect": 15, "otel": 16, "atif": 14}
 for fmt, i in formats.items():
     d = os.path.join(root, "fixtures/import", fmt)
     for f in sorted(os.listdir(d)):
         data = open(os.path.join(d, f), "rb").read()
-        if len(data) < 200_000: put("import", bytes([i]) + data)
+        if len(data) < 200_000:
+            put("import", bytes([i]) + data)
+            put("import", bytes([0]) + data)
 for f in ["containers/containers-r1.jsonl.gz", "containers/containers-r2.jsonl.zst"]:
     put("decompress", open(os.path.join(root, "fixtures/corpus", f), "rb").read())
 PY

@@ -26,6 +26,11 @@ pub struct Accounting {
     pub sources: u64,
     pub skipped_not_trace: u64,
     pub skipped_duplicate: u64,
+    pub skipped_outcome_files: u64,
+    /// Records inside inputs that an importer does not read (not its kind), by what they are.
+    pub skipped_records: BTreeMap<String, u64>,
+    /// Inputs by the importer that read them (with `--from auto`, the one picked).
+    pub read_as: BTreeMap<String, u64>,
     pub records: u64,
     pub runs: u64,
     pub scenarios: u64,
@@ -45,6 +50,8 @@ impl Accounting {
         let mut a = Accounting {
             sources: corpus.sources.len() as u64,
             records: corpus.items.len() as u64 + corpus.folded_runs,
+            skipped_records: corpus.skipped_records.clone(),
+            read_as: corpus.read_as.clone(),
             runs: corpus.runs().count() as u64 + corpus.folded_runs,
             scenarios: corpus.scenario_count() as u64,
             stopped_early: corpus.stopped_early,
@@ -54,6 +61,7 @@ impl Accounting {
             match reason {
                 SkipReason::NotATraceFile => a.skipped_not_trace += 1,
                 SkipReason::Duplicate => a.skipped_duplicate += 1,
+                SkipReason::OutcomeFile => a.skipped_outcome_files += 1,
             }
             a.skipped_paths
                 .push((path.display().to_string(), reason.as_str().to_string()));
@@ -84,6 +92,9 @@ impl Accounting {
             "sources": self.sources,
             "skipped_not_trace": self.skipped_not_trace,
             "skipped_duplicate": self.skipped_duplicate,
+            "skipped_outcome_files": self.skipped_outcome_files,
+            "skipped_records": self.skipped_records,
+            "read_as": self.read_as,
             "records": self.records,
             "runs": self.runs,
             "scenarios": self.scenarios,
@@ -110,6 +121,12 @@ impl Accounting {
             for (k, n) in &p.rejected {
                 *a.rejected.entry(*k).or_default() += n;
             }
+            for (k, n) in &p.skipped_records {
+                *a.skipped_records.entry(k.clone()).or_default() += n;
+            }
+            for (k, n) in &p.read_as {
+                *a.read_as.entry(k.clone()).or_default() += n;
+            }
             for s in &p.source_paths {
                 if sources.insert(s.clone()) {
                     a.source_paths.push(s.clone());
@@ -130,12 +147,15 @@ impl Accounting {
                 .then_with(|| x.1.cmp(&y.1))
         });
         a.sources = a.source_paths.len() as u64;
-        a.skipped_not_trace = a
-            .skipped_paths
-            .iter()
-            .filter(|(_, r)| r == SkipReason::NotATraceFile.as_str())
-            .count() as u64;
-        a.skipped_duplicate = a.skipped_paths.len() as u64 - a.skipped_not_trace;
+        let count = |reason: SkipReason| {
+            a.skipped_paths
+                .iter()
+                .filter(|(_, r)| r == reason.as_str())
+                .count() as u64
+        };
+        a.skipped_not_trace = count(SkipReason::NotATraceFile);
+        a.skipped_duplicate = count(SkipReason::Duplicate);
+        a.skipped_outcome_files = count(SkipReason::OutcomeFile);
         a
     }
 
@@ -150,10 +170,18 @@ impl Accounting {
                 }
             }
         }
+        fn field<T: serde::de::DeserializeOwned + Default>(v: &serde_json::Value, k: &str) -> T {
+            v.get(k)
+                .and_then(|x| serde_json::from_value(x.clone()).ok())
+                .unwrap_or_default()
+        }
         Accounting {
             sources: n("sources"),
             skipped_not_trace: n("skipped_not_trace"),
             skipped_duplicate: n("skipped_duplicate"),
+            skipped_outcome_files: n("skipped_outcome_files"),
+            skipped_records: field(v, "skipped_records"),
+            read_as: field(v, "read_as"),
             records: n("records"),
             runs: n("runs"),
             scenarios: n("scenarios"),
@@ -163,14 +191,8 @@ impl Accounting {
                 .get("stopped_early")
                 .and_then(serde_json::Value::as_bool)
                 .unwrap_or(false),
-            source_paths: v
-                .get("source_paths")
-                .and_then(|x| serde_json::from_value(x.clone()).ok())
-                .unwrap_or_default(),
-            skipped_paths: v
-                .get("skipped_paths")
-                .and_then(|x| serde_json::from_value(x.clone()).ok())
-                .unwrap_or_default(),
+            source_paths: field(v, "source_paths"),
+            skipped_paths: field(v, "skipped_paths"),
         }
     }
 
@@ -194,10 +216,30 @@ impl Accounting {
         if self.skipped_duplicate > 0 {
             skipped.push(format!("{} listed twice", self.skipped_duplicate));
         }
+        if self.skipped_outcome_files > 0 {
+            skipped.push(format!(
+                "{} outcome file(s), attached to the runs beside them",
+                self.skipped_outcome_files
+            ));
+        }
         if !skipped.is_empty() {
             let _ = write!(s, " (skipped: {})", skipped.join(", "));
         }
         let _ = writeln!(s, ", {} record(s)", self.records);
+        let counts = |m: &BTreeMap<String, u64>, each: fn(&str, u64) -> String| {
+            m.iter()
+                .map(|(k, n)| each(k, *n))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if !self.read_as.is_empty() {
+            let by = counts(&self.read_as, |f, n| format!("{f} {n}"));
+            let _ = writeln!(s, "read as: {by}");
+        }
+        if !self.skipped_records.is_empty() {
+            let by = counts(&self.skipped_records, |w, n| format!("{n} {w}"));
+            let _ = writeln!(s, "not read inside inputs: {by}");
+        }
         let _ = write!(s, "analyzed: {} run(s)", self.runs);
         if self.scenarios > 0 {
             let _ = write!(s, ", {} scenario definition(s)", self.scenarios);

@@ -34,8 +34,8 @@ struct RunFloor<'a> {
 
 #[derive(Deserialize)]
 struct EventFloor<'a> {
-    #[serde(rename = "type", borrow)]
-    kind: Cow<'a, str>,
+    #[serde(rename = "type", borrow, default)]
+    kind: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     tool: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
@@ -85,7 +85,7 @@ fn parse(record: &[u8]) -> FloorStats {
             s.tool_calls = t
                 .events
                 .iter()
-                .filter(|e| e.kind == "tool_call" && e.tool.is_some())
+                .filter(|e| e.tool.is_some() && e.kind.as_deref().is_none_or(|k| k == "tool_call"))
                 .count() as u64;
             // Touch what the analysis would read, so nothing is optimized away.
             let _ = (

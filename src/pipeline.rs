@@ -15,6 +15,7 @@ use crate::input::{
 use crate::trace::{self, DocKind, Trace};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
@@ -36,6 +37,9 @@ pub struct Options {
     pub import: Option<(crate::import::ImportFormat, crate::import::RunLabels)>,
     /// Analyse only this shard of the records (`--shard K/N`).
     pub shard: Option<Shard>,
+    /// Outcomes recorded beside the traces (`--outcomes`, SREGym results files), attached to
+    /// each trace document before it is typed.
+    pub outcomes: Option<std::sync::Arc<crate::import::outcomes::Outcomes>>,
 }
 
 /// One of N deterministic parts of a corpus: a record belongs to shard
@@ -90,6 +94,7 @@ impl Default for Options {
             progress: false,
             import: None,
             shard: None,
+            outcomes: None,
         }
     }
 }
@@ -129,6 +134,28 @@ pub struct Corpus<R> {
     pub stopped_early: bool,
     /// Runs handed to a [`Sink`] instead of being kept in `items` (`run_into`).
     pub folded_runs: u64,
+    /// Records inside imported inputs that their importer does not read, by what they are.
+    pub skipped_records: BTreeMap<String, u64>,
+    /// Imported inputs by the importer that read them.
+    pub read_as: BTreeMap<String, u64>,
+}
+
+/// What the importers said about the inputs of a unit, besides their documents.
+#[derive(Debug, Default)]
+struct ImportTally {
+    skipped_records: BTreeMap<String, u64>,
+    read_as: BTreeMap<String, u64>,
+}
+
+impl ImportTally {
+    fn merge(&mut self, other: ImportTally) {
+        for (k, n) in other.skipped_records {
+            *self.skipped_records.entry(k).or_default() += n;
+        }
+        for (k, n) in other.read_as {
+            *self.read_as.entry(k).or_default() += n;
+        }
+    }
 }
 
 /// Where the runs go as the per-run stages make them: kept in the corpus (`run`), or folded
@@ -244,6 +271,7 @@ struct UnitOut<R, S> {
     items: Vec<Item<R>>,
     sink: S,
     folded: u64,
+    tally: ImportTally,
 }
 
 /// The items of one unit (or batch) as they are made, and its sink.
@@ -252,6 +280,7 @@ struct UnitBuffer<R, S> {
     items: Vec<Item<R>>,
     sink: S,
     folded: u64,
+    tally: ImportTally,
 }
 
 impl<R, S: Sink<R>> UnitBuffer<R, S> {
@@ -261,6 +290,7 @@ impl<R, S: Sink<R>> UnitBuffer<R, S> {
             items: Vec::new(),
             sink: S::default(),
             folded: 0,
+            tally: ImportTally::default(),
         }
     }
 
@@ -308,6 +338,7 @@ impl<R, S: Sink<R>> UnitBuffer<R, S> {
             items: self.items,
             sink: self.sink,
             folded: self.folded,
+            tally: self.tally,
         }
     }
 }
@@ -389,7 +420,8 @@ where
     progress.finish_and_clear();
     let stopped_early =
         ctx.first_bad.load(Ordering::Relaxed) != usize::MAX || !input_problems.is_empty();
-    let (mut items, mut folded) = assemble(units.len(), outs.into_iter().flatten().collect());
+    let (mut items, mut folded, tally) =
+        assemble(units.len(), outs.into_iter().flatten().collect());
     folded.0.sink.merge(corpus_sink);
     folded.0.sink.settle();
     let folded_runs = folded.1;
@@ -411,6 +443,8 @@ where
         items,
         stopped_early: opts.strict && stopped_early,
         folded_runs,
+        skipped_records: tally.skipped_records,
+        read_as: tally.read_as,
     };
     if opts.strict {
         // KeepRuns only what comes before the first rejection (in corpus order) and it.
@@ -467,15 +501,17 @@ fn is_plain(path: &std::path::Path) -> bool {
 fn assemble<R, S: Sink<R>>(
     units: usize,
     mut outs: Vec<UnitOut<R, S>>,
-) -> (Vec<Item<R>>, (SinkOutput<S>, u64)) {
+) -> (Vec<Item<R>>, (SinkOutput<S>, u64), ImportTally) {
     outs.sort_by_key(|o| (o.source, o.chunk.map_or(0, |c| c.0)));
     let mut items = Vec::new();
     let mut current = usize::MAX;
     let mut base = 0u64;
     let mut sink = S::default();
     let mut folded = 0;
+    let mut tally = ImportTally::default();
     let mut bases = vec![(0, 0); units];
     for out in outs {
+        tally.merge(out.tally);
         if out.source != current {
             current = out.source;
             base = 0;
@@ -501,7 +537,7 @@ fn assemble<R, S: Sink<R>>(
         }
     }
     items.sort_by_key(|i| (i.source, i.line));
-    (items, (SinkOutput { sink, bases }, folded))
+    (items, (SinkOutput { sink, bases }, folded), tally)
 }
 
 struct Driver<'a, F> {
@@ -559,7 +595,11 @@ impl<F> Driver<'_, F> {
         let mut kept = UnitBuffer::new(unit);
         if let Some((format, labels)) = &self.opts.import {
             let max = self.opts.limits.max_record_bytes;
-            for imported in crate::import::read(*format, source, labels, max) {
+            let read = crate::import::read(*format, source, labels, max);
+            if let Some(f) = read.format {
+                *kept.tally.read_as.entry(f.name().to_string()).or_default() += 1;
+            }
+            for imported in read.items {
                 let item = match imported {
                     crate::import::Imported::Doc { line, json } => self.record(source, line, &json),
                     crate::import::Imported::Rejected { line, rejection } => Item {
@@ -567,6 +607,10 @@ impl<F> Driver<'_, F> {
                         line,
                         outcome: Outcome::Rejected(rejection),
                     },
+                    crate::import::Imported::Skipped { what, count } => {
+                        *kept.tally.skipped_records.entry(what).or_default() += count;
+                        continue;
+                    }
                 };
                 let bad = self.note_rejection(unit, &item.outcome);
                 kept.push(item);
@@ -605,7 +649,7 @@ impl<F> Driver<'_, F> {
         };
         let outcome = match trace::parse_record(bytes) {
             Err(invalid) => reject(invalid.problem, invalid.run_id),
-            Ok(doc) => match doc.kind {
+            Ok(mut doc) => match doc.kind {
                 DocKind::Scenario => Outcome::Scenario {
                     id: doc
                         .value
@@ -614,10 +658,16 @@ impl<F> Driver<'_, F> {
                         .map(str::to_string),
                     value: Box::new(doc.value),
                 },
-                DocKind::Trace => match trace::view(&doc) {
-                    Ok(t) => Outcome::Run((self.per_run)(&t)),
-                    Err(p) => reject(p, None),
-                },
+                DocKind::Trace => {
+                    // Outcomes recorded beside the trace, attached before it is typed.
+                    if let Some(outcomes) = &self.opts.outcomes {
+                        outcomes.attach(&mut doc.value, &source.display);
+                    }
+                    match trace::view(&doc) {
+                        Ok(t) => Outcome::Run((self.per_run)(&t)),
+                        Err(p) => reject(p, None),
+                    }
+                }
             },
         };
         Item {

@@ -93,6 +93,17 @@ impl Verdict {
     }
 }
 
+/// The unbiased estimate of the chance that k runs drawn from n (c of them passing) all pass:
+/// C(c, k) / C(n, k) = c(c-1)...(c-k+1) / n(n-1)...(n-k+1) (0 when c < k). With small k both
+/// products stay far from f64's range, and exact (so correctly rounded) for small counts.
+pub fn pass_hat_k(c: u64, n: u64, k: u64) -> f64 {
+    if c < k || n < k || n == 0 {
+        return 0.0;
+    }
+    let falling = |x: u64| (0..k).fold(1.0, |acc, i| acc * (x - i) as f64);
+    falling(c) / falling(n)
+}
+
 /// A share `x` of `n` with its Wilson score 95% interval.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Share {

@@ -988,9 +988,9 @@ fn diff_tells_which_runs_changed_verdict_and_why() {
     );
 }
 
-/// Run `import FORMAT PATHS --out DIR`; the written traces, one JSON value per line.
+/// Run `import --from FORMAT PATHS --out DIR`; the written traces, one JSON value per line.
 fn import_to(format: &str, paths: &[&str], dir: &Path) -> (Output, Vec<serde_json::Value>) {
-    let mut args = vec!["import", format];
+    let mut args = vec!["import", "--from", format];
     args.extend_from_slice(paths);
     args.extend_from_slice(&["--out", dir.to_str().unwrap()]);
     let o = run(&args);
@@ -1078,6 +1078,7 @@ fn import_evidra_scenarios_from_the_shared_data() {
     let tmp = tempfile::tempdir().unwrap();
     let o = run(&[
         "import",
+        "--from",
         "evidra-scenario",
         src.to_str().unwrap(),
         "--out",
@@ -1305,6 +1306,7 @@ fn import_kubernetes_audit_logs() {
     // Inputs are read up to --max-record-size, never beyond.
     let small = run(&[
         "import",
+        "--from",
         "k8s-audit",
         "fixtures/import/k8s-audit/agent-run.log",
         "--max-record-size",

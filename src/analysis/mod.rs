@@ -53,6 +53,13 @@ impl Analyzer {
 /// What a trace says about its run besides its calls.
 fn head_of(t: &Trace<'_>) -> RunHead {
     let own = |s: Option<&str>| s.map(str::to_string);
+    let label = |key: &str| {
+        t.run
+            .labels
+            .and_then(|l| l.get(key))
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_string)
+    };
     RunHead {
         id: t.run.id.to_string(),
         report: own(t.run.report),
@@ -62,6 +69,8 @@ fn head_of(t: &Trace<'_>) -> RunHead {
         model: own(t.run.model),
         repeat: t.run.repeat,
         outcome: RecordedOutcome::of(t),
+        outcome_from: label(crate::import::outcomes::OUTCOME_FROM),
+        outcome_note: label(crate::import::outcomes::OUTCOME_NOTE),
         events: u32::try_from(t.events.len()).unwrap_or(u32::MAX),
         tool_calls: u32::try_from(t.tool_calls().count()).unwrap_or(u32::MAX),
     }

@@ -2,7 +2,7 @@
 //! (`--html`).
 
 use super::args::{AnalyzeArgs, FailOn, Global};
-use super::common::{self, analyzer, note_duplicate_ids, options};
+use super::common::{self, analyzer, note_duplicate_ids};
 use super::{CliError, Outcome};
 use crate::accounting::Accounting;
 use crate::analysis::corpus::{self, Retention};
@@ -11,14 +11,11 @@ use clap::ValueEnum as _;
 use std::process::ExitCode;
 
 pub fn run(g: &Global, a: &AnalyzeArgs) -> Outcome {
+    if a.from == Some(crate::import::ImportFormat::K8sAiBench) {
+        return outcomes_only(g, a);
+    }
     let analyzer = analyzer(&a.with, a.unsafe_at)?;
-    let paths = a.input.all_paths()?;
-    let discovery = match a.from {
-        Some(format) => crate::import::discover(format, &paths),
-        None => crate::input::discover(&paths),
-    };
-    let mut opts = options(g, &a.input, a.strict);
-    opts.import = a.from.map(|f| (f, a.labels.run_labels()));
+    let (discovery, opts) = common::corpus_inputs(g, &a.input, a.from, &a.labels, a.strict)?;
     // Runs are kept (with their autopsies) only when a saved analysis or an HTML report wants
     // them, or --strict may have to drop those after the first rejection; otherwise each is
     // folded into the tables as it is made, so memory stays flat.
@@ -28,6 +25,7 @@ pub fn run(g: &Global, a: &AnalyzeArgs) -> Outcome {
         Retention::FoldOnly
     };
     let analysis = corpus::analyze(&analyzer, discovery, &opts, keep);
+    common::note_unmatched_outcomes(g, &opts);
     let mut accounting = analysis.accounting.clone();
 
     // Rejections go to stderr so that stdout holds only the tables.
@@ -100,4 +98,29 @@ fn fail_on(c: FailOn, tables: &Tables, accounting: &Accounting) -> Option<String
             .map_or_else(String::new, |v| v.get_name().to_string());
         format!("--fail-on {name}: {n} {what}")
     })
+}
+
+/// `analyze --from k8s-ai-bench`: results that hold outcomes only. There is nothing to replay
+/// or judge, so no safety table: pass@1 and pass^k per model, with intervals, and why.
+fn outcomes_only(g: &Global, a: &AnalyzeArgs) -> Outcome {
+    let discovery = crate::import::discover(
+        crate::import::ImportFormat::K8sAiBench,
+        &a.input.all_paths()?,
+    );
+    let (records, rejected) =
+        crate::import::k8s_ai_bench::read_all(&discovery, a.input.max_record_size);
+    if !g.quiet {
+        common::print_rejections(g, rejected.iter().take(10))?;
+    }
+    let table = crate::import::k8s_ai_bench::pass_table(&records);
+    let text = report::pass_rates::render(&table, records.len(), rejected.len(), a.format.into())
+        .map_err(CliError::Fatal)?;
+    std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes())?;
+    Ok(
+        if !rejected.is_empty() && a.fail_on.contains(&FailOn::Rejected) {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        },
+    )
 }

@@ -137,6 +137,11 @@ pub struct ExplainCallArgs {
 pub struct ReplayArgs {
     /// A trace file (or a .jsonl of traces; `-` for stdin).
     pub path: PathBuf,
+    /// Read the input in this format instead of trace v1 (see `kubeautopsy import`).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub from: Option<ImportFormat>,
+    #[command(flatten)]
+    pub labels: LabelArgs,
     /// Only the run with this id.
     #[arg(long)]
     pub run: Option<String>,
@@ -159,6 +164,11 @@ pub struct AnalysisInputs {
 pub struct ExplainArgs {
     /// A trace file, or a corpus (file or directory) together with --run.
     pub path: PathBuf,
+    /// Read the input in this format instead of trace v1 (see `kubeautopsy import`).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub from: Option<ImportFormat>,
+    #[command(flatten)]
+    pub labels: LabelArgs,
     /// The run to explain (required when the path holds several).
     #[arg(long)]
     pub run: Option<String>,
@@ -306,6 +316,12 @@ pub struct LabelArgs {
     /// Imported runs: record this scenario id (matched against --scenarios).
     #[arg(long, value_name = "ID")]
     pub scenario: Option<String>,
+    /// Attach outcomes recorded elsewhere: a CSV (header with `run` or `source`, `passed`,
+    /// optional `checks` as `name=pass;name=fail`, optional `message`) or JSONL file; a row
+    /// matches a run by its id, or by the input's path (or its trailing components). The run
+    /// says where its outcome came from (`explain`, label `outcome_from`).
+    #[arg(long, value_name = "FILE")]
+    pub outcomes: Option<PathBuf>,
 }
 
 impl LabelArgs {
@@ -353,9 +369,9 @@ pub struct ReportArgs {
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// The format of the inputs.
-    #[arg(value_enum)]
-    pub format: ImportFormat,
+    /// The format of the inputs; `auto` picks each input's importer from its content.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value = "auto")]
+    pub from: ImportFormat,
     /// Files, or folders (searched recursively; run and scenario folders are found by their
     /// run.json / scenario.yaml).
     #[command(flatten)]
@@ -487,7 +503,11 @@ impl ValueEnum for ImportFormat {
         &ImportFormat::ALL
     }
     fn to_possible_value(&self) -> Option<PossibleValue> {
-        Some(PossibleValue::new(self.name()).help(self.description()))
+        Some(
+            PossibleValue::new(self.name())
+                .aliases(self.aliases().iter().copied())
+                .help(self.description()),
+        )
     }
 }
 

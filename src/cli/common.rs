@@ -3,7 +3,7 @@
 
 use super::CliError;
 use super::args::{
-    AnalysisInputs, ColorChoice, Global, InputArgs, RuleArgs, ScenarioArgs, ToolMapArgs,
+    AnalysisInputs, ColorChoice, Global, InputArgs, LabelArgs, RuleArgs, ScenarioArgs, ToolMapArgs,
 };
 use crate::accounting::{Accounting, DuplicateId};
 use crate::analysis::Analyzer;
@@ -29,7 +29,79 @@ pub fn options(g: &Global, input: &InputArgs, strict: bool) -> Options {
         progress: !g.quiet && std::io::stderr().is_terminal(),
         import: None,
         shard: input.shard,
+        outcomes: None,
     }
+}
+
+/// The inputs of a corpus and the options to read them: with an importer (`from`) or as
+/// trace v1; `--outcomes` loaded; SREGym results files beside sessions taken out of the
+/// sources (they are outcomes of the runs beside them, counted as skipped outcome files).
+pub fn corpus_inputs(
+    g: &Global,
+    input: &InputArgs,
+    from: Option<crate::import::ImportFormat>,
+    labels: &LabelArgs,
+    strict: bool,
+) -> Result<(crate::input::Discovery, Options), CliError> {
+    with_importer(&input.all_paths()?, from, labels, options(g, input, strict))
+}
+
+/// The sources of `paths` read with the importer `from` (or as trace v1), with the
+/// outcomes of `labels` (`--outcomes`, and SREGym results files beside the sessions).
+pub fn with_importer(
+    paths: &[PathBuf],
+    from: Option<crate::import::ImportFormat>,
+    labels: &LabelArgs,
+    mut opts: Options,
+) -> Result<(crate::input::Discovery, Options), CliError> {
+    let mut discovery = match from {
+        Some(format) => crate::import::discover(format, paths),
+        None => crate::input::discover(paths),
+    };
+    opts.import = from.map(|f| (f, labels.run_labels()));
+    let mut outcomes = match &labels.outcomes {
+        Some(file) => crate::import::outcomes::Outcomes::load(file).map_err(CliError::Fatal)?,
+        None => crate::import::outcomes::Outcomes::default(),
+    };
+    outcomes.pick_sregym_results(&mut discovery);
+    if !outcomes.is_empty() {
+        opts.outcomes = Some(std::sync::Arc::new(outcomes));
+    }
+    Ok((discovery, opts))
+}
+
+/// After a corpus was read: say which `--outcomes` rows matched no run.
+pub fn note_unmatched_outcomes(g: &Global, opts: &Options) {
+    let Some(outcomes) = &opts.outcomes else {
+        return;
+    };
+    let unmatched = outcomes.unmatched();
+    if g.quiet || unmatched.is_empty() {
+        return;
+    }
+    let file = outcomes
+        .file
+        .as_ref()
+        .map_or_else(String::new, |f| f.display().to_string());
+    let shown: Vec<String> = unmatched
+        .iter()
+        .take(5)
+        .map(|r| match &r.key {
+            crate::import::outcomes::RunKey::Run(id) => format!("line {} (run {id})", r.line),
+            crate::import::outcomes::RunKey::Source(p) => format!("line {} (source {p})", r.line),
+        })
+        .collect();
+    eprintln!(
+        "warning: {} of {} row(s) of {file} matched no run: {}{}",
+        unmatched.len(),
+        outcomes.rows.len(),
+        shown.join(", "),
+        if unmatched.len() > shown.len() {
+            ", …"
+        } else {
+            ""
+        }
+    );
 }
 
 impl InputArgs {

@@ -2,7 +2,7 @@
 //! (the operations of one tool call).
 
 use super::args::{ExplainArgs, ExplainCallArgs, ReplayArgs};
-use super::common::{analyzer, normalizer};
+use super::common::{analyzer, normalizer, with_importer};
 use super::{CliError, Outcome};
 use crate::analysis::corpus;
 use crate::diag::report_handler;
@@ -15,13 +15,15 @@ use std::process::ExitCode;
 
 pub fn explain(e: &ExplainArgs) -> Outcome {
     let analyzer = analyzer(&e.with, e.unsafe_at)?;
-    let corpus = corpus::each_run(
-        &analyzer,
-        crate::input::discover(std::slice::from_ref(&e.path)),
-        &Options::default(),
-        e.run.as_deref(),
-        |a| crate::report::render_explain(&a.result(), &a.autopsy()),
-    );
+    let (discovery, opts) = with_importer(
+        std::slice::from_ref(&e.path),
+        e.from,
+        &e.labels,
+        Options::default(),
+    )?;
+    let corpus = corpus::each_run(&analyzer, discovery, &opts, e.run.as_deref(), |a| {
+        crate::report::render_explain(&a.result(), &a.autopsy())
+    });
     let handler = report_handler(false, false);
     for rej in corpus.rejections() {
         eprintln!("{}", rej.render(&handler));
@@ -52,13 +54,15 @@ pub fn explain(e: &ExplainArgs) -> Outcome {
 pub fn replay(r: &ReplayArgs) -> Outcome {
     // The threshold does not change the facts and findings `replay` prints.
     let analyzer = analyzer(&r.with, crate::rules::Severity::Medium)?;
-    let corpus = corpus::each_run(
-        &analyzer,
-        crate::input::discover(std::slice::from_ref(&r.path)),
-        &Options::default(),
-        r.run.as_deref(),
-        |a| a.replay_json(),
-    );
+    let (discovery, opts) = with_importer(
+        std::slice::from_ref(&r.path),
+        r.from,
+        &r.labels,
+        Options::default(),
+    )?;
+    let corpus = corpus::each_run(&analyzer, discovery, &opts, r.run.as_deref(), |a| {
+        a.replay_json()
+    });
     let handler = report_handler(false, false);
     for rej in corpus.rejections() {
         eprintln!("{}", rej.render(&handler));

@@ -3,32 +3,26 @@
 
 use super::Outcome;
 use super::args::{GenArgs, Global, ImportArgs, InputArgs};
-use super::common::{options, print_rejections};
+use super::common::{corpus_inputs, note_unmatched_outcomes, print_rejections};
 use crate::accounting::Accounting;
 use crate::pipeline::{self, Corpus, Outcome as ItemOutcome};
 use std::io::Write;
 use std::process::ExitCode;
 
 pub fn run(g: &Global, a: &ImportArgs) -> Outcome {
-    let mut opts = options(g, &a.input, false);
-    opts.import = Some((a.format, a.labels.run_labels()));
-    let corpus: Corpus<Vec<u8>> = pipeline::run(
-        crate::import::discover(a.format, &a.input.all_paths()?),
-        &opts,
-        |t| serde_json::to_vec(t.document).unwrap_or_default(),
-    );
+    let (discovery, opts) = corpus_inputs(g, &a.input, Some(a.from), &a.labels, false)?;
+    let corpus: Corpus<Vec<u8>> = pipeline::run(discovery, &opts, |t| {
+        serde_json::to_vec(t.document).unwrap_or_default()
+    });
+    note_unmatched_outcomes(g, &opts);
     let accounting = Accounting::of(&corpus);
     print_rejections(g, corpus.rejections())?;
     let scenarios = corpus.items.iter().filter_map(|item| match &item.outcome {
         ItemOutcome::Scenario { id, value } => Some((id.as_deref(), &**value)),
         _ => None,
     });
-    let written = crate::import::write(
-        &a.out,
-        a.format,
-        corpus.runs().map(Vec::as_slice),
-        scenarios,
-    )?;
+    let written =
+        crate::import::write(&a.out, a.from, corpus.runs().map(Vec::as_slice), scenarios)?;
     let mut out = std::io::stdout().lock();
     write!(out, "{}", accounting.render())?;
     for p in &written {

@@ -86,47 +86,273 @@ fn operation(
     }
 }
 
+/// One record of an audit file: where it is (its line, the text it was parsed from, and the
+/// pointer to it in that text) and the audit event it holds.
+struct Record<'t> {
+    line: u64,
+    text: &'t str,
+    pointer: String,
+    value: Value,
+}
+
+/// The file's records: one JSON value per line, or one document (a JSON array of events, an
+/// `EventList`, or a single record, pretty-printed or not); arrays and EventLists inside
+/// lines are expanded too.
+fn records<'t>(file: &'t InputFile<'_>, out: &mut Vec<Imported>) -> Vec<Record<'t>> {
+    let text: &'t str = file.text;
+    let mut recs = Vec::new();
+    let expand = |recs: &mut Vec<Record<'t>>, line: u64, text: &'t str, v: Value| {
+        let (items, base) = match v {
+            Value::Array(items) => (items, String::new()),
+            Value::Object(ref m) if m.get("kind").and_then(Value::as_str) == Some("EventList") => {
+                match m.get("items") {
+                    Some(Value::Array(items)) => (items.clone(), "/items".to_string()),
+                    _ => (Vec::new(), "/items".to_string()),
+                }
+            }
+            other => {
+                recs.push(Record {
+                    line,
+                    text,
+                    pointer: String::new(),
+                    value: other,
+                });
+                return;
+            }
+        };
+        for (i, value) in items.into_iter().enumerate() {
+            recs.push(Record {
+                line,
+                text,
+                pointer: format!("{base}/{i}"),
+                value,
+            });
+        }
+    };
+    let trimmed = text.trim_start();
+    if (trimmed.starts_with('[') || trimmed.starts_with('{'))
+        && let Ok(v) = serde_json::from_str::<Value>(text)
+    {
+        expand(&mut recs, 1, text, v);
+        return recs;
+    }
+    let mut first = true;
+    for (i, line) in text.lines().enumerate() {
+        let n = i as u64 + 1;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let is_first = std::mem::replace(&mut first, false);
+        match serde_json::from_str::<Value>(line) {
+            Ok(v) => expand(&mut recs, n, line, v),
+            Err(err) => {
+                // A pretty-printed document (its first line is not a whole value) that does
+                // not parse: one error, at its place, not one per line.
+                let opening = line.trim();
+                if is_first
+                    && (opening == "{"
+                        || opening == "["
+                        || (opening.starts_with('[') && !opening.ends_with(']')))
+                {
+                    if let Err(e) = serde_json::from_str::<Value>(text) {
+                        out.push(super::reject_syntax(&file.display, 1, text, &e));
+                    }
+                    return Vec::new();
+                }
+                out.push(super::reject_syntax(&file.display, n, line, &err));
+            }
+        }
+    }
+    recs
+}
+
+/// The audit.k8s.io Event a record holds: the event itself (`kind: Event`, or a trimmed event
+/// with `verb` and `objectRef` and no `kind`), an AKS diagnostic record (the event in
+/// `properties.log`, as an object or as JSON text), or a GKE Cloud Audit Log entry
+/// (`protoPayload`, converted). `Err` says why the record is none of these (and where).
+fn event_of(v: &Value) -> Result<Value, (&'static str, String)> {
+    if let Some(log) = v.pointer("/properties/log") {
+        let e = match log {
+            Value::String(t) => serde_json::from_str::<Value>(t).map_err(|e| {
+                (
+                    "/properties/log",
+                    format!("an AKS diagnostic record whose `properties.log` is not JSON: {e}"),
+                )
+            })?,
+            other => other.clone(),
+        };
+        return if s(&e, "kind") == Some("Event") {
+            Ok(e)
+        } else {
+            Err((
+                "/properties/log",
+                "an AKS diagnostic record whose `properties.log` is not an audit Event".into(),
+            ))
+        };
+    }
+    if let Some(p) = v.get("protoPayload") {
+        return gke_event(v, p);
+    }
+    match v.get("kind") {
+        Some(k) if k == "Event" => Ok(v.clone()),
+        None if v.get("verb").is_some() && v.get("objectRef").is_some() => Ok(v.clone()),
+        Some(_) => Err((
+            "/kind",
+            "not an audit event: expected \"kind\": \"Event\" (audit.k8s.io/v1), an EventList, \
+             an AKS diagnostic record or a GKE Cloud Audit Log entry"
+                .into(),
+        )),
+        None => Err((
+            "",
+            "not an audit event: expected \"kind\": \"Event\" (audit.k8s.io/v1), an EventList, \
+             an AKS diagnostic record (`properties.log`) or a GKE Cloud Audit Log entry \
+             (`protoPayload`)"
+                .into(),
+        )),
+    }
+}
+
+/// A GKE Cloud Audit Log entry (`protoPayload` of type AuditLog, serviceName k8s.io) as the
+/// audit Event it records: `methodName` `io.k8s.<group>.<version>.<resource>[.<sub>].<verb>`
+/// (or `io.k8s.<verb>` for non-resource URLs), `resourceName`
+/// `<group>/<version>/namespaces/<ns>/<resource>/<name>[/<sub>]`, the principal as the user,
+/// `status.code` (google.rpc) as the HTTP code, `request` / `response` as the objects.
+fn gke_event(v: &Value, p: &Value) -> Result<Value, (&'static str, String)> {
+    let Some(method) = s(p, "methodName") else {
+        return Err((
+            "/protoPayload",
+            "a GKE audit entry needs `protoPayload.methodName`".into(),
+        ));
+    };
+    let verb = method.rsplit('.').next().unwrap_or_default();
+    const VERBS: [&str; 8] = [
+        "get",
+        "list",
+        "watch",
+        "create",
+        "update",
+        "patch",
+        "delete",
+        "deletecollection",
+    ];
+    if !method.starts_with("io.k8s.") || !VERBS.contains(&verb) {
+        return Err((
+            "/protoPayload/methodName",
+            format!(
+                "a GKE audit entry of `{method}`: not a Kubernetes API request (io.k8s.*.<verb>)"
+            ),
+        ));
+    }
+    let name = s(p, "resourceName").unwrap_or_default();
+    let parts: Vec<&str> = name.split('/').collect();
+    let mut obj = serde_json::Map::new();
+    if parts.len() >= 3 {
+        let (group, version) = (parts[0], parts[1]);
+        obj.insert(
+            "apiGroup".into(),
+            if group == "core" { "" } else { group }.into(),
+        );
+        obj.insert("apiVersion".into(), version.into());
+        let rest = &parts[2..];
+        let rest = match rest {
+            ["namespaces", ns, tail @ ..] if !tail.is_empty() => {
+                obj.insert("namespace".into(), (*ns).into());
+                tail
+            }
+            other => other,
+        };
+        if let Some(r) = rest.first() {
+            obj.insert("resource".into(), (*r).into());
+        }
+        if let Some(n) = rest.get(1) {
+            obj.insert("name".into(), (*n).into());
+        }
+        if let Some(sub) = rest.get(2) {
+            obj.insert("subresource".into(), (*sub).into());
+        }
+    }
+    let code = p
+        .pointer("/status/code")
+        .and_then(Value::as_i64)
+        .unwrap_or(0);
+    // google.rpc.Code → HTTP status.
+    let http = match code {
+        0 => 200,
+        3 | 9 | 11 => 400,
+        16 => 401,
+        7 => 403,
+        5 => 404,
+        6 | 10 => 409,
+        8 => 429,
+        4 => 504,
+        14 => 503,
+        _ => 500,
+    };
+    let mut e = serde_json::json!({
+        "kind": "Event",
+        "apiVersion": "audit.k8s.io/v1",
+        "auditID": s(v, "insertId"),
+        "verb": verb,
+        "requestURI": format!("/{name}"),
+        "user": {"username": p.pointer("/authenticationInfo/principalEmail").and_then(Value::as_str)},
+        "objectRef": Value::Object(obj),
+        "responseStatus": {"code": http, "message": p.pointer("/status/message").and_then(Value::as_str)},
+        "requestReceivedTimestamp": s(v, "timestamp"),
+    });
+    if let Some(r) = p.get("request").filter(|r| r.is_object()) {
+        let mut r = r.clone();
+        if let Some(m) = r.as_object_mut() {
+            m.remove("@type");
+        }
+        e["requestObject"] = r;
+    }
+    if let Some(r) = p.get("response").filter(|r| r.is_object()) {
+        let mut r = r.clone();
+        if let Some(m) = r.as_object_mut() {
+            m.remove("@type");
+        }
+        e["responseObject"] = r;
+    }
+    Ok(e)
+}
+
 pub fn import(file: &InputFile<'_>, labels: &RunLabels) -> Vec<Imported> {
     let mut out = Vec::new();
     let mut b = TraceBuilder::new(file.stem.clone(), labels);
     let mut seen: HashSet<String> = HashSet::new();
     let (mut kept, mut dropped) = (0u64, 0u64);
-    for (i, line) in file.text.lines().enumerate() {
-        let n = i as u64 + 1;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let e: Value = match serde_json::from_str(line) {
-            Ok(v) => v,
-            Err(err) => {
-                out.push(super::reject_syntax(&file.display, n, line, &err));
+    for rec in records(file, &mut out) {
+        let (n, line) = (rec.line, rec.text);
+        let e = match event_of(&rec.value) {
+            Ok(e) => e,
+            Err((at, message)) => {
+                out.push(super::reject_at(
+                    &file.display,
+                    n,
+                    line,
+                    &format!("{}{at}", rec.pointer),
+                    message,
+                ));
                 continue;
             }
         };
-        if s(&e, "kind") != Some("Event") {
-            out.push(super::reject_at(
-                &file.display,
-                n,
-                line,
-                if e.get("kind").is_some() { "/kind" } else { "" },
-                "not an audit event: expected \"kind\": \"Event\" (audit.k8s.io/v1)",
-            ));
-            continue;
-        }
         let Some(verb) = s(&e, "verb") else {
             out.push(super::reject_at(
                 &file.display,
                 n,
                 line,
-                "",
+                &rec.pointer,
                 "an audit event needs `verb`",
             ));
             continue;
         };
         let stage_ok = s(&e, "stage").is_none_or(|st| st == "ResponseComplete");
         // Only a completed event claims its auditID (its earlier stages are dropped anyway).
-        let fresh = !stage_ok || s(&e, "auditID").is_none_or(|id| seen.insert(id.to_string()));
+        // The stages of one request share its auditID, verb and URI; keying on all three also
+        // keeps apart requests of logs whose IDs were anonymised to one value.
         let uri = s(&e, "requestURI").unwrap_or_default();
+        let fresh = !stage_ok
+            || s(&e, "auditID").is_none_or(|id| seen.insert(format!("{id} {verb} {uri}")));
         let dry = query_param(uri, "dryRun").is_some();
         let user = e
             .pointer("/impersonatedUser/username")
@@ -233,6 +459,70 @@ pub fn import(file: &InputFile<'_>, labels: &RunLabels) -> Vec<Imported> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn import_text(text: &str) -> (Vec<Value>, Vec<String>) {
+        let file = InputFile {
+            display: std::sync::Arc::from("a.log"),
+            text,
+            stem: "a".into(),
+        };
+        let mut calls = Vec::new();
+        let mut errors = Vec::new();
+        for i in import(&file, &RunLabels::default()) {
+            match i {
+                Imported::Doc { json, .. } => {
+                    let v: Value = serde_json::from_slice(&json).unwrap();
+                    calls.extend(
+                        v["events"]
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .map(|e| e["arguments"].clone()),
+                    );
+                }
+                Imported::Rejected { rejection, .. } => errors.push(format!("{rejection:?}")),
+                Imported::Skipped { .. } => {}
+            }
+        }
+        (calls, errors)
+    }
+
+    #[test]
+    fn arrays_eventlists_aks_and_gke_records() {
+        let ev = r#"{"kind":"Event","auditID":"a","stage":"ResponseComplete","verb":"delete","requestURI":"/api/v1/namespaces/n/pods/p","user":{"username":"me"},"objectRef":{"resource":"pods","namespace":"n","name":"p","apiVersion":"v1"},"responseStatus":{"code":200}}"#;
+        // A pretty-printed EventList.
+        let list = format!("{{\n  \"kind\": \"EventList\",\n  \"items\": [\n{ev}\n  ]\n}}\n");
+        let (calls, errors) = import_text(&list);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(calls[0]["operation"], "delete");
+        // A JSON array, and an AKS record with the event as a JSON string.
+        let aks = serde_json::json!({"category": "kube-audit", "properties": {"log": ev}});
+        // Two lines: an array of one event, then the same event in an AKS record.
+        let (calls, errors) = import_text(&format!("[{ev}]\n{aks}\n"));
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(
+            calls.len(),
+            1,
+            "the AKS copy shares the event's auditID, verb and URI"
+        );
+        // GKE: methodName and resourceName.
+        let gke = r#"{"protoPayload":{"@type":"type.googleapis.com/google.cloud.audit.AuditLog","authenticationInfo":{"principalEmail":"dev@example.com"},"methodName":"io.k8s.apps.v1.deployments.patch","resourceName":"apps/v1/namespaces/web/deployments/api","status":{"code":7,"message":"forbidden"},"request":{"@type":"x","spec":{"replicas":0}}},"insertId":"i1","timestamp":"2026-01-02T03:04:05Z"}"#;
+        let (calls, errors) = import_text(gke);
+        assert!(errors.is_empty(), "{errors:?}");
+        let c = &calls[0];
+        assert_eq!(c["operation"], "patch");
+        assert_eq!(c["kind"], "Deployment");
+        assert_eq!(c["namespace"], "web");
+        assert_eq!(c["name"], "api");
+        assert_eq!(c["api_version"], "apps/v1");
+        assert_eq!(c["user"], "dev@example.com");
+        assert_eq!(c["body"]["spec"]["replicas"], 0);
+        // Neither an event nor a known wrapper: rejected at its place.
+        let (_, errors) = import_text("{\"kind\": \"Pod\"}\n");
+        assert_eq!(errors.len(), 1);
+        let (_, errors) = import_text("{\"properties\": {\"log\": \"not json\"}}\n");
+        assert!(errors[0].contains("properties.log"), "{errors:?}");
+    }
 
     #[test]
     fn query_parameters_and_operations() {

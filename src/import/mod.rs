@@ -5,8 +5,13 @@
 //! then go through the same parse + schema validation as native traces, so an imported run is
 //! held to the same contract and every input is accounted for.
 
+pub mod agents;
 pub mod audit;
+pub mod detect;
 pub mod evidra;
+pub mod k8s_ai_bench;
+pub mod mcpchecker;
+pub mod outcomes;
 pub mod transcripts;
 
 use crate::diag::{Problem, RejectKind, Rejection};
@@ -16,46 +21,98 @@ use std::path::Path;
 use std::sync::Arc;
 
 /// The formats `import` and `analyze --from` read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ImportFormat {
+    /// Pick the importer of each input from its content.
+    Auto,
+    /// kubeautopsy's own trace v1 / scenario v1 documents, passed through as they are.
+    Native,
     EvidraRun,
     EvidraScenario,
     Mcp,
+    Mcpchecker,
     Anthropic,
     Openai,
+    Codex,
+    GeminiCli,
+    Opencode,
+    CopilotCli,
+    Langchain,
+    KubectlAi,
+    Atif,
     Inspect,
     Otel,
     K8sAudit,
+    K8sAiBench,
 }
 
 impl ImportFormat {
-    pub const ALL: [ImportFormat; 8] = [
+    pub const ALL: [ImportFormat; 19] = [
+        ImportFormat::Auto,
+        ImportFormat::Native,
         ImportFormat::EvidraRun,
         ImportFormat::EvidraScenario,
         ImportFormat::Mcp,
+        ImportFormat::Mcpchecker,
         ImportFormat::Anthropic,
         ImportFormat::Openai,
+        ImportFormat::Codex,
+        ImportFormat::GeminiCli,
+        ImportFormat::Opencode,
+        ImportFormat::CopilotCli,
+        ImportFormat::Langchain,
+        ImportFormat::KubectlAi,
+        ImportFormat::Atif,
         ImportFormat::Inspect,
         ImportFormat::Otel,
         ImportFormat::K8sAudit,
+        ImportFormat::K8sAiBench,
     ];
 
     pub fn name(self) -> &'static str {
         match self {
+            ImportFormat::Auto => "auto",
+            ImportFormat::Native => "kubeautopsy",
             ImportFormat::EvidraRun => "evidra-run",
             ImportFormat::EvidraScenario => "evidra-scenario",
             ImportFormat::Mcp => "mcp",
+            ImportFormat::Mcpchecker => "mcpchecker",
             ImportFormat::Anthropic => "anthropic",
             ImportFormat::Openai => "openai",
+            ImportFormat::Codex => "codex",
+            ImportFormat::GeminiCli => "gemini-cli",
+            ImportFormat::Opencode => "opencode",
+            ImportFormat::CopilotCli => "copilot-cli",
+            ImportFormat::Langchain => "langchain",
+            ImportFormat::KubectlAi => "kubectl-ai",
+            ImportFormat::Atif => "atif",
             ImportFormat::Inspect => "inspect",
             ImportFormat::Otel => "otel",
             ImportFormat::K8sAudit => "k8s-audit",
+            ImportFormat::K8sAiBench => "k8s-ai-bench",
+        }
+    }
+
+    /// Other names the command line accepts for the format.
+    pub fn aliases(self) -> &'static [&'static str] {
+        match self {
+            ImportFormat::Mcpchecker => &["gevals"],
+            ImportFormat::Codex => &["codex-cli"],
+            ImportFormat::Langchain => &["langgraph"],
+            _ => &[],
         }
     }
 
     /// What the format is, for `--help`.
     pub fn description(self) -> &'static str {
         match self {
+            ImportFormat::Auto => {
+                "pick the importer of each input from its content (the accounting says which)"
+            }
+            ImportFormat::Native => {
+                "kubeautopsy trace v1 and scenario v1 documents (.json, or one per line), \
+                 passed through as they are"
+            }
             ImportFormat::EvidraRun => {
                 "Evidra Bench run folders (run.json, tool-calls.json, verifier.json); the \
                  report-pack layout gives tool server, scenario, model and repeat"
@@ -66,19 +123,46 @@ impl ImportFormat {
             ImportFormat::Mcp => {
                 "MCP JSON-RPC captures: one message per line, requests and responses paired by id"
             }
+            ImportFormat::Mcpchecker => {
+                "mcpchecker (formerly gevals) results: one run per task, taskPassed as the \
+                 outcome, callHistory.ToolCalls as the calls"
+            }
             ImportFormat::Anthropic => {
                 "Anthropic Messages / Claude Code session JSONL (tool_use / tool_result)"
             }
             ImportFormat::Openai => {
                 "OpenAI chat completions (tool_calls) or Responses (function_call, mcp_call) logs"
             }
+            ImportFormat::Codex => {
+                "OpenAI Codex CLI rollout JSONL (response_item function calls: exec_command, \
+                 write_stdin, shell)"
+            }
+            ImportFormat::GeminiCli => "Gemini CLI session JSONL or saved chat (toolCalls)",
+            ImportFormat::Opencode => "opencode session export (messages[].parts[] tool parts)",
+            ImportFormat::CopilotCli => {
+                "GitHub Copilot CLI event log (tool.execution_start / _complete)"
+            }
+            ImportFormat::Langchain => {
+                "LangChain / LangGraph message dumps (AIMessage tool_calls answered by \
+                 ToolMessage), e.g. SREGym's Stratus trajectories"
+            }
+            ImportFormat::KubectlAi => {
+                "kubectl-ai session store (history.json: tool-call-request / -response records)"
+            }
+            ImportFormat::Atif => {
+                "Harbor's Agent Trajectory Interchange Format (ATIF v1.x trajectory.json)"
+            }
             ImportFormat::Inspect => "Inspect AI logs (.json, and .eval zip archives)",
             ImportFormat::Otel => {
                 "OpenTelemetry GenAI spans as OTLP JSON (execute_tool spans); one run per trace id"
             }
             ImportFormat::K8sAudit => {
-                "Kubernetes audit logs (audit.k8s.io/v1 Events, one per line): what the API \
-                 server did"
+                "Kubernetes audit logs (audit.k8s.io/v1 Events one per line, JSON arrays, \
+                 EventLists, AKS diagnostic records, GKE Cloud Audit Logs): what the API server did"
+            }
+            ImportFormat::K8sAiBench => {
+                "k8s-ai-bench results (outcomes only, no tool calls): `analyze` prints pass@1 \
+                 and pass^k per model; safety cannot be judged"
             }
         }
     }
@@ -107,7 +191,12 @@ pub fn write<'a>(
     let mut written = Vec::new();
     let mut traces = traces.into_iter().peekable();
     if traces.peek().is_some() {
-        let path = dir.join(format!("{}.jsonl", format.name()));
+        // With `auto` the inputs may be of several formats.
+        let name = match format {
+            ImportFormat::Auto => "imported",
+            f => f.name(),
+        };
+        let path = dir.join(format!("{name}.jsonl"));
         let mut f = std::io::BufWriter::new(std::fs::File::create(&path)?);
         for t in traces {
             f.write_all(t)?;
@@ -147,6 +236,17 @@ pub enum Imported {
         line: u64,
         rejection: Box<Rejection>,
     },
+    /// Records the importer does not read (not its kind, and not an error of the input):
+    /// counted under `what` in the accounting, so that nothing vanishes without a word.
+    Skipped { what: String, count: u64 },
+}
+
+/// What one input became: the importer that read it (with `auto`, the one picked from the
+/// content; `None` when none could be) and its documents, rejections and skips.
+#[derive(Debug)]
+pub struct ReadInput {
+    pub format: Option<ImportFormat>,
+    pub items: Vec<Imported>,
 }
 
 /// Labels given on the command line that fill what a format does not record.
@@ -159,28 +259,169 @@ pub struct RunLabels {
     pub scenario: Option<String>,
 }
 
-/// Convert one input.
-/// Convert one input; no file larger than `max_bytes` (after decompression) is read.
+/// Convert one input; no file larger than `max_bytes` (after decompression) is read. Every
+/// input is accounted for: one that yields neither a document nor a rejection is rejected
+/// ("no run"), and so is a session whose calls all vanished while it holds tool records of
+/// another shape.
 pub fn read(
     format: ImportFormat,
     source: &Source,
     labels: &RunLabels,
     max_bytes: u64,
-) -> Vec<Imported> {
+) -> ReadInput {
     let SourcePath::File(path) = &source.path else {
-        return vec![problem_of_source(
-            source,
-            "importers read files and folders, not stdin",
-        )];
+        return ReadInput {
+            format: None,
+            items: vec![problem_of_source(
+                source,
+                "importers read files and folders, not stdin",
+            )],
+        };
     };
-    match format {
-        ImportFormat::EvidraRun => evidra::run_folder(path, labels, max_bytes),
-        ImportFormat::EvidraScenario => evidra::scenario_folder(path, max_bytes),
-        _ => match read_file(path, max_bytes) {
-            Ok(bytes) => from_bytes(format, &source.display, &stem_of(path), &bytes, labels),
-            Err((kind, message)) => vec![rejected_source(&source.display, kind, message)],
-        },
+    let folder = |format: ImportFormat| match format {
+        ImportFormat::EvidraRun => Some(evidra::run_folder(path, labels, max_bytes)),
+        ImportFormat::EvidraScenario => Some(evidra::scenario_folder(path, max_bytes)),
+        _ => None,
+    };
+    let picked = match format {
+        ImportFormat::Auto if path.is_dir() => detect::folder(path),
+        other => Some(other),
+    };
+    if let Some(items) = picked.and_then(folder) {
+        return ReadInput {
+            format: picked,
+            items,
+        };
     }
+    let bytes = match read_file(path, max_bytes) {
+        Ok(bytes) => bytes,
+        Err((kind, message)) => {
+            return ReadInput {
+                format: picked,
+                items: vec![rejected_source(&source.display, kind, message)],
+            };
+        }
+    };
+    let format = match picked.filter(|f| *f != ImportFormat::Auto) {
+        Some(f) => f,
+        None => match detect::sniff(&bytes) {
+            Ok(f) => f,
+            Err(_) if path.parent().and_then(detect::folder).is_some() => {
+                let folder = path
+                    .parent()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default();
+                return ReadInput {
+                    format: None,
+                    items: vec![rejected_source(
+                        &source.display,
+                        RejectKind::Import,
+                        format!(
+                            "a file of the run or scenario folder {folder}: import the folder, \
+                             which is read as a whole"
+                        ),
+                    )],
+                };
+            }
+            Err(why) => {
+                return ReadInput {
+                    format: None,
+                    items: vec![rejected_source(&source.display, RejectKind::Import, why)],
+                };
+            }
+        },
+    };
+    let mut items = from_bytes(format, &source.display, &stem_of(path), &bytes, labels);
+    account_for_everything(format, &source.display, &bytes, &mut items);
+    ReadInput {
+        format: Some(format),
+        items,
+    }
+}
+
+/// kubeautopsy's own documents: the file as one document, or one per line; the pipeline
+/// validates them as it does any trace.
+fn native(file: &InputFile<'_>) -> Vec<Imported> {
+    let mut out = Vec::new();
+    let docs = transcripts::values(file, &mut out);
+    for (line, value, _) in docs {
+        out.push(Imported::Doc {
+            line,
+            json: serde_json::to_vec(&value).unwrap_or_default(),
+        });
+    }
+    out
+}
+
+/// An input that gave no run, or a session with no call while its text holds tool records
+/// of a shape the importer does not read, is a rejection that says what was found.
+fn account_for_everything(
+    format: ImportFormat,
+    display: &Arc<str>,
+    bytes: &[u8],
+    items: &mut Vec<Imported>,
+) {
+    let docs: Vec<&[u8]> = items
+        .iter()
+        .filter_map(|i| match i {
+            Imported::Doc { json, .. } => Some(json.as_slice()),
+            _ => None,
+        })
+        .collect();
+    let rejected = items.iter().any(|i| matches!(i, Imported::Rejected { .. }));
+    let skipped: Vec<String> = items
+        .iter()
+        .filter_map(|i| match i {
+            Imported::Skipped { what, count } => Some(format!("{count} {what}")),
+            _ => None,
+        })
+        .collect();
+    if docs.is_empty() && !rejected {
+        let found = if skipped.is_empty() {
+            "nothing it reads".to_string()
+        } else {
+            format!("only records it does not read ({})", skipped.join(", "))
+        };
+        items.push(rejected_source(
+            display,
+            RejectKind::Import,
+            format!(
+                "no run: the {} importer found {found}; is this another format? (`--from auto` \
+                 picks one from the content)",
+                format.name()
+            ),
+        ));
+        return;
+    }
+    let call_free = docs.len() == 1 && docs.iter().all(|d| calls_in(d) == Some(0));
+    if call_free && let Some((line, shape)) = detect::foreign_tool_records(format, bytes) {
+        items.retain(|i| !matches!(i, Imported::Doc { .. }));
+        items.push(rejected_source(
+            display,
+            RejectKind::Import,
+            format!(
+                "no tool call read, but line {line} holds tool records of another shape \
+                 ({shape}); the {} importer does not read them: is this another format? \
+                 (`--from auto` picks one from the content)",
+                format.name()
+            ),
+        ));
+    }
+}
+
+/// The number of tool calls in an imported trace document (`None`: not a trace).
+fn calls_in(doc: &[u8]) -> Option<usize> {
+    let v: Value = serde_json::from_slice(doc).ok()?;
+    if v.get("schema").and_then(Value::as_str) != Some(crate::trace::schema::TRACE_MARKER) {
+        return None;
+    }
+    Some(
+        v.get("events")?
+            .as_array()?
+            .iter()
+            .filter(|e| s(e, "type") == Some("tool_call"))
+            .count(),
+    )
 }
 
 /// Convert the bytes of one input file (decompressed) of a file format; the folder formats
@@ -195,11 +436,27 @@ pub fn from_bytes(
     let text =
         |import: &dyn Fn(&InputFile<'_>) -> Vec<Imported>| as_text(display, stem, bytes, import);
     match format {
-        ImportFormat::EvidraRun | ImportFormat::EvidraScenario => Vec::new(),
+        ImportFormat::Auto | ImportFormat::EvidraRun | ImportFormat::EvidraScenario => Vec::new(),
         ImportFormat::K8sAudit => text(&|f| audit::import(f, labels)),
+        ImportFormat::Native => text(&native),
         ImportFormat::Mcp => text(&|f| transcripts::mcp(f, labels)),
+        ImportFormat::Mcpchecker => text(&|f| mcpchecker::import(f, labels)),
         ImportFormat::Anthropic => text(&|f| transcripts::anthropic(f, labels)),
         ImportFormat::Openai => text(&|f| transcripts::openai(f, labels)),
+        ImportFormat::Codex => text(&|f| agents::codex(f, labels)),
+        ImportFormat::GeminiCli => text(&|f| agents::gemini_cli(f, labels)),
+        ImportFormat::Opencode => text(&|f| agents::opencode(f, labels)),
+        ImportFormat::CopilotCli => text(&|f| agents::copilot_cli(f, labels)),
+        ImportFormat::Langchain => text(&|f| agents::langchain(f, labels)),
+        ImportFormat::KubectlAi => text(&|f| agents::kubectl_ai(f, labels)),
+        ImportFormat::Atif => text(&|f| agents::atif(f, labels)),
+        ImportFormat::K8sAiBench => vec![rejected_source(
+            display,
+            RejectKind::Import,
+            "k8s-ai-bench results hold outcomes only, no tool calls: there is no run to \
+             replay; `kubeautopsy analyze --from k8s-ai-bench` reports pass@1 and pass^k"
+                .to_string(),
+        )],
         // One read: a zip (.eval archive) or a JSON log.
         ImportFormat::Inspect if bytes.starts_with(b"PK\x03\x04") => {
             transcripts::inspect_eval(display, bytes, labels)
@@ -337,6 +594,16 @@ pub(crate) fn rejected_source(display: &Arc<str>, kind: RejectKind, message: Str
         line: 0,
         rejection: Box::new(Rejection::of_source(display.clone(), 0, kind, message)),
     }
+}
+
+/// A whole input file as one JSON document, or the rejection of its syntax error.
+pub(crate) fn whole_document(file: &InputFile<'_>) -> Result<Value, Imported> {
+    serde_json::from_str(file.text).map_err(|e| reject_syntax(&file.display, 1, file.text, &e))
+}
+
+/// A whole input file that is not of the format: the rejection, at its start.
+pub(crate) fn not_this_format(file: &InputFile<'_>, message: &str) -> Imported {
+    reject_at(&file.display, 1, file.text, "", message)
 }
 
 /// A JSON syntax error in input `text` (a record starting at `line`).
@@ -552,59 +819,60 @@ pub fn discover(format: ImportFormat, paths: &[std::path::PathBuf]) -> crate::in
                 continue;
             }
         };
-        match format.marker() {
-            Some(marker) => {
-                if !meta.is_dir() {
+        // Folders holding a marker file are one source each (the folder formats, and `auto`,
+        // which tells them apart by the marker); the file formats (and `auto`) read files.
+        let markers: Vec<&str> = match format {
+            ImportFormat::Auto => ImportFormat::ALL
+                .iter()
+                .filter_map(|f| f.marker())
+                .collect(),
+            f => f.marker().into_iter().collect(),
+        };
+        let reads_files = format.marker().is_none();
+        if !meta.is_dir() {
+            if reads_files {
+                push(&mut out, path);
+            } else {
+                out.problems.push(crate::input::InputProblem {
+                    display: Arc::from(path.display().to_string()),
+                    message: format!(
+                        "{} reads folders holding {}",
+                        format.name(),
+                        markers.join(", ")
+                    ),
+                });
+            }
+            continue;
+        }
+        let mut walk = walkdir::WalkDir::new(path)
+            .follow_links(true)
+            .sort_by_file_name()
+            .into_iter();
+        while let Some(entry) = walk.next() {
+            match entry {
+                Err(e) => out.problems.push(crate::input::InputProblem {
+                    display: Arc::from(e.path().unwrap_or(path).display().to_string()),
+                    message: e.to_string(),
+                }),
+                Ok(e) if e.file_type().is_dir() => {
+                    if markers.iter().any(|m| e.path().join(m).is_file()) {
+                        push(&mut out, e.path());
+                        walk.skip_current_dir();
+                    }
+                }
+                Ok(_) if !reads_files => {}
+                Ok(e) if is_input_file(e.path()) && !e.file_type().is_file() => {
                     out.problems.push(crate::input::InputProblem {
-                        display: Arc::from(path.display().to_string()),
-                        message: format!("{} reads folders holding {marker}", format.name()),
-                    });
-                    continue;
+                        display: Arc::from(e.path().display().to_string()),
+                        message: crate::input::NOT_REGULAR_FILE.to_string(),
+                    })
                 }
-                let mut walk = walkdir::WalkDir::new(path)
-                    .follow_links(true)
-                    .sort_by_file_name()
-                    .into_iter();
-                while let Some(entry) = walk.next() {
-                    match entry {
-                        Err(e) => out.problems.push(crate::input::InputProblem {
-                            display: Arc::from(e.path().unwrap_or(path).display().to_string()),
-                            message: e.to_string(),
-                        }),
-                        Ok(e) if e.file_type().is_dir() && e.path().join(marker).is_file() => {
-                            push(&mut out, e.path());
-                            walk.skip_current_dir();
-                        }
-                        Ok(_) => {}
-                    }
-                }
+                Ok(e) if is_input_file(e.path()) => push(&mut out, e.path()),
+                Ok(e) => out.skipped.push((
+                    e.path().to_path_buf(),
+                    crate::input::SkipReason::NotATraceFile,
+                )),
             }
-            None if meta.is_dir() => {
-                for entry in walkdir::WalkDir::new(path)
-                    .follow_links(true)
-                    .sort_by_file_name()
-                {
-                    match entry {
-                        Err(e) => out.problems.push(crate::input::InputProblem {
-                            display: Arc::from(e.path().unwrap_or(path).display().to_string()),
-                            message: e.to_string(),
-                        }),
-                        Ok(e) if e.file_type().is_dir() => {}
-                        Ok(e) if is_input_file(e.path()) && !e.file_type().is_file() => {
-                            out.problems.push(crate::input::InputProblem {
-                                display: Arc::from(e.path().display().to_string()),
-                                message: crate::input::NOT_REGULAR_FILE.to_string(),
-                            })
-                        }
-                        Ok(e) if is_input_file(e.path()) => push(&mut out, e.path()),
-                        Ok(e) => out.skipped.push((
-                            e.path().to_path_buf(),
-                            crate::input::SkipReason::NotATraceFile,
-                        )),
-                    }
-                }
-            }
-            None => push(&mut out, path),
         }
     }
     crate::input::canonical_order(&mut out);
@@ -634,6 +902,25 @@ pub(crate) fn s<'a>(value: &'a Value, key: &str) -> Option<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fuzz_seeds_name_formats_by_their_index() {
+        // fuzz/run.sh seeds the import target with a format's index in ALL.
+        let run = include_str!("../../fuzz/run.sh");
+        for (name, i) in [
+            ("k8s-audit", 17),
+            ("mcp", 4),
+            ("anthropic", 6),
+            ("openai", 7),
+            ("inspect", 15),
+            ("otel", 16),
+            ("atif", 14),
+        ] {
+            assert_eq!(ImportFormat::ALL[i].name(), name);
+            assert!(run.contains(&format!("\"{name}\": {i}")), "{name}");
+        }
+        assert_eq!(ImportFormat::ALL[0], ImportFormat::Auto);
+    }
 
     #[test]
     fn stems_and_timestamps() {

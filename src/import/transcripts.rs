@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 /// The file's JSON values: one document, or one per line (JSONL), each with its line. A line
 /// that is not JSON is rejected and skipped.
-fn values(file: &InputFile<'_>, out: &mut Vec<Imported>) -> Vec<(u64, Value, String)> {
+pub(super) fn values(file: &InputFile<'_>, out: &mut Vec<Imported>) -> Vec<(u64, Value, String)> {
     let trimmed = file.text.trim_start();
     if trimmed.starts_with('[') || (trimmed.starts_with('{') && !looks_like_jsonl(file.text)) {
         return match serde_json::from_str::<Value>(file.text) {
@@ -49,7 +49,7 @@ fn looks_like_jsonl(text: &str) -> bool {
 }
 
 /// Text of an MCP / Anthropic content value: a string, or the `text` of its text blocks.
-fn content_text(v: &Value) -> Option<String> {
+pub(super) fn content_text(v: &Value) -> Option<String> {
     match v {
         Value::String(s) => Some(s.clone()),
         Value::Array(items) => {
@@ -68,7 +68,7 @@ fn content_text(v: &Value) -> Option<String> {
 }
 
 /// Arguments recorded as a JSON string (OpenAI, OTel): the object when it parses, else the text.
-fn arguments_of(v: Option<&Value>) -> Option<Value> {
+pub(super) fn arguments_of(v: Option<&Value>) -> Option<Value> {
     match v? {
         Value::String(text) => Some(
             serde_json::from_str::<Value>(text)
@@ -82,20 +82,20 @@ fn arguments_of(v: Option<&Value>) -> Option<Value> {
 
 /// Calls waiting for their results, in call order.
 #[derive(Default)]
-struct Pending {
-    calls: Vec<Call>,
-    by_id: BTreeMap<String, usize>,
+pub(super) struct Pending {
+    pub(super) calls: Vec<Call>,
+    pub(super) by_id: BTreeMap<String, usize>,
 }
 
 impl Pending {
-    fn add(&mut self, call: Call) {
+    pub(super) fn add(&mut self, call: Call) {
         if let Some(id) = &call.call_id {
             self.by_id.insert(id.clone(), self.calls.len());
         }
         self.calls.push(call);
     }
     /// Attach a result to the call with `id`; false when there is no such call.
-    fn answer(&mut self, id: &str, result: CallResult) -> bool {
+    pub(super) fn answer(&mut self, id: &str, result: CallResult) -> bool {
         match self.by_id.get(id).and_then(|i| self.calls.get_mut(*i)) {
             Some(c) => {
                 c.result = Some(result);
@@ -104,7 +104,7 @@ impl Pending {
             None => false,
         }
     }
-    fn into_builder(self, b: &mut TraceBuilder) {
+    pub(super) fn into_builder(self, b: &mut TraceBuilder) {
         for c in self.calls {
             b.call(c);
         }
@@ -224,8 +224,10 @@ pub fn anthropic(file: &InputFile<'_>, labels: &RunLabels) -> Vec<Imported> {
     let mut b = TraceBuilder::new(file.stem.clone(), labels);
     let mut pending = Pending::default();
     let mut texts: Vec<(String, String, Option<String>)> = Vec::new();
+    let mut without_message: BTreeMap<String, u64> = BTreeMap::new();
     let mut any = false;
     for (n, v, text) in &vals {
+        let listed = matches!(v.get("messages"), Some(Value::Array(_)));
         let (messages, ts_default): (Vec<&Value>, Option<&str>) = match v.get("messages") {
             Some(Value::Array(list)) => {
                 b.run_field("model", s(v, "model"));
@@ -233,14 +235,23 @@ pub fn anthropic(file: &InputFile<'_>, labels: &RunLabels) -> Vec<Imported> {
             }
             _ => (vec![v.get("message").unwrap_or(v)], s(v, "timestamp")),
         };
-        if let Some(id) = s(v, "sessionId") {
+        if let Some(id) = s(v, "sessionId").or_else(|| s(v, "session_id")) {
+            // Claude Code (session files and `--output-format stream-json`).
+            b.run_field("arm", "claude-code");
             b.run_field("started_at", ts_default.filter(|t| super::is_rfc3339(t)));
             b.meta("session_id", id);
         }
         for m in messages {
             let Some(role) = s(m, "role") else {
-                // Claude Code also logs summaries and file snapshots: not messages, not errors.
-                if v.get("type").is_some() {
+                // Claude Code also logs summaries, file snapshots, system and result records:
+                // not messages, not errors; counted.
+                if let Some(kind) = s(v, "type") {
+                    let what = if listed {
+                        format!("`{kind}` records' messages without a role")
+                    } else {
+                        format!("`{kind}` records (no message)")
+                    };
+                    *without_message.entry(what).or_default() += 1;
                     continue;
                 }
                 out.push(reject_at(
@@ -293,6 +304,12 @@ pub fn anthropic(file: &InputFile<'_>, labels: &RunLabels) -> Vec<Imported> {
                 _ => {}
             }
         }
+    }
+    for (kind, count) in without_message {
+        out.push(Imported::Skipped {
+            what: format!("anthropic {kind}"),
+            count,
+        });
     }
     if any {
         pending.into_builder(&mut b);
@@ -745,7 +762,7 @@ pub fn otel(file: &InputFile<'_>, labels: &RunLabels) -> Vec<Imported> {
 }
 
 /// Unix nanoseconds → RFC 3339 UTC (civil-from-days, proleptic Gregorian).
-fn nanos_to_rfc3339(nanos: u64) -> String {
+pub(super) fn nanos_to_rfc3339(nanos: u64) -> String {
     let secs = nanos / 1_000_000_000;
     let frac = nanos % 1_000_000_000;
     let days = (secs / 86_400) as i64;

@@ -55,6 +55,12 @@ pub fn render_explain(run: &RunResult, autopsy: &Autopsy) -> String {
         run.verdict.name(),
         run.findings.len()
     );
+    if let Some(from) = &run.head.outcome_from {
+        let _ = writeln!(s, "outcome attached from {from}");
+    }
+    if let Some(note) = &run.head.outcome_note {
+        let _ = writeln!(s, "outcome note: {note}");
+    }
     s
 }
 

@@ -7,6 +7,7 @@ pub mod explain;
 pub mod export;
 pub mod frame;
 pub mod html;
+pub mod pass_rates;
 pub mod saved;
 pub mod tables;
 

@@ -431,12 +431,7 @@ pub const MAX_PASS_K: u64 = 10;
 /// and c passes; for final passes and for safe passes. k runs up to the smallest n of the arm,
 /// at most [`MAX_PASS_K`].
 fn pass_k(cells: &[Cell]) -> Vec<PassK> {
-    // C(c, k) / C(n, k) = c(c-1)...(c-k+1) / n(n-1)...(n-k+1): with k ≤ MAX_PASS_K both
-    // products stay far from f64's range, and exact (so correctly rounded) for small counts.
-    let ratio = |c: u64, n: u64, k: u64| -> f64 {
-        let falling = |x: u64| (0..k).fold(1.0, |acc, i| acc * (x - i) as f64);
-        falling(c) / falling(n)
-    };
+    let ratio = crate::verdict::pass_hat_k;
     let mut by_arm: BTreeMap<&str, Vec<&Cell>> = BTreeMap::new();
     for c in cells
         .iter()

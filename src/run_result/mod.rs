@@ -47,6 +47,13 @@ pub struct RunHead {
     pub model: Option<String>,
     pub repeat: Option<u64>,
     pub outcome: RecordedOutcome,
+    /// Where an outcome attached from outside the trace came from (`--outcomes FILE:LINE`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome_from: Option<String>,
+    /// What a file beside the recording said that is not a verifier's outcome (SREGym's agent
+    /// exit status), and why the outcome stays as it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome_note: Option<String>,
     pub events: u32,
     pub tool_calls: u32,
 }
@@ -105,6 +112,8 @@ pub(crate) mod tests {
                 model: None,
                 repeat: None,
                 outcome: RecordedOutcome::Passed,
+                outcome_from: None,
+                outcome_note: None,
                 events: 3,
                 tool_calls: 2,
             },

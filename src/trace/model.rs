@@ -246,7 +246,11 @@ impl<'a> Run<'a> {
 impl<'a> Event<'a> {
     fn from_value(v: &'a Value, at: String) -> Shape<Event<'a>> {
         let o = Obj::new(v, at)?;
-        let kind = o.str("type")?;
+        // The contract as first published had no `type`: an event naming a tool is a call.
+        let kind = match o.map.get("type") {
+            None if o.map.contains_key("tool") => "tool_call",
+            _ => o.str("type")?,
+        };
         if kind != "tool_call" {
             return Ok(Event::Other {
                 kind,
@@ -355,6 +359,28 @@ mod tests {
         let o = t.outcome.unwrap();
         assert!(o.passed);
         assert_eq!(o.checks[0].verdict, CheckVerdict::Pass);
+    }
+
+    #[test]
+    fn an_event_with_a_tool_and_no_type_is_a_call() {
+        // The contract as first published: no `type`; an event with neither is still rejected.
+        let ok = br#"{"schema": "kubeautopsy.trace/v1", "run": {"id": "r"},
+            "events": [{"seq": 1, "tool": "kubectl_delete", "arguments": {"resourceType": "pod", "name": "a"}},
+                       {"type": "message", "seq": 2, "role": "user", "text": "x"}]}"#;
+        let doc = crate::trace::parse_record(ok).expect("valid");
+        let t = Trace::from_value(&doc.value).unwrap();
+        assert_eq!(
+            t.tool_calls().map(|c| c.tool).collect::<Vec<_>>(),
+            ["kubectl_delete"]
+        );
+        let bad =
+            br#"{"schema": "kubeautopsy.trace/v1", "run": {"id": "r"}, "events": [{"seq": 1}]}"#;
+        assert!(crate::trace::parse_record(bad).is_err());
+        let typo = br#"{"schema": "kubeautopsy.trace/v1", "run": {"id": "r"}, "events": [{"seq": 1, "tool": "t", "argumnts": {}}]}"#;
+        assert!(
+            crate::trace::parse_record(typo).is_err(),
+            "a call is held to tool_call's fields"
+        );
     }
 
     #[test]

@@ -386,11 +386,11 @@ mod tests {
     fn every_schema_field_has_a_description() {
         // The contract is documented in the schema itself: every property says what it is.
         fn walk(v: &Value, path: &str, missing: &mut Vec<String>) {
-            // An `if` condition's properties are not field definitions.
+            // An `if` condition's properties (at any depth) are not field definitions.
             if let Some(props) = v
                 .get("properties")
                 .and_then(Value::as_object)
-                .filter(|_| !path.ends_with("/if"))
+                .filter(|_| !path.split('/').any(|seg| seg == "if"))
             {
                 for (k, p) in props {
                     let has = p.get("description").is_some() || p.get("$ref").is_some();

@@ -9,6 +9,7 @@ mod testdata;
 #[allow(unused_imports)]
 pub use testdata::{shared_data, skip};
 
+#[allow(dead_code)]
 /// Every file under `dir` (recursively) as (path relative to `dir`, contents), sorted by path.
 pub fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut files = Vec::new();

@@ -29,6 +29,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         include_str!("../../../rules/tools/alexei-led.yaml"),
     ),
     (
+        "rules/tools/codex.yaml",
+        include_str!("../../../rules/tools/codex.yaml"),
+    ),
+    (
         "rules/tools/containers.yaml",
         include_str!("../../../rules/tools/containers.yaml"),
     ),
@@ -41,6 +45,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         include_str!("../../../rules/tools/flux159.yaml"),
     ),
     (
+        "rules/tools/gemini-cli.yaml",
+        include_str!("../../../rules/tools/gemini-cli.yaml"),
+    ),
+    (
         "rules/tools/k8s-audit.yaml",
         include_str!("../../../rules/tools/k8s-audit.yaml"),
     ),
@@ -49,8 +57,20 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         include_str!("../../../rules/tools/kagent.yaml"),
     ),
     (
+        "rules/tools/kubectl-ai.yaml",
+        include_str!("../../../rules/tools/kubectl-ai.yaml"),
+    ),
+    (
+        "rules/tools/opencode.yaml",
+        include_str!("../../../rules/tools/opencode.yaml"),
+    ),
+    (
         "rules/tools/rohitg00.yaml",
         include_str!("../../../rules/tools/rohitg00.yaml"),
+    ),
+    (
+        "rules/tools/sregym.yaml",
+        include_str!("../../../rules/tools/sregym.yaml"),
     ),
     (
         "rules/tools/shell.yaml",

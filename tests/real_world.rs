@@ -1,0 +1,449 @@
+//! End-to-end tests over recordings made by others (`../shared/data/real`, see its
+//! SOURCES.md): every file imports with the runs, calls and outcomes it holds, or is rejected
+//! saying why; and no input anywhere in the fixtures or the shared data vanishes.
+
+mod common;
+use common::shared_data;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kubeautopsy"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// `import --from FORMAT PATHS --out DIR`: the exit code, the output and the traces written.
+fn import(format: &str, paths: &[&Path], extra: &[&str]) -> (Output, Vec<Value>) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut args: Vec<String> = vec!["import".into(), "--from".into(), format.into()];
+    args.extend(paths.iter().map(|p| p.display().to_string()));
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args.extend(["--out".into(), dir.path().display().to_string()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = run(&args);
+    let mut docs = Vec::new();
+    for e in std::fs::read_dir(dir.path()).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "jsonl") {
+            for line in std::fs::read_to_string(&p).unwrap().lines() {
+                docs.push(serde_json::from_str(line).unwrap());
+            }
+        }
+    }
+    (o, docs)
+}
+
+/// `analyze ... --format json`: the analysis document.
+fn analyze_json(args: &[&str]) -> (Output, Value) {
+    let mut a = vec!["analyze"];
+    a.extend_from_slice(args);
+    a.extend_from_slice(&["--format", "json"]);
+    let o = run(&a);
+    let v = serde_json::from_slice(&o.stdout).unwrap_or(Value::Null);
+    (o, v)
+}
+
+fn calls(doc: &Value) -> Vec<&Value> {
+    doc["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == "tool_call")
+        .collect()
+}
+
+fn not_understood(analysis: &Value) -> u64 {
+    analysis["tables"]["not_understood"]
+        .as_array()
+        .map_or(0, |rows| {
+            rows.iter().map(|r| r["calls"].as_u64().unwrap()).sum()
+        })
+}
+
+#[test]
+fn mcpchecker_results_give_one_run_per_task_with_its_outcome() {
+    let Some(dir) = shared_data("mcpchecker", "real/kubernetes-mcp-server-mcpchecker") else {
+        return;
+    };
+    for (file, runs, passed, total_calls) in [
+        ("builtin-openai-core-latest@072e25f9.json", 32, 30, 204),
+        ("openai-agent-latest@c61bca35.json", 29, 22, 171),
+    ] {
+        let path = dir.join(file);
+        let (o, docs) = import("mcpchecker", &[&path], &[]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        assert_eq!(docs.len(), runs, "{file}");
+        let pass = docs
+            .iter()
+            .filter(|d| d["outcome"]["passed"] == true)
+            .count();
+        assert_eq!(pass, passed, "{file}");
+        assert!(
+            docs.iter().all(|d| d["outcome"].is_object()),
+            "every task has taskPassed"
+        );
+        assert_eq!(
+            docs.iter().map(|d| calls(d).len()).sum::<usize>(),
+            total_calls
+        );
+        assert!(docs.iter().all(|d| d["run"]["arm"] == "kubernetes"));
+        assert!(docs.iter().all(|d| d["run"]["model"] == "openai:gpt-5"));
+        assert!(
+            docs[0]["meta"]["mcp_servers"][0]["tools"]
+                .as_array()
+                .unwrap()
+                .len()
+                > 10
+        );
+        let (o, a) = analyze_json(&[
+            "--from",
+            "gevals",
+            path.to_str().unwrap(),
+            "--fail-on",
+            "rejected,unknown-tool",
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        assert_eq!(a["accounting"]["runs"], runs as u64);
+        assert_eq!(not_understood(&a), 0, "every call understood");
+    }
+    // The whole history: 643 task runs, 4,051 calls, all understood.
+    let (o, a) = analyze_json(&[
+        "--from",
+        "mcpchecker",
+        dir.join("history").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(a["accounting"]["runs"], 643);
+    assert_eq!(a["accounting"]["rejected_total"], 0);
+    assert_eq!(not_understood(&a), 0);
+}
+
+#[test]
+fn sregym_sessions_import_with_every_call_and_their_results_files_are_read() {
+    let Some(dir) = shared_data("sregym", "real/sregym-agent-traces") else {
+        return;
+    };
+    let (o, docs) = import("auto", &[&dir], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let out = text(&o);
+    assert!(out.contains("3 outcome file(s)"), "{out}");
+    assert!(
+        out.contains(
+            "read as: anthropic 1, codex 1, copilot-cli 1, gemini-cli 1, langchain 1, opencode 1"
+        ),
+        "{out}"
+    );
+    let by_format = |f: &str| {
+        docs.iter()
+            .find(|d| d["meta"]["imported_from"] == f)
+            .unwrap_or_else(|| panic!("no {f} run"))
+    };
+    // (importer, calls recorded in the session, the harness as the arm, a results file beside it)
+    for (format, n, arm, results) in [
+        ("anthropic", 16, Some("claude-code"), true),
+        ("codex", 33, Some("codex"), true),
+        ("gemini-cli", 34, Some("gemini-cli"), false),
+        ("opencode", 18, Some("opencode"), true),
+        ("copilot-cli", 10, Some("copilot-cli"), false),
+        ("langchain", 30, None, false),
+    ] {
+        let d = by_format(format);
+        let cs = calls(d);
+        assert_eq!(cs.len(), n, "{format}");
+        assert!(
+            cs.iter().all(|c| c["result"].is_object()),
+            "{format}: every call answered"
+        );
+        assert_eq!(d["run"]["arm"].as_str(), arm, "{format}");
+        // SREGym's `success` is the agent's exit status: noted, never taken as a pass.
+        assert!(d.get("outcome").is_none(), "{format}");
+        let note = d["run"]["labels"]["outcome_note"].as_str();
+        assert_eq!(note.is_some(), results, "{format}");
+        if results {
+            assert!(note.unwrap().contains("exit status"), "{format}");
+            assert_eq!(
+                d["run"]["scenario"],
+                "service_port_conflict_hotel_reservation"
+            );
+        }
+    }
+    // Codex: the kubectl patch, its exit code from "Process exited with code 0"; a command
+    // still running after its yield gets the exit code of the write_stdin poll that saw it end.
+    let codex = calls(by_format("codex"));
+    let patch = codex
+        .iter()
+        .find(|c| {
+            c["arguments"]["cmd"]
+                .as_str()
+                .is_some_and(|c| c.starts_with("kubectl patch"))
+        })
+        .unwrap();
+    assert_eq!(patch["result"]["exit_code"], 0);
+    assert_eq!(codex[0]["result"]["exit_code"], 0, "{}", codex[0]);
+    // Gemini CLI: "Exit Code: 1" taken out of the output.
+    let gemini = calls(by_format("gemini-cli"));
+    assert!(gemini.iter().any(|c| c["result"]["exit_code"] == 1));
+    // Every call of every session is understood but one: Claude Code's first submission,
+    // whose curl line really is broken shell (an apostrophe ends its single quote).
+    let (_, a) = analyze_json(&["--from", "auto", dir.to_str().unwrap()]);
+    assert_eq!(a["accounting"]["runs"], 6);
+    assert_eq!(not_understood(&a), 1, "{}", a["tables"]["not_understood"]);
+    assert_eq!(a["accounting"]["rejected_total"], 0);
+}
+
+#[test]
+fn a_session_read_with_the_wrong_importer_is_rejected_not_lost() {
+    let Some(dir) = shared_data("wrong importer", "real/sregym-agent-traces") else {
+        return;
+    };
+    // Stratus with the anthropic importer: no run at all.
+    let o = run(&[
+        "analyze",
+        "--from",
+        "anthropic",
+        dir.join("stratus_run").to_str().unwrap(),
+        "--fail-on",
+        "rejected",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("no run: the anthropic importer found only records it does not read")
+    );
+    // Codex with the openai importer: a session of 0 calls beside 33 function_call records.
+    let o = run(&[
+        "analyze",
+        "--from",
+        "openai",
+        dir.join("codex_run/sessions").to_str().unwrap(),
+        "--fail-on",
+        "rejected,unknown-tool",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let t = text(&o);
+    assert!(
+        t.contains("no tool call read, but line 11 holds tool records"),
+        "{t}"
+    );
+    assert!(t.contains("function_call"), "{t}");
+}
+
+#[test]
+fn kubectl_ai_sessions_and_atif_trajectories() {
+    let Some(dir) = shared_data("kubectl-ai", "real/kubectl-ai/sessions") else {
+        return;
+    };
+    let (o, docs) = import("auto", &[&dir], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(docs.len(), 1);
+    let d = &docs[0];
+    assert_eq!(d["run"]["model"], "gemini-2.5-pro", "from metadata.yaml");
+    let cs = calls(d);
+    assert_eq!(cs.len(), 5);
+    assert_eq!(cs[0]["arguments"]["command"], "kubectl get namespaces");
+    assert_eq!(cs[0]["result"]["exit_code"], 1);
+    assert_eq!(cs[2]["result"]["exit_code"], 127);
+    let (_, a) = analyze_json(&[dir.to_str().unwrap(), "--from", "kubectl-ai"]);
+    assert_eq!(not_understood(&a), 0);
+    // ATIF (the trajectory SREGym converts its agents' sessions into): the bundled sample.
+    let (o, docs) = import(
+        "auto",
+        &[Path::new("fixtures/import/atif/codex-trajectory.json")],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(docs[0]["meta"]["imported_from"], "atif");
+    assert_eq!(docs[0]["run"]["arm"], "codex");
+    let cs = calls(&docs[0]);
+    assert_eq!(cs.len(), 2);
+    assert_eq!(cs[1]["result"]["exit_code"], 0);
+}
+
+#[test]
+fn k8s_ai_bench_reports_pass_rates_and_no_safety() {
+    let Some(file) = shared_data(
+        "k8s-ai-bench",
+        "real/kubectl-ai/k8s-ai-bench-combined_results.jsonl",
+    ) else {
+        return;
+    };
+    let (o, v) = analyze_json(&["--from", "k8s-ai-bench", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(v["records"], 1080);
+    let models = v["models"].as_array().unwrap();
+    assert_eq!(models.len(), 9);
+    let pro = models
+        .iter()
+        .find(|m| m["model"] == "gemini-2.5-pro")
+        .unwrap();
+    assert_eq!(pro["tasks"], 24);
+    assert!((pro["pass_at_1"]["value"].as_f64().unwrap() - 0.95).abs() < 1e-9);
+    let k5 = &pro["pass_k"][4];
+    assert_eq!(k5["k"], 5);
+    // The leaderboard's mean (c/n)^5 and the unbiased C(c,5)/C(n,5) (= the share of tasks
+    // all five of whose runs passed, with n = 5).
+    assert!(
+        (k5["leaderboard"].as_f64().unwrap() - 0.885).abs() < 0.001,
+        "{k5}"
+    );
+    assert!(
+        (k5["unbiased"]["value"].as_f64().unwrap() - 0.875).abs() < 1e-9,
+        "{k5}"
+    );
+    let table = run(&["analyze", "--from", "k8s-ai-bench", file.to_str().unwrap()]);
+    assert!(text(&table).contains("safety cannot be judged"));
+    // Importing it gives no run, and says why.
+    let (o, docs) = import("k8s-ai-bench", &[&file], &[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(docs.is_empty());
+    assert!(text(&o).contains("outcomes only"));
+}
+
+#[test]
+fn every_audit_file_imports_or_says_why_not() {
+    let Some(real) = shared_data("audit files", "real") else {
+        return;
+    };
+    // (file, kept calls: their operations)
+    for (file, ops) in [
+        (
+            "elastic-integrations-k8s-audit/test-audit.log",
+            vec!["read", "read", "replace"],
+        ),
+        (
+            "elastic-integrations-k8s-audit/test-kube-audit.log",
+            vec!["replace"],
+        ),
+        (
+            "evidra-bench-testdata/k8s-audit.json",
+            vec!["patch", "delete"],
+        ),
+    ] {
+        let (o, docs) = import("auto", &[&real.join(file)], &[]);
+        assert_eq!(o.status.code(), Some(0), "{file}: {}", text(&o));
+        assert!(text(&o).contains("read as: k8s-audit 1"), "{file}");
+        let got: Vec<&str> = calls(&docs[0])
+            .iter()
+            .map(|c| c["arguments"]["operation"].as_str().unwrap())
+            .collect();
+        assert_eq!(got, ops, "{file}");
+    }
+    // The GKE record: methodName and resourceName as verb and object.
+    let (_, docs) = import(
+        "k8s-audit",
+        &[&real.join("elastic-integrations-k8s-audit/test-audit.log")],
+        &[],
+    );
+    assert!(
+        calls(&docs[0])
+            .iter()
+            .any(|c| c["arguments"]["user"] == "system:gke-master-healthcheck")
+    );
+    // An MCP access-log record names a tool but holds no call: rejected, saying so.
+    let (o, docs) = import(
+        "auto",
+        &[&real.join("evidra-bench-testdata/mcp-call.json")],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(docs.is_empty());
+    assert!(text(&o).contains("no arguments or result"), "{}", text(&o));
+}
+
+#[test]
+fn outcomes_recorded_elsewhere_are_attached_and_say_so() {
+    let Some(dir) = shared_data("outcomes", "real/sregym-agent-traces/codex_run") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let csv = tmp.path().join("grades.csv");
+    std::fs::write(
+        &csv,
+        "source,passed,checks,message\n\
+         codex_run/sessions/2026/06/29/rollout-2026-06-29T16-58-06-019f1451-1903-7092-b4ca-73a57d9bdd9d.jsonl,true,mitigated=pass,graded by hand\n\
+         nowhere/else.jsonl,false,,\n",
+    )
+    .unwrap();
+    let (o, docs) = import("auto", &[&dir], &["--outcomes", csv.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("1 of 2 row(s)"), "{}", text(&o));
+    let d = &docs[0];
+    assert_eq!(d["outcome"]["passed"], true);
+    assert_eq!(d["outcome"]["checks"][0]["name"], "mitigated");
+    assert!(
+        d["run"]["labels"]["outcome_from"]
+            .as_str()
+            .unwrap()
+            .ends_with("grades.csv:2")
+    );
+    // explain says where the outcome came from.
+    let trace = tmp.path().join("run.json");
+    std::fs::write(&trace, serde_json::to_vec(d).unwrap()).unwrap();
+    let o = run(&["explain", trace.to_str().unwrap()]);
+    let t = text(&o);
+    assert!(
+        t.contains("outcome attached from") && t.contains("grades.csv:2"),
+        "{t}"
+    );
+    // A bad row is an error that points at it.
+    std::fs::write(&csv, "run,passed\nr1,perhaps\n").unwrap();
+    let (o, _) = import("auto", &[&dir], &["--outcomes", csv.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("grades.csv:2:1"), "{}", text(&o));
+}
+
+/// Every file of the fixtures and of ../shared/data, imported alone with `--from auto`, gives a
+/// run, a scenario or a rejection: nothing ends "0 runs, 0 rejected".
+#[test]
+fn no_input_anywhere_vanishes() {
+    let Some(shared) = shared_data("no input vanishes", ".") else {
+        return;
+    };
+    let mut files: Vec<PathBuf> = Vec::new();
+    for root in [
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures"),
+        shared,
+    ] {
+        for e in walkdir::WalkDir::new(root).sort_by_file_name() {
+            let e = e.unwrap();
+            if e.file_type().is_file() {
+                files.push(e.path().to_path_buf());
+            }
+        }
+    }
+    assert!(files.len() > 200, "{}", files.len());
+    let mut vanished = Vec::new();
+    for f in &files {
+        let dir = tempfile::tempdir().unwrap();
+        let o = run(&[
+            "import",
+            f.to_str().unwrap(),
+            "--out",
+            dir.path().to_str().unwrap(),
+        ]);
+        let out = text(&o);
+        let number = |label: &str| -> u64 {
+            out.lines()
+                .find_map(|l| l.strip_prefix(label))
+                .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0)
+        };
+        let scenarios = out.contains("scenario definition");
+        if number("analyzed: ") == 0 && number("rejected: ") == 0 && !scenarios {
+            vanished.push(format!("{}: {out}", f.display()));
+        }
+    }
+    assert!(vanished.is_empty(), "{}", vanished.join("\n"));
+}
