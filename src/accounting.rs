@@ -218,7 +218,7 @@ impl Accounting {
         }
         if self.skipped_outcome_files > 0 {
             skipped.push(format!(
-                "{} outcome file(s), attached to the runs beside them",
+                "{} SREGym results file(s), noted on the runs beside them",
                 self.skipped_outcome_files
             ));
         }

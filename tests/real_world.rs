@@ -138,7 +138,7 @@ fn sregym_sessions_import_with_every_call_and_their_results_files_are_read() {
     let (o, docs) = import("auto", &[&dir], &[]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let out = text(&o);
-    assert!(out.contains("3 outcome file(s)"), "{out}");
+    assert!(out.contains("3 SREGym results file(s)"), "{out}");
     assert!(
         out.contains(
             "read as: anthropic 1, codex 1, copilot-cli 1, gemini-cli 1, langchain 1, opencode 1"

@@ -25,7 +25,7 @@ pub fn run(g: &Global, a: &AnalyzeArgs) -> Outcome {
         Retention::FoldOnly
     };
     let analysis = corpus::analyze(&analyzer, discovery, &opts, keep);
-    common::note_unmatched_outcomes(g, &opts);
+    common::note_unmatched_outcomes(g.quiet, &opts);
     let mut accounting = analysis.accounting.clone();
 
     // Rejections go to stderr so that stdout holds only the tables.
@@ -103,6 +103,12 @@ fn fail_on(c: FailOn, tables: &Tables, accounting: &Accounting) -> Option<String
 /// `analyze --from k8s-ai-bench`: results that hold outcomes only. There is nothing to replay
 /// or judge, so no safety table: pass@1 and pass^k per model, with intervals, and why.
 fn outcomes_only(g: &Global, a: &AnalyzeArgs) -> Outcome {
+    if a.labels.outcomes.is_some() {
+        return Err(CliError::Fatal(
+            "--outcomes does not apply to k8s-ai-bench results: they are outcomes already"
+                .to_string(),
+        ));
+    }
     let discovery = crate::import::discover(
         crate::import::ImportFormat::K8sAiBench,
         &a.input.all_paths()?,

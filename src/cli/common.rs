@@ -71,12 +71,12 @@ pub fn with_importer(
 }
 
 /// After a corpus was read: say which `--outcomes` rows matched no run.
-pub fn note_unmatched_outcomes(g: &Global, opts: &Options) {
+pub fn note_unmatched_outcomes(quiet: bool, opts: &Options) {
     let Some(outcomes) = &opts.outcomes else {
         return;
     };
     let unmatched = outcomes.unmatched();
-    if g.quiet || unmatched.is_empty() {
+    if quiet || unmatched.is_empty() {
         return;
     }
     let file = outcomes

@@ -2,7 +2,7 @@
 //! (the operations of one tool call).
 
 use super::args::{ExplainArgs, ExplainCallArgs, ReplayArgs};
-use super::common::{analyzer, normalizer, with_importer};
+use super::common::{analyzer, normalizer, note_unmatched_outcomes, with_importer};
 use super::{CliError, Outcome};
 use crate::analysis::corpus;
 use crate::diag::report_handler;
@@ -24,6 +24,7 @@ pub fn explain(e: &ExplainArgs) -> Outcome {
     let corpus = corpus::each_run(&analyzer, discovery, &opts, e.run.as_deref(), |a| {
         crate::report::render_explain(&a.result(), &a.autopsy())
     });
+    note_unmatched_outcomes(false, &opts);
     let handler = report_handler(false, false);
     for rej in corpus.rejections() {
         eprintln!("{}", rej.render(&handler));
@@ -63,6 +64,7 @@ pub fn replay(r: &ReplayArgs) -> Outcome {
     let corpus = corpus::each_run(&analyzer, discovery, &opts, r.run.as_deref(), |a| {
         a.replay_json()
     });
+    note_unmatched_outcomes(false, &opts);
     let handler = report_handler(false, false);
     for rej in corpus.rejections() {
         eprintln!("{}", rej.render(&handler));

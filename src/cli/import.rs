@@ -14,7 +14,7 @@ pub fn run(g: &Global, a: &ImportArgs) -> Outcome {
     let corpus: Corpus<Vec<u8>> = pipeline::run(discovery, &opts, |t| {
         serde_json::to_vec(t.document).unwrap_or_default()
     });
-    note_unmatched_outcomes(g, &opts);
+    note_unmatched_outcomes(g.quiet, &opts);
     let accounting = Accounting::of(&corpus);
     print_rejections(g, corpus.rejections())?;
     let scenarios = corpus.items.iter().filter_map(|item| match &item.outcome {

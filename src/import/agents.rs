@@ -16,20 +16,31 @@ use super::{Call, CallResult, ImportFormat, Imported, InputFile, RunLabels, Trac
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-/// The exit code a harness wrote into a shell tool's output: Codex ("Process exited with code
-/// N"), Gemini CLI ("Exit Code: N"), Copilot CLI ("<shellId: N completed with exit code N>"),
-/// Evidra-style ("Exit code: N").
+/// The exit code a harness wrote into a shell tool's output. Codex writes a header ("Process
+/// exited with code N") before "Output:"; Gemini CLI ("Exit Code: N") and Copilot CLI
+/// ("<shellId: N completed with exit code N>") write a trailer after the command's own output,
+/// so the last such line counts (a line of the output that looks like one does not).
 pub fn exit_code_in(text: &str) -> Option<i64> {
-    static RE: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
-    let re = RE.get_or_init(|| {
-        regex::Regex::new(
-            r"(?m)(?:^Process exited with code (-?\d+)\s*$|^Exit Code: (-?\d+)\s*$|completed with exit code (-?\d+)>)",
-        )
-        .ok()
-    });
-    let caps = re.as_ref()?.captures(text)?;
-    (1..=3)
-        .find_map(|i| caps.get(i))
+    static RE: std::sync::OnceLock<Option<(regex::Regex, regex::Regex)>> =
+        std::sync::OnceLock::new();
+    let (header, trailer) = RE
+        .get_or_init(|| {
+            Some((
+                regex::Regex::new(r"(?m)^Process exited with code (-?\d+)\s*$").ok()?,
+                regex::Regex::new(
+                    r"(?m)(?:^Exit Code: (-?\d+)\s*$|completed with exit code (-?\d+)>\s*$)",
+                )
+                .ok()?,
+            ))
+        })
+        .as_ref()?;
+    let head = text.split("\nOutput:").next().unwrap_or(text);
+    if let Some(c) = header.captures(head) {
+        return c.get(1).and_then(|m| m.as_str().parse().ok());
+    }
+    let last = trailer.captures_iter(text).last()?;
+    (1..=2)
+        .find_map(|i| last.get(i))
         .and_then(|m| m.as_str().parse().ok())
 }
 
@@ -119,7 +130,8 @@ pub fn codex(file: &InputFile<'_>, labels: &RunLabels) -> Vec<Imported> {
     let mut order: Vec<String> = Vec::new();
     let mut sessions: HashMap<i64, String> = HashMap::new();
     let mut outputs: HashMap<String, String> = HashMap::new();
-    let mut polls: Vec<(String, i64)> = Vec::new();
+    let mut polls: Vec<(String, String)> = Vec::new();
+    let mut poll_ids: HashSet<String> = HashSet::new();
     let mut any = false;
     for (n, v, text) in &vals {
         let Some(kind) = s(v, "type") else {
@@ -166,13 +178,18 @@ pub fn codex(file: &InputFile<'_>, labels: &RunLabels) -> Vec<Imported> {
                         {
                             m.insert("command".into(), line.into());
                         }
+                        if tool == "write_stdin" {
+                            poll_ids.insert(id.clone());
+                        }
+                        // A poll belongs to the command that last reported its session id.
                         if tool == "write_stdin"
-                            && let Some(sid) = arguments
+                            && let Some(origin) = arguments
                                 .as_ref()
                                 .and_then(|a| a.get("session_id"))
                                 .and_then(Value::as_i64)
+                                .and_then(|sid| sessions.get(&sid))
                         {
-                            polls.push((id.clone(), sid));
+                            polls.push((id.clone(), origin.clone()));
                         }
                         order.push(id.clone());
                         pending.add(Call {
@@ -226,8 +243,12 @@ pub fn codex(file: &InputFile<'_>, labels: &RunLabels) -> Vec<Imported> {
                             ),
                             _ => (raw.clone(), None),
                         };
-                        if let Some(sid) = running_session(&text) {
-                            sessions.entry(sid).or_insert_with(|| id.clone());
+                        // The first call that reports a session id started the command (a
+                        // poll reports it again); an id reused later names a new command.
+                        if let Some(sid) = running_session(&text)
+                            && !poll_ids.contains(&id)
+                        {
+                            sessions.insert(sid, id.clone());
                         }
                         let mut result = shell_result(Some(text.clone()), false);
                         if code.is_some() {
@@ -235,7 +256,9 @@ pub fn codex(file: &InputFile<'_>, labels: &RunLabels) -> Vec<Imported> {
                             result.is_error = code.is_some_and(|c| c != 0);
                         }
                         outputs.insert(id.clone(), text);
-                        pending.answer(&id, result);
+                        if !pending.answer(&id, result) {
+                            unread.add("response_item/function_call_output without a call");
+                        }
                     }
                     Some("message" | "reasoning") => {
                         if let (Some(role), Some(t)) = (
@@ -257,10 +280,7 @@ pub fn codex(file: &InputFile<'_>, labels: &RunLabels) -> Vec<Imported> {
     }
     // A command that was still running when exec_command returned gets the exit code (and
     // the output) of the write_stdin poll that saw it end.
-    for (poll, sid) in &polls {
-        let Some(origin) = sessions.get(sid) else {
-            continue;
-        };
+    for (poll, origin) in &polls {
         let Some(text) = outputs.get(poll) else {
             continue;
         };
@@ -557,7 +577,9 @@ pub fn copilot_cli(file: &InputFile<'_>, labels: &RunLabels) -> Vec<Imported> {
                     .or_else(|| d.pointer("/result/content").and_then(content_text));
                 let failed =
                     error.is_some() || d.get("success").and_then(Value::as_bool) == Some(false);
-                pending.answer(id, shell_result(text, failed));
+                if !pending.answer(id, shell_result(text, failed)) {
+                    unread.add("tool.execution_complete without a start");
+                }
             }
             "assistant.message" => {
                 if let Some(t) = s(d, "content").filter(|t| !t.is_empty()) {
@@ -663,7 +685,10 @@ pub fn langchain(file: &InputFile<'_>, labels: &RunLabels) -> Vec<Imported> {
         }
         // Calls of the latest AIMessage still waiting for a ToolMessage, in order.
         let mut waiting: Vec<String> = Vec::new();
-        for m in messages {
+        // Whether the latest AIMessage's calls were all read before (a record listing earlier
+        // messages again): their ToolMessages are not orphans.
+        let mut relisted = false;
+        for (index, m) in messages.iter().enumerate() {
             let Some((kind, f)) = lc_message(m) else {
                 unread.add("message without type");
                 continue;
@@ -708,15 +733,19 @@ pub fn langchain(file: &InputFile<'_>, labels: &RunLabels) -> Vec<Imported> {
                         b.message("assistant", &t, None);
                     }
                     waiting.clear();
+                    relisted = !calls.is_empty();
                     for (i, (id, name, args)) in calls.into_iter().enumerate() {
+                        // Without an id, a call is its place: the message's index in the
+                        // list (the same when a later record lists the messages again).
                         let key = if id.is_empty() {
-                            format!("{n}:{i}:{name}")
+                            format!("#{index}:{i}:{name}")
                         } else {
                             id.clone()
                         };
                         if !seen.insert(key.clone()) {
                             continue;
                         }
+                        relisted = false;
                         waiting.push(key.clone());
                         pending.add(Call {
                             tool: name,
@@ -736,15 +765,20 @@ pub fn langchain(file: &InputFile<'_>, labels: &RunLabels) -> Vec<Imported> {
                         .filter(|id| pending.by_id.contains_key(*id))
                         .map(str::to_string)
                         .or_else(|| waiting.pop());
-                    if let Some(id) = id {
-                        waiting.retain(|w| *w != id);
-                        if pending
-                            .calls
-                            .get(pending.by_id[&id])
-                            .is_some_and(|c| c.result.is_none())
-                        {
-                            pending.answer(&id, shell_result(text, failed));
+                    match id {
+                        Some(id) => {
+                            waiting.retain(|w| *w != id);
+                            let open = pending
+                                .by_id
+                                .get(&id)
+                                .and_then(|i| pending.calls.get(*i))
+                                .is_some_and(|c| c.result.is_none());
+                            if open {
+                                pending.answer(&id, shell_result(text, failed));
+                            }
                         }
+                        None if !relisted => unread.add("ToolMessage without a call"),
+                        None => {}
                     }
                 }
                 "HumanMessage" | "human" => {
@@ -834,7 +868,24 @@ pub fn kubectl_ai(file: &InputFile<'_>, labels: &RunLabels) -> Vec<Imported> {
                 });
             }
             "tool-call-response" => {
-                let Some(i) = open.pop_front() else {
+                // The response names the command it ran (`/usr/bin/bash -c <command>`): the
+                // open request with that command, else the oldest open one.
+                let ran = s(payload, "command")
+                    .map(|c| c.split_once(" -c ").map_or(c, |(_, line)| line).to_string());
+                let by_command = ran.as_ref().and_then(|line| {
+                    open.iter().position(|i| {
+                        calls
+                            .get(*i)
+                            .and_then(|c| c.arguments.as_ref())
+                            .and_then(|a| a.get("command"))
+                            .and_then(Value::as_str)
+                            == Some(line.as_str())
+                    })
+                });
+                let Some(i) = by_command
+                    .or((!open.is_empty()).then_some(0))
+                    .and_then(|k| open.remove(k))
+                else {
                     unread.add("tool-call-response without a request");
                     continue;
                 };
@@ -1005,6 +1056,21 @@ mod tests {
             Some(0)
         );
         assert_eq!(exit_code_in("Process running with session ID 65169"), None);
+        // A line of the command's own output that looks like a trailer does not count.
+        assert_eq!(
+            exit_code_in("Output: Exit Code: 1\nExit Code: 1\nmore\nExit Code: 0\n"),
+            Some(0)
+        );
+        assert_eq!(
+            exit_code_in(
+                "Chunk ID: a\nProcess exited with code 0\nOutput:\nProcess exited with code 3\n"
+            ),
+            Some(0)
+        );
+        assert_eq!(
+            exit_code_in("deleted\nExit Code: 1\n<shellId: 2 completed with exit code 0>"),
+            Some(0)
+        );
         assert_eq!(
             running_session("Wall time: 1\nProcess running with session ID 65169\n"),
             Some(65169)

@@ -63,8 +63,9 @@ fn operation(
     body: Option<&Value>,
 ) -> &'static str {
     match (verb, subresource) {
+        // kubectl 1.30+ runs exec and attach over websockets: a `get` of the subresource.
+        ("get" | "create", Some("exec" | "attach")) => "exec",
         ("get" | "list" | "watch", _) => "read",
-        ("create", Some("exec" | "attach")) => "exec",
         ("create", Some("eviction")) => "evict",
         ("update" | "patch", Some("scale")) => "scale",
         (_, Some(_)) => "other",
@@ -170,7 +171,8 @@ fn records<'t>(file: &'t InputFile<'_>, out: &mut Vec<Imported>) -> Vec<Record<'
 /// with `verb` and `objectRef` and no `kind`), an AKS diagnostic record (the event in
 /// `properties.log`, as an object or as JSON text), or a GKE Cloud Audit Log entry
 /// (`protoPayload`, converted). `Err` says why the record is none of these (and where).
-fn event_of(v: &Value) -> Result<Value, (&'static str, String)> {
+/// `Ok(None)`: a record of the request that is not its final one (dropped, counted).
+fn event_of(v: &Value) -> Result<Option<Value>, (&'static str, String)> {
     if let Some(log) = v.pointer("/properties/log") {
         let e = match log {
             Value::String(t) => serde_json::from_str::<Value>(t).map_err(|e| {
@@ -182,7 +184,7 @@ fn event_of(v: &Value) -> Result<Value, (&'static str, String)> {
             other => other.clone(),
         };
         return if s(&e, "kind") == Some("Event") {
-            Ok(e)
+            Ok(Some(e))
         } else {
             Err((
                 "/properties/log",
@@ -191,11 +193,16 @@ fn event_of(v: &Value) -> Result<Value, (&'static str, String)> {
         };
     }
     if let Some(p) = v.get("protoPayload") {
-        return gke_event(v, p);
+        // A long-running request is logged at its start and its end (`operation.first`,
+        // `.last`); the end is the record of what was done.
+        if v.pointer("/operation/last").and_then(Value::as_bool) == Some(false) {
+            return Ok(None);
+        }
+        return gke_event(v, p).map(Some);
     }
     match v.get("kind") {
-        Some(k) if k == "Event" => Ok(v.clone()),
-        None if v.get("verb").is_some() && v.get("objectRef").is_some() => Ok(v.clone()),
+        Some(k) if k == "Event" => Ok(Some(v.clone())),
+        None if v.get("verb").is_some() && v.get("objectRef").is_some() => Ok(Some(v.clone())),
         Some(_) => Err((
             "/kind",
             "not an audit event: expected \"kind\": \"Event\" (audit.k8s.io/v1), an EventList, \
@@ -255,6 +262,8 @@ fn gke_event(v: &Value, p: &Value) -> Result<Value, (&'static str, String)> {
         obj.insert("apiVersion".into(), version.into());
         let rest = &parts[2..];
         let rest = match rest {
+            // A namespace's own subresource: namespaces/<ns>/status | finalize.
+            ["namespaces", _, sub] if matches!(*sub, "status" | "finalize") => rest,
             ["namespaces", ns, tail @ ..] if !tail.is_empty() => {
                 obj.insert("namespace".into(), (*ns).into());
                 tail
@@ -324,7 +333,11 @@ pub fn import(file: &InputFile<'_>, labels: &RunLabels) -> Vec<Imported> {
     for rec in records(file, &mut out) {
         let (n, line) = (rec.line, rec.text);
         let e = match event_of(&rec.value) {
-            Ok(e) => e,
+            Ok(Some(e)) => e,
+            Ok(None) => {
+                dropped += 1;
+                continue;
+            }
             Err((at, message)) => {
                 out.push(super::reject_at(
                     &file.display,

@@ -41,8 +41,10 @@ pub fn sniff(bytes: &[u8]) -> Result<ImportFormat, String> {
         .is_some_and(|r| has(r, &["problem_id", "return_code", "success"]))
     {
         return Err(
-            "an SREGym results file: the outcome of the sessions in its folder, none of which is \
-             being read (import the folder that holds both)"
+            "an SREGym results file (the agent's exit status for the sessions in its folder): \
+             it is read beside the sessions it belongs to when its folder holds no other \
+             results file, and here it is not (no session of this import under its folder, or \
+             several results files in one folder)"
                 .to_string(),
         );
     }
@@ -222,7 +224,10 @@ fn is_langchain_messages(v: &Value) -> bool {
 }
 
 /// Tool records of each format, as they appear in its text: a record that holds one of these
-/// is a tool call (or its answer) of that shape.
+/// (a type value, or a key with a non-empty array or object) is a tool call (or its answer) of
+/// that shape. An importer that read no call from a text holding one read it wrong, whichever
+/// format the marker belongs to (a Codex rollout wraps OpenAI's `function_call` items in
+/// `payload`, where the openai importer does not look).
 const TOOL_SHAPES: &[(&str, &str)] = &[
     (
         "\"function_call\"",
@@ -246,6 +251,21 @@ const TOOL_SHAPES: &[(&str, &str)] = &[
     ("\"functionCall\"", "`functionCall` parts (Gemini API)"),
 ];
 
+/// Whether the marker at `at` (of length `len`) stands for a record: a value, or a key whose
+/// value is a non-empty array or object (`"tool_calls": []` is no call).
+fn holds_records(text: &str, at: usize, len: usize) -> bool {
+    let rest = text[at + len..].trim_start();
+    let Some(value) = rest.strip_prefix(':') else {
+        return true;
+    };
+    let value = value.trim_start();
+    match value.chars().next() {
+        Some('[') => !value[1..].trim_start().starts_with(']'),
+        Some('{') => !value[1..].trim_start().starts_with('}'),
+        _ => false,
+    }
+}
+
 /// The first tool record of a shape `format` does not read, with its line.
 pub fn foreign_tool_records(format: ImportFormat, bytes: &[u8]) -> Option<(u64, &'static str)> {
     if matches!(
@@ -264,13 +284,14 @@ pub fn foreign_tool_records(format: ImportFormat, bytes: &[u8]) -> Option<(u64, 
         let mut from = 0;
         while let Some(i) = text[from..].find(needle) {
             let at = from + i;
-            if at == 0 || text.as_bytes()[at - 1] != b'\\' {
+            from = at + needle.len();
+            let escaped = at > 0 && text.as_bytes()[at - 1] == b'\\';
+            if !escaped && holds_records(text, at, needle.len()) {
                 if first.is_none_or(|(f, _)| at < f) {
                     first = Some((at, shape));
                 }
                 break;
             }
-            from = at + needle.len();
         }
     }
     let (at, shape) = first?;
@@ -323,6 +344,20 @@ mod tests {
             Some(2)
         );
         let escaped = "{\"text\":\"say \\\"tool_use\\\" here\"}\n";
+        let empty = "{\"type\":\"assistant.message\",\"data\":{\"toolRequests\":[ ]}}\n";
+        assert_eq!(
+            foreign_tool_records(ImportFormat::Anthropic, empty.as_bytes()),
+            None
+        );
+        assert_eq!(
+            foreign_tool_records(ImportFormat::CopilotCli, t.as_bytes()).map(|x| x.0),
+            Some(2)
+        );
+        let null = "{\"role\":\"assistant\",\"tool_calls\":null}\n";
+        assert_eq!(
+            foreign_tool_records(ImportFormat::Openai, null.as_bytes()),
+            None
+        );
         assert_eq!(
             foreign_tool_records(ImportFormat::Anthropic, escaped.as_bytes()),
             None

@@ -339,15 +339,16 @@ pub fn read(
     }
 }
 
-/// kubeautopsy's own documents: the file as one document, or one per line; the pipeline
-/// validates them as it does any trace.
+/// kubeautopsy's own documents: the file as one document, or one per line, each passed on as
+/// its original text, so the pipeline checks it exactly as a native trace (duplicate keys,
+/// positions in the file).
 fn native(file: &InputFile<'_>) -> Vec<Imported> {
     let mut out = Vec::new();
     let docs = transcripts::values(file, &mut out);
-    for (line, value, _) in docs {
+    for (line, _, text) in docs {
         out.push(Imported::Doc {
             line,
-            json: serde_json::to_vec(&value).unwrap_or_default(),
+            json: text.into_bytes(),
         });
     }
     out

@@ -19,7 +19,7 @@ pub const OUTCOME_FROM: &str = "outcome_from";
 pub const OUTCOME_NOTE: &str = "outcome_note";
 
 /// How a row names its run.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum RunKey {
     /// The run id (`run.id`).
     Run(String),
@@ -87,6 +87,20 @@ impl Outcomes {
         if rows.is_empty() {
             return Err(format!("--outcomes {}: no outcome rows", path.display()));
         }
+        let mut first_of: std::collections::HashMap<&RunKey, u64> = Default::default();
+        for r in &rows {
+            if let Some(first) = first_of.insert(&r.key, r.line) {
+                let what = match &r.key {
+                    RunKey::Run(id) => format!("run {id}"),
+                    RunKey::Source(p) => format!("source {p}"),
+                };
+                return Err(at(
+                    r.line,
+                    1,
+                    format!("{what} has an outcome already (line {first}): one row per run"),
+                ));
+            }
+        }
         let hits = rows.iter().map(|_| AtomicU64::new(0)).collect();
         Ok(Outcomes {
             file: Some(path.to_path_buf()),
@@ -104,10 +118,16 @@ impl Outcomes {
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_string();
-        let row = self.rows.iter().position(|r| match &r.key {
-            RunKey::Run(run) => *run == id,
-            RunKey::Source(p) => path_ends_with(source, p),
-        });
+        // A row naming the run's id wins over one naming its input.
+        let row = self
+            .rows
+            .iter()
+            .position(|r| r.key == RunKey::Run(id.clone()))
+            .or_else(|| {
+                self.rows
+                    .iter()
+                    .position(|r| matches!(&r.key, RunKey::Source(p) if path_ends_with(source, p)))
+            });
         if let Some(i) = row {
             let r = &self.rows[i];
             if let Some(h) = self.hits.get(i) {
@@ -185,32 +205,53 @@ impl Outcomes {
 
     /// Take SREGym results files (`<agent>_results_<problem>_<date>_<time>.json` holding
     /// `problem_id`, `return_code`, `success`) out of the sources: they are not runs, they
-    /// belong to the sessions under their folder. They are counted as skipped outcome files.
-    /// A results file with no session of this corpus under its folder stays a source (and
-    /// is rejected by the importer, saying so).
+    /// belong to the sessions under their folder. Only files that some session will be given
+    /// are taken (counted as skipped outcome files); the others stay sources, and their
+    /// importer rejects them saying why.
     pub fn pick_sregym_results(&mut self, discovery: &mut Discovery) {
-        let mut keep = Vec::with_capacity(discovery.sources.len());
-        let sessions: Vec<PathBuf> = discovery
+        let candidates: Vec<SregymResult> = discovery
             .sources
             .iter()
             .filter_map(|s| match &s.path {
-                SourcePath::File(p) if !is_sregym_results_name(p) => Some(p.clone()),
+                SourcePath::File(p) if is_sregym_results_name(p) => read_sregym(p),
                 _ => None,
             })
             .collect();
-        for source in std::mem::take(&mut discovery.sources) {
-            let found = match &source.path {
-                SourcePath::File(p) if is_sregym_results_name(p) => {
-                    read_sregym(p).filter(|r| sessions.iter().any(|s| s.starts_with(&r.dir)))
-                }
+        let sessions: Vec<&Path> = discovery
+            .sources
+            .iter()
+            .filter_map(|s| match &s.path {
+                SourcePath::File(p) if !is_sregym_results_name(p) => Some(p.as_path()),
                 _ => None,
+            })
+            .collect();
+        let probe = Outcomes {
+            sregym: candidates,
+            ..Outcomes::default()
+        };
+        let used: Vec<&SregymResult> = probe
+            .sregym
+            .iter()
+            .filter(|r| {
+                sessions.iter().any(|s| {
+                    probe
+                        .sregym_for(&s.display().to_string())
+                        .is_some_and(|chosen| chosen.file == r.file)
+                })
+            })
+            .collect();
+        let mut keep = Vec::with_capacity(discovery.sources.len());
+        for source in std::mem::take(&mut discovery.sources) {
+            let taken = match &source.path {
+                SourcePath::File(p) => used.iter().find(|r| r.file == *p),
+                SourcePath::Stdin => None,
             };
-            match found {
+            match taken {
                 Some(r) => {
                     discovery
                         .skipped
                         .push((r.file.clone(), SkipReason::OutcomeFile));
-                    self.sregym.push(r);
+                    self.sregym.push((*r).clone());
                 }
                 None => keep.push(source),
             }
@@ -287,6 +328,7 @@ fn checks_of(text: &str) -> Result<Vec<Value>, String> {
         .map(|c| {
             let (name, verdict) = c
                 .rsplit_once('=')
+                .filter(|(name, _)| !name.trim().is_empty())
                 .ok_or_else(|| format!("check {c:?}: expected name=pass|fail|skip|error"))?;
             let verdict = match verdict.trim() {
                 v @ ("pass" | "fail" | "skip" | "error") => v.to_string(),
@@ -393,19 +435,32 @@ fn jsonl_rows(text: &str) -> Result<Vec<OutcomeRow>, RowError> {
             None | Some(Value::Null) => Vec::new(),
             Some(Value::String(t)) => checks_of(t).map_err(|m| (n, 1, m))?,
             Some(Value::Array(list)) => {
+                // Only the fields of a trace v1 check, each of its type.
+                let mut checks = Vec::new();
                 for (j, c) in list.iter().enumerate() {
+                    let name = c
+                        .get("name")
+                        .and_then(Value::as_str)
+                        .filter(|n| !n.is_empty());
                     let verdict = c.get("verdict").and_then(Value::as_str);
-                    if c.get("name").and_then(Value::as_str).is_none()
-                        || !matches!(verdict, Some("pass" | "fail" | "skip" | "error"))
-                    {
+                    let (Some(name), Some(verdict @ ("pass" | "fail" | "skip" | "error"))) =
+                        (name, verdict)
+                    else {
                         return Err((
                             n,
                             1,
                             format!("checks/{j}: expected {{name, verdict: pass|fail|skip|error}}"),
                         ));
+                    };
+                    let mut check = json!({"name": name, "verdict": verdict});
+                    for k in ["type", "message"] {
+                        if let Some(t) = c.get(k).and_then(Value::as_str) {
+                            check[k] = t.into();
+                        }
                     }
+                    checks.push(check);
                 }
-                list.clone()
+                checks
             }
             Some(_) => return Err((n, 1, "checks: expected an array or a string".into())),
         };
@@ -489,6 +544,20 @@ mod tests {
                 .2
                 .contains("passed")
         );
+        assert!(checks_of("=pass").is_err());
+        // A row naming the run's id wins over an earlier one naming its input.
+        let t = table(
+            jsonl_rows("{\"source\": \"x.jsonl\", \"passed\": false}\n{\"run\": \"a\", \"passed\": true}\n")
+                .unwrap(),
+        );
+        let mut doc = json!({"run": {"id": "a"}, "events": []});
+        t.attach(&mut doc, "/d/x.jsonl");
+        assert_eq!(doc["outcome"]["passed"], true);
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("o.csv");
+        std::fs::write(&f, "run,passed\na,true\nb,false\na,false\n").unwrap();
+        let e = Outcomes::load(&f).unwrap_err();
+        assert!(e.contains(":4:1:") && e.contains("line 2"), "{e}");
     }
 
     #[test]

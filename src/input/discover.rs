@@ -24,7 +24,7 @@ pub enum SkipReason {
     NotATraceFile,
     /// The same file was reached twice (named twice, or through a symlink).
     Duplicate,
-    /// A file of outcomes (SREGym's `*_results_*.json`): read for the runs beside it, not a run.
+    /// SREGym's `*_results_*.json`: read for the runs beside it (as a note), not a run.
     OutcomeFile,
 }
 
@@ -33,7 +33,7 @@ impl SkipReason {
         match self {
             SkipReason::NotATraceFile => "not a trace file name",
             SkipReason::Duplicate => "listed more than once",
-            SkipReason::OutcomeFile => "an outcome file (attached to the runs beside it)",
+            SkipReason::OutcomeFile => "an SREGym results file (noted on the runs beside it)",
         }
     }
 }
