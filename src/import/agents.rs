@@ -264,7 +264,7 @@ pub fn codex(file: &InputFile<'_>, labels: &RunLabels) -> Vec<Imported> {
                         if let (Some(role), Some(t)) = (
                             s(p, "role"),
                             p.get("content")
-                                .and_then(message_text)
+                                .and_then(content_text)
                                 .filter(|t| !t.is_empty()),
                         ) {
                             b.message(role, &t, ts.as_deref());
@@ -311,12 +311,6 @@ fn running_session(text: &str) -> Option<i64> {
     text.lines()
         .find_map(|l| l.strip_prefix("Process running with session ID "))
         .and_then(|n| n.trim().parse().ok())
-}
-
-/// The text of a Responses message's content parts (`input_text`, `output_text`, `text`) or a
-/// reasoning item's summary.
-fn message_text(content: &Value) -> Option<String> {
-    content_text(content)
 }
 
 /// Gemini CLI sessions: the JSONL its session store appends (a header `{sessionId,
