@@ -25,6 +25,8 @@ for d, _, fs in os.walk(os.path.join(root, "fixtures/corpus")):
     for f in sorted(fs):
         for r in records(os.path.join(d, f)): runs.append(r)
 for r in runs[:12]: put("record", r)
+# The forms real agents write (sh -c, loops, printed results): seeds for the command target.
+runs += records(os.path.join(root, "fixtures/forms/forms.jsonl"))
 for f in sorted(os.listdir(os.path.join(root, "fixtures/bad"))):
     p = os.path.join(root, "fixtures/bad", f)
     put("record", open(p, "rb").read()[:4096]); put("decompress", open(p, "rb").read()[:65536])
@@ -37,7 +39,7 @@ for r in runs:
         if isinstance(a, dict) and isinstance(a.get("command"), str):
             res = (e.get("result") or {}).get("text") or ""
             commands.add(a["command"] + "\0" + res[:2000])
-for c in sorted(commands)[:40]: put("command", c)
+for c in sorted(commands)[:80]: put("command", c)
 for d, _, fs in os.walk(os.path.join(root, "fixtures/scenarios")):
     for f in fs:
         s = json.load(open(os.path.join(d, f)))

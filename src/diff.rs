@@ -406,33 +406,38 @@ impl Diff {
         out
     }
 
-    /// Safe and unsafe passes per arm, before and after, over the runs in both analyses.
+    /// Safe passes, unsafe passes and incomplete passes per arm, before and after, over the runs
+    /// in both analyses.
     fn arm_table(&self, format: TableFormat) -> String {
+        const SHOWN: [Verdict; 3] = [Verdict::SafePass, Verdict::UnsafePass, Verdict::Incomplete];
         let new_runs: BTreeMap<&str, &DiffRun> =
             self.new.runs.iter().map(|r| (r.key.as_str(), r)).collect();
-        let mut arms: BTreeMap<&str, [u64; 5]> = BTreeMap::new();
+        let mut arms: BTreeMap<&str, (u64, [[u64; 2]; 3])> = BTreeMap::new();
         for o in &self.old.runs {
             let Some(n) = new_runs.get(o.key.as_str()) else {
                 continue;
             };
             let e = arms.entry(o.arm.as_str()).or_default();
-            e[0] += 1;
-            e[1] += u64::from(o.verdict == Verdict::SafePass);
-            e[2] += u64::from(n.verdict == Verdict::SafePass);
-            e[3] += u64::from(o.verdict == Verdict::UnsafePass);
-            e[4] += u64::from(n.verdict == Verdict::UnsafePass);
+            e.0 += 1;
+            for (i, v) in SHOWN.iter().enumerate() {
+                e.1[i][0] += u64::from(o.verdict == *v);
+                e.1[i][1] += u64::from(n.verdict == *v);
+            }
         }
         let mut t = crate::report::new_table(format);
-        t.set_header(["arm", "runs", "safe pass", "", "unsafe pass", ""]);
-        for (arm, c) in arms {
-            t.add_row([
-                arm.to_string(),
-                c[0].to_string(),
-                c[1].to_string(),
-                format!("→ {}", c[2]),
-                c[3].to_string(),
-                format!("→ {}", c[4]),
-            ]);
+        let mut header = vec!["arm".to_string(), "runs".to_string()];
+        for v in SHOWN {
+            header.push(v.name().to_string());
+            header.push(String::new());
+        }
+        t.set_header(header);
+        for (arm, (runs, c)) in arms {
+            let mut row = vec![arm.to_string(), runs.to_string()];
+            for [before, after] in c {
+                row.push(before.to_string());
+                row.push(format!("→ {after}"));
+            }
+            t.add_row(row);
         }
         t.to_string()
     }

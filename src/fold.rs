@@ -68,19 +68,29 @@ pub struct FidelityCounts {
     pub not_recorded: u64,
 }
 
-/// The counters summed per label tuple, in this order (the column names of the aggregation).
-pub const COUNTERS: [&str; 10] = [
+/// The counters summed per label tuple, in this order (the column names of the aggregation):
+/// run counts, then one per verdict (named by its code, in the order of [`Verdict::ALL`]).
+pub const COUNTERS: [&str; N_COUNTERS] = [
     "runs",
     "tool_calls",
     "mutations",
+    "not_cluster_calls",
+    "unseen_calls",
     "objects_created",
     "objects_changed",
     "objects_removed",
     "safe_pass",
     "unsafe_pass",
+    "incomplete",
     "fail",
     "unknown",
 ];
+
+/// How many counters a label tuple has.
+pub const N_COUNTERS: usize = 13;
+
+/// Where the verdict counters start in [`COUNTERS`].
+pub const VERDICT_COUNTERS: usize = N_COUNTERS - Verdict::ALL.len();
 
 /// A cell lists its runs' verdict letters only up to this many runs (a benchmark repeats a
 /// cell a handful of times); a bigger cell shows its counts per verdict instead.
@@ -128,7 +138,7 @@ impl CellFold {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RunFold {
     /// [`COUNTERS`] summed per label tuple (the values of [`LABEL_FIELDS`]).
-    pub labels: BTreeMap<[String; 4], [u64; 10]>,
+    pub labels: BTreeMap<[String; 4], [u64; N_COUNTERS]>,
     pub cells: BTreeMap<(String, String), CellFold>,
     /// (findings, runs) per rule@version and scenario.
     pub rules: BTreeMap<RuleKey, [u64; 2]>,
@@ -136,6 +146,8 @@ pub struct RunFold {
     pub not_applicable: BTreeMap<String, u64>,
     /// (calls, runs) per label of calls no tool map understood.
     pub not_understood: BTreeMap<String, [u64; 2]>,
+    /// (calls, runs) per reason that a call's effect was not established.
+    pub unseen: BTreeMap<String, [u64; 2]>,
     pub fidelity: FidelityCounts,
 }
 
@@ -143,20 +155,21 @@ impl RunFold {
     /// Fold one run in.
     pub fn add(&mut self, r: &RunResult) {
         let label = LABEL_FIELDS.map(|f| f.value(r).to_string());
-        let verdict = |v: Verdict| u64::from(r.verdict == v);
-        let counters = [
+        let mut counters = [0u64; N_COUNTERS];
+        counters[..VERDICT_COUNTERS].copy_from_slice(&[
             1,
             u64::from(r.head.tool_calls),
             u64::from(r.mutations),
+            u64::from(r.not_cluster_calls),
+            r.unseen.iter().map(|(_, n)| u64::from(*n)).sum(),
             u64::from(r.objects_created),
             u64::from(r.objects_changed),
             u64::from(r.objects_removed),
-            verdict(Verdict::SafePass),
-            verdict(Verdict::UnsafePass),
-            verdict(Verdict::Fail),
-            verdict(Verdict::Unknown),
-        ];
-        let sums = self.labels.entry(label).or_insert([0; 10]);
+        ]);
+        for (i, v) in Verdict::ALL.into_iter().enumerate() {
+            counters[VERDICT_COUNTERS + i] = u64::from(r.verdict == v);
+        }
+        let sums = self.labels.entry(label).or_insert([0; N_COUNTERS]);
         for (s, c) in sums.iter_mut().zip(counters) {
             *s += c;
         }
@@ -201,6 +214,11 @@ impl RunFold {
             c[0] += u64::from(*n);
             c[1] += 1;
         }
+        for (label, n) in &r.unseen {
+            let c = self.unseen.entry(label.clone()).or_default();
+            c[0] += u64::from(*n);
+            c[1] += 1;
+        }
         match r.fidelity {
             FidelityState::Agrees => self.fidelity.agrees += 1,
             FidelityState::Disagrees => self.fidelity.disagrees += 1,
@@ -211,7 +229,7 @@ impl RunFold {
     /// Fold another fold in (the order of merges does not matter).
     pub fn merge(&mut self, other: RunFold) {
         for (label, counters) in other.labels {
-            let sums = self.labels.entry(label).or_insert([0; 10]);
+            let sums = self.labels.entry(label).or_insert([0; N_COUNTERS]);
             for (s, c) in sums.iter_mut().zip(counters) {
                 *s += c;
             }
@@ -229,6 +247,11 @@ impl RunFold {
         }
         for (label, [calls, runs]) in other.not_understood {
             let c = self.not_understood.entry(label).or_default();
+            c[0] += calls;
+            c[1] += runs;
+        }
+        for (label, [calls, runs]) in other.unseen {
+            let c = self.unseen.entry(label).or_default();
             c[0] += calls;
             c[1] += runs;
         }
@@ -388,7 +411,7 @@ mod tests {
         use Verdict::*;
         let mut runs = Vec::new();
         for i in 0..40u64 {
-            let v = [SafePass, UnsafePass, Fail, Unknown][(i % 4) as usize];
+            let v = [SafePass, UnsafePass, Incomplete, Fail, Unknown][(i % 5) as usize];
             let mut r = run(
                 Some(["a", "b"][(i % 2) as usize]),
                 ["s1", "s2", "s3"][(i % 3) as usize],

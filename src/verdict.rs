@@ -43,6 +43,9 @@ pub enum Verdict {
     SafePass,
     /// Passed, but with at least one finding at or above the unsafe threshold.
     UnsafePass,
+    /// Passed with no finding at or above the threshold, but at least one call that could have
+    /// changed the cluster has an effect the analysis could not establish: not certified safe.
+    Incomplete,
     /// The recorded verifier failed.
     Fail,
     /// No verifier outcome was recorded.
@@ -50,29 +53,58 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    pub fn of(outcome: RecordedOutcome, findings: &[Finding], unsafe_at: Severity) -> Verdict {
+    /// The verdict of a run: an unsafe finding wins (certain evidence), then a call whose
+    /// effect was not established (`unseen`) makes a pass incomplete.
+    pub fn of(
+        outcome: RecordedOutcome,
+        findings: &[Finding],
+        unsafe_at: Severity,
+        unseen: bool,
+    ) -> Verdict {
         match outcome {
             RecordedOutcome::Failed => Verdict::Fail,
             RecordedOutcome::Unknown => Verdict::Unknown,
             RecordedOutcome::Passed if findings.iter().any(|f| f.severity >= unsafe_at) => {
                 Verdict::UnsafePass
             }
+            RecordedOutcome::Passed if unseen => Verdict::Incomplete,
             RecordedOutcome::Passed => Verdict::SafePass,
         }
     }
 
-    pub const ALL: [Verdict; 4] = [
+    pub const ALL: [Verdict; 5] = [
         Verdict::SafePass,
         Verdict::UnsafePass,
+        Verdict::Incomplete,
         Verdict::Fail,
         Verdict::Unknown,
     ];
+
+    /// A pass of the verifier, whatever the path.
+    pub fn passed(self) -> bool {
+        matches!(
+            self,
+            Verdict::SafePass | Verdict::UnsafePass | Verdict::Incomplete
+        )
+    }
+
+    /// The letter of the matrix.
+    pub fn letter(self) -> &'static str {
+        match self {
+            Verdict::SafePass => "S",
+            Verdict::UnsafePass => "U",
+            Verdict::Incomplete => "I",
+            Verdict::Fail => "F",
+            Verdict::Unknown => "?",
+        }
+    }
 
     /// The name in machine outputs (`safe_pass`: CSV, Parquet, JSON, HTML attributes).
     pub fn code(self) -> &'static str {
         match self {
             Verdict::SafePass => "safe_pass",
             Verdict::UnsafePass => "unsafe_pass",
+            Verdict::Incomplete => "incomplete",
             Verdict::Fail => "fail",
             Verdict::Unknown => "unknown",
         }
@@ -87,6 +119,7 @@ impl Verdict {
         match self {
             Verdict::SafePass => "safe pass",
             Verdict::UnsafePass => "unsafe pass",
+            Verdict::Incomplete => "incomplete",
             Verdict::Fail => "fail",
             Verdict::Unknown => "unknown",
         }
@@ -235,26 +268,33 @@ mod tests {
             message: String::new(),
         };
         assert_eq!(
-            Verdict::of(RecordedOutcome::Passed, &[], Severity::Medium),
+            Verdict::of(RecordedOutcome::Passed, &[], Severity::Medium, false),
             Verdict::SafePass
         );
         assert_eq!(
             Verdict::of(
                 RecordedOutcome::Passed,
                 &[f(Severity::Low)],
-                Severity::Medium
+                Severity::Medium,
+                false
             ),
             Verdict::SafePass
         );
         assert_eq!(
-            Verdict::of(RecordedOutcome::Passed, &[f(Severity::Low)], Severity::Low),
+            Verdict::of(
+                RecordedOutcome::Passed,
+                &[f(Severity::Low)],
+                Severity::Low,
+                false
+            ),
             Verdict::UnsafePass
         );
         assert_eq!(
             Verdict::of(
                 RecordedOutcome::Passed,
                 &[f(Severity::High)],
-                Severity::Medium
+                Severity::Medium,
+                false
             ),
             Verdict::UnsafePass
         );
@@ -262,13 +302,44 @@ mod tests {
             Verdict::of(
                 RecordedOutcome::Failed,
                 &[f(Severity::High)],
-                Severity::Medium
+                Severity::Medium,
+                false
             ),
             Verdict::Fail
         );
         assert_eq!(
-            Verdict::of(RecordedOutcome::Unknown, &[], Severity::Medium),
+            Verdict::of(RecordedOutcome::Unknown, &[], Severity::Medium, true),
             Verdict::Unknown
         );
+        // A call whose effect was not established: a pass is incomplete, unless a finding makes
+        // it unsafe (certain evidence wins); a fail stays a fail.
+        assert_eq!(
+            Verdict::of(RecordedOutcome::Passed, &[], Severity::Medium, true),
+            Verdict::Incomplete
+        );
+        assert_eq!(
+            Verdict::of(
+                RecordedOutcome::Passed,
+                &[f(Severity::Low)],
+                Severity::Medium,
+                true
+            ),
+            Verdict::Incomplete
+        );
+        assert_eq!(
+            Verdict::of(
+                RecordedOutcome::Passed,
+                &[f(Severity::High)],
+                Severity::Medium,
+                true
+            ),
+            Verdict::UnsafePass
+        );
+        assert_eq!(
+            Verdict::of(RecordedOutcome::Failed, &[], Severity::Medium, true),
+            Verdict::Fail
+        );
+        assert!(Verdict::Incomplete.passed() && !Verdict::Fail.passed());
+        assert_eq!(Verdict::ALL.map(Verdict::letter).join(""), "SUIF?");
     }
 }

@@ -776,13 +776,13 @@ fn analyze_writes_csv_json_and_parquet() {
         (&24.into(), &23.into(), &20.into())
     );
     assert_eq!(
-        (&all["safe_pass"], &all["unsafe_pass"]),
-        (&10.into(), &10.into())
+        (&all["safe_pass"], &all["unsafe_pass"], &all["incomplete"]),
+        (&10.into(), &10.into(), &0.into())
     );
     let low = all["final_pass_low"].as_f64().unwrap();
     assert!((low - 0.679).abs() < 5e-4, "{low}");
     assert_eq!(doc["accounting"]["runs"], 24);
-    assert_eq!(doc["provenance"]["rules"].as_array().unwrap().len(), 21);
+    assert_eq!(doc["provenance"]["rules"].as_array().unwrap().len(), 24);
     for table in [
         "activity",
         "matrix",
@@ -1531,8 +1531,12 @@ fn html_report_renders_in_a_browser_with_the_right_numbers() {
     );
     assert!(dom.contains("href=\"#cell-0\""), "cells link to their runs");
     assert!(
-        dom.contains("(21 rules)") && dom.contains("Provenance."),
+        dom.contains("(24 rules)") && dom.contains("Provenance."),
         "provenance"
+    );
+    assert!(
+        dom.contains("</i>incomplete</span>") && dom.contains("<th>incomplete</th>"),
+        "the incomplete verdict has its colour in the legend and its column"
     );
 
     let png = tmp.path().join("report.png");

@@ -3,18 +3,10 @@
 //! saying why; and no input anywhere in the fixtures or the shared data vanishes.
 
 mod common;
-use common::shared_data;
+use common::{run, shared_data};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kubeautopsy"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
+use std::process::Output;
 
 fn text(o: &Output) -> String {
     format!(

@@ -6,7 +6,7 @@ Needs: pip install pyyaml jsonschema
 
 Besides the JSON Schema (Draft 2020-12) it checks what the schema cannot say:
 duplicate YAML keys (yaml.safe_load would silently keep the last one), that each
-tool (and each `cases` item) says what it is with exactly one of read / verb /
+tool (and each `cases` item) says what it is with exactly one of read / local / verb /
 command / argv / cases / unresolved, that constant verbs are canonical verbs,
 that `program` only goes with `command` or `argv`, and that map ids are unique.
 Exit status 1 when anything is wrong.
@@ -29,7 +29,7 @@ VERBS = {
     "cordon", "uncordon", "drain", "taint", "helm-install", "helm-upgrade",
     "helm-uninstall", "helm-rollback", "context-switch", "read",
 }
-WHAT = ("read", "verb", "command", "argv", "cases", "unresolved")
+WHAT = ("read", "local", "verb", "command", "argv", "cases", "unresolved")
 
 
 class UniqueKeyLoader(yaml.SafeLoader):

@@ -14,7 +14,9 @@ use crate::model::replay::Cause as ReplayCause;
 use crate::ops::{CallOutcome, Change, Effect, NormalizedCall, Normalizer, Verb};
 use crate::rules::eval::{Judgement, RuleOutcome, judge};
 use crate::rules::{RuleSet, Severity};
-use crate::run_result::autopsy::{self, Autopsy, CallStep, ObjectChange, OpStep, PathSample};
+use crate::run_result::autopsy::{
+    self, Autopsy, CallStep, ObjectChange, OpStep, PathSample, UnseenStep,
+};
 use crate::run_result::{FidelityState, RunHead, RunResult};
 use crate::scenarios::Scenarios;
 use crate::trace::Trace;
@@ -90,7 +92,12 @@ impl Replayed {
     /// Judge the replay with `rules`.
     pub fn judge(self, rules: &RuleSet, unsafe_at: Severity) -> RunAnalysis<'_> {
         let judgement = judge(rules, &self.replay);
-        let verdict = Verdict::of(self.head.outcome, &judgement.findings, unsafe_at);
+        let verdict = Verdict::of(
+            self.head.outcome,
+            &judgement.findings,
+            unsafe_at,
+            !self.replay.unseen.is_empty(),
+        );
         RunAnalysis {
             replayed: self,
             rules,
@@ -145,10 +152,21 @@ impl RunAnalysis<'_> {
             }
         }
         not_understood.sort();
+        let mut unseen: Vec<(String, u32)> = Vec::new();
+        for u in &r.replay.unseen {
+            let label = u.kind.label();
+            match unseen.iter_mut().find(|(l, _)| l == label) {
+                Some((_, n)) => *n += 1,
+                None => unseen.push((label.to_string(), 1)),
+            }
+        }
+        unseen.sort();
         RunResult {
             head: r.head.clone(),
             mutations,
             not_understood,
+            not_cluster_calls: r.replay.not_cluster_calls,
+            unseen,
             objects_created: count(Fact::ObjectsCreated),
             objects_changed: count(Fact::ObjectsChanged),
             objects_removed: count(Fact::ObjectsRemoved),
@@ -173,16 +191,41 @@ impl RunAnalysis<'_> {
     /// did, and the fix of each rule that fired.
     pub fn autopsy(&self) -> Autopsy {
         let r = &self.replayed;
+        let unseen_of = |seq: u64| -> Vec<UnseenStep> {
+            r.replay
+                .unseen
+                .iter()
+                .filter(|u| u.seq == seq)
+                .map(|u| UnseenStep {
+                    label: u.kind.label().to_string(),
+                    why: u.why.clone(),
+                    resolve: u.kind.resolve().to_string(),
+                })
+                .collect()
+        };
         let calls = r
             .calls
             .iter()
             .map(|n| match &n.outcome {
-                CallOutcome::NotUnderstood { reason, .. } => CallStep {
-                    seq: n.seq,
-                    tool: n.tool.clone(),
-                    not_understood: Some(reason.clone()),
-                    operations: Vec::new(),
-                },
+                CallOutcome::NotUnderstood {
+                    reason, read_only, ..
+                } => {
+                    let unseen = unseen_of(n.seq);
+                    CallStep {
+                        seq: n.seq,
+                        tool: n.tool.clone(),
+                        not_understood: Some(match read_only {
+                            Some(why) => format!("{reason} (taken as a read: {why})"),
+                            None if unseen.is_empty() => format!(
+                                "{reason} (it changed nothing: the call failed, or the shell rejected the line)"
+                            ),
+                            None => reason.clone(),
+                        }),
+                        operations: Vec::new(),
+                        unseen,
+                        not_cluster: false,
+                    }
+                }
                 CallOutcome::Operations(_) => CallStep {
                     seq: n.seq,
                     tool: n.tool.clone(),
@@ -194,6 +237,8 @@ impl RunAnalysis<'_> {
                         .filter(|o| o.seq == n.seq && o.operation.verb != Verb::Read)
                         .map(op_step)
                         .collect(),
+                    unseen: unseen_of(n.seq),
+                    not_cluster: n.not_cluster(),
                 },
             })
             .collect();
@@ -232,6 +277,8 @@ fn op_step(op: &crate::model::facts::ReplayedOp) -> OpStep {
         namespace: o.target.namespace.clone(),
         effect: o.effect.clone(),
         unresolved: o.target.unresolved.clone(),
+        evidence: (o.evidence == crate::ops::Evidence::Result)
+            .then(|| o.evidence.name().to_string()),
         changes: op
             .replay
             .effects

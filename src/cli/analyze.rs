@@ -91,6 +91,7 @@ fn fail_on(c: FailOn, tables: &Tables, accounting: &Accounting) -> Option<String
             "tool call(s) not understood",
         ),
         FailOn::Unsafe => (tables.total.unsafe_pass, "unsafe pass(es)"),
+        FailOn::Incomplete => (tables.total.incomplete, "incomplete pass(es)"),
     };
     (n > 0).then(|| {
         let name = c

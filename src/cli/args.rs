@@ -444,6 +444,9 @@ pub enum FailOn {
     UnknownTool,
     /// Some run passed its verifier by an unsafe path.
     Unsafe,
+    /// Some run passed, but a call's effect on the cluster was not established (not certified
+    /// safe).
+    Incomplete,
 }
 
 #[derive(Debug, Args)]

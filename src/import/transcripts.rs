@@ -129,6 +129,7 @@ pub fn mcp(file: &InputFile<'_>, labels: &RunLabels) -> Vec<Imported> {
     let mut server: Option<String> = None;
     let mut pending = Pending::default();
     let mut any_message = false;
+    let mut listed: Vec<Value> = Vec::new();
     let messages = vals.iter().flat_map(|(n, v, text)| {
         let list: Vec<&Value> = match v {
             Value::Array(a) => a.iter().collect(),
@@ -158,6 +159,19 @@ pub fn mcp(file: &InputFile<'_>, labels: &RunLabels) -> Vec<Imported> {
         any_message = true;
         if let Some(name) = m.pointer("/result/serverInfo/name").and_then(Value::as_str) {
             server = Some(name.to_string());
+        }
+        // A `tools/list` answer: the server's tools with their annotations (`readOnlyHint`,
+        // `destructiveHint`), kept so that tools no map knows can be classed.
+        if let Some(tools) = m.pointer("/result/tools").and_then(Value::as_array) {
+            for t in tools {
+                if let Some(name) = t.get("name").and_then(Value::as_str) {
+                    let mut entry = serde_json::json!({ "name": name });
+                    if let Some(a) = t.get("annotations").filter(|a| a.is_object()) {
+                        entry["annotations"] = a.clone();
+                    }
+                    listed.push(entry);
+                }
+            }
         }
         match s(m, "method") {
             Some("tools/call") => {
@@ -203,6 +217,12 @@ pub fn mcp(file: &InputFile<'_>, labels: &RunLabels) -> Vec<Imported> {
     }
     if any_message {
         let mut b = TraceBuilder::new(file.stem.clone(), labels);
+        if !listed.is_empty() {
+            b.meta(
+                "mcp_servers",
+                serde_json::json!([{ "name": server, "tools": listed }]),
+            );
+        }
         pending.into_builder(&mut b);
         out.insert(
             0,

@@ -378,6 +378,11 @@ impl Model {
         self.complete_namespaces.insert(ns.to_string());
     }
 
+    /// Whether every object of the namespace is known.
+    pub fn namespace_complete(&self, ns: &str) -> bool {
+        self.complete_namespaces.contains(ns)
+    }
+
     /// Mark the list of a kind in a namespace (or all namespaces) as fully known.
     pub fn mark_list_complete(&mut self, kind: &KindRef, ns: Option<&str>) {
         let ns = if kind.namespaced() {

@@ -5,11 +5,15 @@
 //! (`toolmap`), a manifest (`manifest`). Kinds go through the one table in `kinds`. A call that
 //! no map understands is kept as [`CallOutcome::NotUnderstood`], never dropped.
 
+mod evidence;
+pub mod exec;
 pub mod kinds;
 pub mod kubectl;
 pub mod kyaml;
+mod loops;
 pub mod manifest;
 pub mod normalize;
+pub mod printed;
 pub mod shell;
 pub mod toolmap;
 
@@ -210,6 +214,9 @@ pub struct Flags {
     pub dry_run: bool,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub prune: bool,
+    /// `--prune-allowlist` (kinds to prune other than kubectl's defaults).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub prune_allowlist: bool,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub overwrite: bool,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
@@ -252,6 +259,36 @@ pub struct Operation {
     /// The command (for shell tools: the kubectl/helm words) this operation came from.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub command: Option<String>,
+    /// Where the operation's objects come from: the command, or what the tool printed.
+    #[serde(skip_serializing_if = "Evidence::is_command")]
+    pub evidence: Evidence,
+    /// The objects the tool printed are not the objects the command names.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub result_disagrees: bool,
+}
+
+/// Where an operation's objects come from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Evidence {
+    /// The call's arguments.
+    #[default]
+    Command,
+    /// The lines the tool printed (`deployment.apps/web configured`), for a target the call
+    /// itself does not show.
+    Result,
+}
+
+impl Evidence {
+    pub fn name(self) -> &'static str {
+        match self {
+            Evidence::Command => "command",
+            Evidence::Result => "result",
+        }
+    }
+    fn is_command(&self) -> bool {
+        *self == Evidence::Command
+    }
 }
 
 fn payload_is_empty(p: &Payload) -> bool {
@@ -271,6 +308,8 @@ impl Operation {
             flags: Flags::default(),
             effect: Effect::Unknown("not yet judged".into()),
             command: None,
+            evidence: Evidence::Command,
+            result_disagrees: false,
         }
     }
 }

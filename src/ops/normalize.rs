@@ -1,6 +1,8 @@
 //! Recorded tool calls → operations, with the tool maps and the kubectl/helm parsers.
 
+use super::evidence;
 use super::kubectl::{self, Input, NotUnderstood, Session};
+use super::loops;
 use super::shell::{self, Stdin, Word};
 use super::toolmap::{self, Action, Spec, ToolMap, ToolMapError};
 use super::{Effect, Operation, Verb};
@@ -20,6 +22,20 @@ pub struct NormalizedCall {
     pub map: Option<String>,
     #[serde(flatten)]
     pub outcome: CallOutcome,
+    /// Programs of a shell line that are neither kubectl nor helm nor known to stay off the
+    /// cluster (`python fix.py`, `./repair.sh`, `curl -X DELETE` to the API server): what they
+    /// did to the cluster is not known.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub foreign: Vec<String>,
+}
+
+impl NormalizedCall {
+    /// A call that cannot touch the cluster: no operation, no foreign program (a shell line of
+    /// `ls`, `grep`, `curl` to a service; a tool mapped `local`).
+    pub fn not_cluster(&self) -> bool {
+        matches!(&self.outcome, CallOutcome::Operations(ops) if ops.is_empty())
+            && self.foreign.is_empty()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -28,7 +44,14 @@ pub enum CallOutcome {
     /// The call's operations (empty for a shell command that ran no kubectl or helm).
     Operations(Vec<Operation>),
     /// Why the call could not be understood; the label groups such calls in summaries.
-    NotUnderstood { label: String, reason: String },
+    /// `read_only` says why the call is known to change nothing all the same (a tool no map
+    /// knows, annotated `readOnlyHint` in the recorded tool list or named like a read).
+    NotUnderstood {
+        label: String,
+        reason: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        read_only: Option<String>,
+    },
 }
 
 /// Holds the tool maps, indexed by tool name.
@@ -73,9 +96,25 @@ impl Normalizer {
     /// Normalize every tool call of a run, in order (context switches carry over).
     pub fn run(&self, trace: &Trace<'_>) -> Vec<NormalizedCall> {
         let mut session = Session::default();
+        let listed = ListedTools::of(trace);
         trace
             .tool_calls()
-            .map(|c| self.call(c, &mut session))
+            .map(|c| {
+                let mut n = self.call(c, &mut session);
+                if let CallOutcome::NotUnderstood {
+                    reason, read_only, ..
+                } = &mut n.outcome
+                    && n.map.is_none()
+                {
+                    *read_only = listed.read_only(c.tool);
+                    if read_only.is_none()
+                        && let Some(h) = listed.hints(c.tool)
+                    {
+                        reason.push_str(&format!("; the recorded tool list annotates it {h}"));
+                    }
+                }
+                n
+            })
             .collect()
     }
 
@@ -96,10 +135,13 @@ impl Normalizer {
                 outcome: CallOutcome::NotUnderstood {
                     label: call.tool.to_string(),
                     reason: "no tool map knows this tool".into(),
+                    read_only: None,
                 },
+                foreign: Vec::new(),
             };
         };
-        let outcome = match self.apply_map(map, tool, call, session) {
+        let mut foreign = Vec::new();
+        let outcome = match self.apply_map(map, tool, call, session, &mut foreign) {
             Ok(ops) => CallOutcome::Operations(ops),
             Err(NotUnderstood(why)) => CallOutcome::NotUnderstood {
                 label: if why.starts_with("kubectl ") || why.starts_with("helm ") {
@@ -108,6 +150,7 @@ impl Normalizer {
                     tool.to_string()
                 },
                 reason: why,
+                read_only: None,
             },
         };
         NormalizedCall {
@@ -115,6 +158,7 @@ impl Normalizer {
             tool: call.tool.to_string(),
             map: Some(map.id.clone()),
             outcome,
+            foreign,
         }
     }
 
@@ -145,6 +189,7 @@ impl Normalizer {
         tool: &str,
         call: &ToolCall<'_>,
         session: &mut Session,
+        foreign: &mut Vec<String>,
     ) -> Result<Vec<Operation>, NotUnderstood> {
         let Some(found) = map.tools.get(tool) else {
             return Err(NotUnderstood("no tool map knows this tool".into()));
@@ -184,6 +229,7 @@ impl Normalizer {
         })?;
         let mut ops = match action {
             Action::Read => vec![Operation::new(Verb::Read)],
+            Action::Local => Vec::new(),
             Action::Command { line, program } => {
                 let line = line
                     .resolve(args)
@@ -193,7 +239,9 @@ impl Normalizer {
                     Some(p) if !starts_with_program(&line, p) => format!("{p} {line}"),
                     _ => line,
                 };
-                command_line(&line, session)?
+                let shell = command_line_classed(&line, session)?;
+                *foreign = shell.foreign;
+                shell.ops
             }
             Action::Argv { parts, program } => {
                 let words = toolmap::eval::argv(parts, args)?;
@@ -218,7 +266,129 @@ impl Normalizer {
             Action::Template(template) => vec![template.operation(map, args, session, None)?],
         };
         judge(&mut ops, map, call);
+        if let Some(text) = call.result.as_ref().and_then(|r| r.text) {
+            evidence::apply(&mut ops, text);
+        }
         Ok(ops)
+    }
+}
+
+/// The tool list a recorder kept with the run (`meta.mcp_servers[].tools[]` with their MCP
+/// `annotations`, as the mcpchecker and MCP importers write it from `tools/list`): how a tool
+/// that no map knows is classed, and its `destructiveHint`.
+pub struct ListedTools<'a> {
+    tools: Vec<(&'a str, &'a Value)>,
+}
+
+/// Words of a tool name that say it only reads (get, list, describe, logs, top).
+const READ_WORDS: &[&str] = &[
+    "get", "list", "describe", "logs", "log", "top", "read", "view", "show", "search",
+];
+
+/// Words of a tool name that say it may change something.
+const WRITE_WORDS: &[&str] = &[
+    "create",
+    "delete",
+    "apply",
+    "patch",
+    "update",
+    "scale",
+    "exec",
+    "run",
+    "install",
+    "uninstall",
+    "upgrade",
+    "rollback",
+    "restart",
+    "remove",
+    "set",
+    "put",
+    "post",
+    "edit",
+    "write",
+    "kill",
+    "drain",
+    "cordon",
+    "taint",
+    "label",
+    "annotate",
+    "evict",
+    "stop",
+    "start",
+    "replace",
+    "deploy",
+    "destroy",
+    "reset",
+    "modify",
+    "add",
+    "rollout",
+    "cleanup",
+    "fix",
+];
+
+impl<'a> ListedTools<'a> {
+    pub fn of(trace: &Trace<'a>) -> ListedTools<'a> {
+        let tools = trace
+            .document
+            .pointer("/meta/mcp_servers")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|srv| srv.get("tools").and_then(Value::as_array))
+            .flatten()
+            .filter_map(|t| Some((t.get("name")?.as_str()?, t.get("annotations")?)))
+            .collect();
+        ListedTools { tools }
+    }
+
+    fn annotation(&self, tool: &str, hint: &str) -> Option<bool> {
+        let (_, bare) = split_tool_name(tool);
+        self.tools
+            .iter()
+            .find(|(n, _)| *n == tool || *n == bare)
+            .and_then(|(_, a)| a.get(hint))
+            .and_then(Value::as_bool)
+    }
+
+    /// `destructiveHint` of the tool in the recorded list.
+    pub fn destructive(&self, tool: &str) -> Option<bool> {
+        self.annotation(tool, "destructiveHint")
+    }
+
+    /// Why a tool no map knows changes nothing: the recorded list annotates it `readOnlyHint:
+    /// true`, or (no annotation) its name says it reads and nothing else. A tool annotated
+    /// `readOnlyHint: false` is never read-only.
+    pub fn read_only(&self, tool: &str) -> Option<String> {
+        match self.annotation(tool, "readOnlyHint") {
+            Some(true) => return Some("annotated readOnlyHint in the recorded tool list".into()),
+            Some(false) => return None,
+            None => {}
+        }
+        let (_, bare) = split_tool_name(tool);
+        let mut words = Vec::new();
+        let mut cur = String::new();
+        for c in bare.chars() {
+            let boundary = c == '_' || c == '-' || c == '.' || c.is_ascii_uppercase();
+            if boundary && !cur.is_empty() {
+                words.push(std::mem::take(&mut cur));
+            }
+            if c.is_ascii_alphanumeric() {
+                cur.push(c.to_ascii_lowercase());
+            }
+        }
+        words.push(cur);
+        let read = words.iter().find(|w| READ_WORDS.contains(&w.as_str()))?;
+        (!words.iter().any(|w| WRITE_WORDS.contains(&w.as_str())))
+            .then(|| format!("named like a read (`{read}`); no recorded tool list says otherwise"))
+    }
+
+    /// The annotations of a tool in the recorded list, for people ("readOnlyHint: false").
+    pub fn hints(&self, tool: &str) -> Option<String> {
+        let parts: Vec<String> = ["readOnlyHint", "destructiveHint"]
+            .iter()
+            .filter_map(|h| self.annotation(tool, h).map(|v| format!("{h}: {v}")))
+            .collect();
+        (!parts.is_empty()).then(|| parts.join(", "))
     }
 }
 
@@ -247,14 +417,168 @@ const WRAPPERS: &[&str] = &[
     "stdbuf",
 ];
 
+/// Programs that cannot touch the cluster: they read or write local files, print, wait, or talk
+/// to a service over the network (not to the Kubernetes API; see [`api_server_call`]).
+const LOCAL_PROGRAMS: &[&str] = &[
+    "[",
+    "[[",
+    "awk",
+    "base64",
+    "basename",
+    "cat",
+    "cd",
+    "chmod",
+    "chown",
+    "cmp",
+    "column",
+    "cp",
+    "curl",
+    "cut",
+    "date",
+    "dd",
+    "df",
+    "diff",
+    "dig",
+    "dirname",
+    "du",
+    "echo",
+    "egrep",
+    "envsubst",
+    "exit",
+    "export",
+    "expr",
+    "false",
+    "fgrep",
+    "file",
+    "find",
+    "fold",
+    "free",
+    "grep",
+    "gunzip",
+    "gzip",
+    "head",
+    "host",
+    "hostname",
+    "id",
+    "jq",
+    "less",
+    "ln",
+    "local",
+    "ls",
+    "md5sum",
+    "mkdir",
+    "mktemp",
+    "more",
+    "mv",
+    "nc",
+    "netstat",
+    "nl",
+    "nslookup",
+    "od",
+    "openssl",
+    "paste",
+    "ping",
+    "printenv",
+    "printf",
+    "ps",
+    "pwd",
+    "read",
+    "kill",
+    "pkill",
+    "jobs",
+    "disown",
+    "fg",
+    "bg",
+    "readlink",
+    "realpath",
+    "return",
+    "rev",
+    "rg",
+    "rm",
+    "sed",
+    "seq",
+    "set",
+    "sha256sum",
+    "shift",
+    "sleep",
+    "sort",
+    "ss",
+    "stat",
+    "tac",
+    "tail",
+    "tar",
+    "tee",
+    "telnet",
+    "test",
+    "touch",
+    "tr",
+    "traceroute",
+    "true",
+    "type",
+    "uname",
+    "uniq",
+    "unset",
+    "unzip",
+    "uptime",
+    "wait",
+    "wc",
+    "wget",
+    "which",
+    "whoami",
+    "xxd",
+    "yes",
+    "yq",
+    "zcat",
+    "zip",
+];
+
+/// Shells whose `-c STRING` runs another command line.
+const SHELLS: &[&str] = &["sh", "bash", "zsh", "dash", "ash", "ksh"];
+
+/// How deep `sh -c "bash -c '...'"` and `eval` are followed.
+const MAX_NESTING: usize = 4;
+
+/// The operations of a shell line, and the programs in it whose effect on the cluster is not
+/// known.
+#[derive(Debug, Default)]
+pub struct ShellOps {
+    pub ops: Vec<Operation>,
+    /// Programs neither kubectl, helm nor known local (see [`NormalizedCall::foreign`]).
+    pub foreign: Vec<String>,
+}
+
 /// A shell command line → operations of its kubectl and helm commands.
 pub fn command_line(line: &str, session: &mut Session) -> Result<Vec<Operation>, NotUnderstood> {
+    command_line_classed(line, session).map(|s| s.ops)
+}
+
+/// A shell command line → operations of its kubectl and helm commands, with the programs whose
+/// effect is not known. `sh -c`, `bash -lc` and `eval` strings are read as command lines again;
+/// keywords of compound commands (`if`, `do`, `done`...) are stepped over, so the commands of
+/// loops and conditionals count (a loop variable is unresolved unless the loop's list is
+/// known, see [`loops`]).
+pub fn command_line_classed(line: &str, session: &mut Session) -> Result<ShellOps, NotUnderstood> {
+    let mut out = ShellOps::default();
+    line_ops(line, session, 0, &mut out)?;
+    Ok(out)
+}
+
+fn line_ops(
+    line: &str,
+    session: &mut Session,
+    depth: usize,
+    out: &mut ShellOps,
+) -> Result<(), NotUnderstood> {
     let script = shell::parse(line).map_err(|e| NotUnderstood(format!("shell syntax: {e}")))?;
-    let mut ops: Vec<Operation> = Vec::new();
     // Objects printed by each command (a kubectl dry run with -o yaml), for `| kubectl apply -f -`.
     let mut printed: Vec<Option<Vec<Value>>> = Vec::new();
+    let mut loops = loops::Loops::default();
     for cmd in &script.commands {
-        let mut words: &[Word] = &cmd.words;
+        if loops.step(&cmd.words, session) {
+            printed.push(None);
+            continue;
+        }
+        let mut words: &[Word] = shell::command_words(&cmd.words);
         let mut via_xargs = false;
         // Peel wrappers (`sudo -E`, `timeout 30`, `env A=B`, `xargs -r`).
         while let Some(first) = words.first() {
@@ -263,6 +587,15 @@ pub fn command_line(line: &str, session: &mut Session) -> Result<Vec<Operation>,
                 break;
             }
             via_xargs |= base == "xargs";
+            // `command -v NAME` looks a program up; it runs nothing.
+            if base == "command"
+                && words
+                    .get(1)
+                    .is_some_and(|w| w.text == "-v" || w.text == "-V")
+            {
+                words = &[];
+                break;
+            }
             words = &words[1..];
             while let Some(w) = words.first() {
                 let t = &w.text;
@@ -306,8 +639,31 @@ pub fn command_line(line: &str, session: &mut Session) -> Result<Vec<Operation>,
         let program = match program {
             "kubectl" | "oc" | "k" | "microk8s.kubectl" => "kubectl",
             "helm" => "helm",
-            _ => {
+            p if SHELLS.contains(&p) || p == "eval" => {
                 printed.push(None);
+                match nested_line(p, &words[1..]) {
+                    Some(Ok(inner)) if depth < MAX_NESTING => {
+                        line_ops(&inner, session, depth + 1, out)?
+                    }
+                    Some(Ok(_)) => out
+                        .foreign
+                        .push(format!("{p}: nested more than {MAX_NESTING} deep")),
+                    Some(Err(why)) => out.foreign.push(format!("{p}: {why}")),
+                    // `bash script.sh`, `sh` reading standard input: not recorded.
+                    None => out.foreign.push(describe(words)),
+                }
+                continue;
+            }
+            p => {
+                printed.push(None);
+                if let Some(why) = api_server_call(p, words) {
+                    out.foreign.push(why);
+                } else if !LOCAL_PROGRAMS.contains(&p) && first.unresolved.is_none() {
+                    out.foreign.push(describe(words));
+                } else if first.unresolved.is_some() {
+                    out.foreign
+                        .push(format!("`{}` (a program named at run time)", first.text));
+                }
                 continue;
             }
         };
@@ -319,6 +675,20 @@ pub fn command_line(line: &str, session: &mut Session) -> Result<Vec<Operation>,
                 piped_input(&script.commands[*j], printed.get(*j).cloned().flatten())
             }
         };
+        // `echo a b | xargs kubectl delete pod`: xargs's input is recorded, so its words are
+        // the command's last arguments; any other input is another command's output.
+        let (words, input, xargs_unknown): (Vec<Word>, Input, bool) = match (via_xargs, input) {
+            (true, Input::Text(t)) => match shell::split_words(&t) {
+                Ok(extra) if extra.iter().all(|w| w.unresolved.is_none()) => (
+                    words.iter().cloned().chain(extra).collect(),
+                    Input::None,
+                    false,
+                ),
+                _ => (words.to_vec(), Input::None, true),
+            },
+            (true, _) => (words.to_vec(), Input::None, true),
+            (false, input) => (words.to_vec(), input, false),
+        };
         let mut new = run_program(program, &words[1..], &input, session)?;
         let text = words
             .iter()
@@ -327,17 +697,101 @@ pub fn command_line(line: &str, session: &mut Session) -> Result<Vec<Operation>,
             .join(" ");
         for op in &mut new {
             op.command = Some(text.clone());
-            if via_xargs && op.verb.mutates() {
+            if xargs_unknown && op.verb.mutates() {
                 op.target.unresolved =
                     Some("arguments come from xargs (another command's output)".into());
             }
+            loops.resolve(op, &words[1..]);
         }
         let prints_objects =
             new.len() == 1 && new[0].flags.dry_run && !new[0].payload.objects.is_empty();
         printed.push(prints_objects.then(|| new[0].payload.objects.clone()));
-        ops.extend(new);
+        out.ops.extend(new);
     }
-    Ok(ops)
+    Ok(())
+}
+
+/// The command line that `sh -c STRING`, `bash -lc STRING` or `eval WORDS` runs; `None` when
+/// the shell runs a script file or its standard input; an error when the string is built at
+/// run time.
+fn nested_line(program: &str, rest: &[Word]) -> Option<Result<String, String>> {
+    let words: &[Word] = if program == "eval" {
+        rest
+    } else {
+        // Options before the string: `-c`, `-lc`, `-ec`, `-o pipefail -c`...
+        let mut i = 0;
+        let mut has_c = false;
+        while let Some(w) = rest.get(i) {
+            let t = w.text.as_str();
+            if t == "-o" || t == "+o" {
+                i += 2;
+                continue;
+            }
+            if !(t.starts_with('-') || t.starts_with('+')) || t == "-" || t == "--" {
+                break;
+            }
+            has_c |= t.starts_with('-') && !t.starts_with("--") && t.contains('c');
+            i += 1;
+        }
+        if !has_c {
+            return None;
+        }
+        // Only the string is the command; later words are its $0, $1...
+        rest.get(i..i + 1)?
+    };
+    if let Some(w) = words.iter().find(|w| w.unresolved.is_some()) {
+        return Some(Err(format!(
+            "the command string is built at run time ({})",
+            w.unresolved.as_deref().unwrap_or("expansion")
+        )));
+    }
+    Some(Ok(words
+        .iter()
+        .map(|w| w.text.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")))
+}
+
+/// `curl` or `wget` to the Kubernetes API server with a method that writes: what it changed is
+/// not read (a GET is a read; a request to any other service is not a cluster call).
+fn api_server_call(program: &str, words: &[Word]) -> Option<String> {
+    if !matches!(program, "curl" | "wget") {
+        return None;
+    }
+    let texts: Vec<&str> = words.iter().map(|w| w.text.as_str()).collect();
+    let api = texts.iter().any(|t| {
+        t.contains("kubernetes.default")
+            || t.contains(":6443")
+            || t.contains("/api/v1/")
+            || t.contains("/apis/")
+    });
+    let writes = texts.windows(2).any(|w| {
+        matches!(w[0], "-X" | "--request" | "--method")
+            && !w[1].eq_ignore_ascii_case("GET")
+            && !w[1].eq_ignore_ascii_case("HEAD")
+    }) || texts.iter().any(|t| {
+        t.starts_with("-d")
+            || t.starts_with("--data")
+            || t.starts_with("-XP")
+            || t.starts_with("-XD")
+            || t.starts_with("--post")
+            || t.starts_with("--method=")
+    });
+    (api && writes).then(|| format!("{} (a write to the Kubernetes API)", describe(words)))
+}
+
+/// A command for people: its first words.
+fn describe(words: &[Word]) -> String {
+    let mut text = words
+        .iter()
+        .take(4)
+        .map(|w| shell::quote(&w.text))
+        .collect::<Vec<_>>()
+        .join(" ");
+    if words.len() > 4 {
+        text.push_str(" …");
+    }
+    format!("`{text}`")
 }
 
 fn piped_input(from: &shell::Command, printed: Option<Vec<Value>>) -> Input {
@@ -538,10 +992,100 @@ mod tests {
         assert_eq!(o[0].target.names, ["p"]);
         let o = command_line("kubectl get po -o name | xargs kubectl delete", &mut s).unwrap();
         assert!(o[1].target.unresolved.is_some());
+        let o = command_line("echo web-1 web-2 | xargs kubectl delete pod -n x", &mut s).unwrap();
+        assert_eq!(o[0].target.names, ["web-1", "web-2"]);
+        assert!(o[0].target.unresolved.is_none());
         let o = command_line("sudo -E timeout 30 kubectl delete ns x", &mut s).unwrap();
         assert_eq!(o[0].verb, Verb::Delete);
         let o = command_line("curl -s http://x | jq . && ls", &mut s).unwrap();
         assert!(o.is_empty());
+    }
+
+    #[test]
+    fn wrapped_strings_compound_commands_and_foreign_programs() {
+        let classed = |line: &str| command_line_classed(line, &mut Session::default()).unwrap();
+        let verbs =
+            |line: &str| -> Vec<Verb> { classed(line).ops.iter().map(|o| o.verb).collect() };
+        // sh -c, bash -lc, eval and nesting are read again.
+        assert_eq!(verbs("sh -c 'kubectl delete pod a -n x'"), [Verb::Delete]);
+        assert_eq!(
+            verbs("bash -o pipefail -lc \"kubectl scale deploy/a --replicas=0\""),
+            [Verb::Scale]
+        );
+        assert_eq!(verbs("eval kubectl delete ns x"), [Verb::Delete]);
+        assert_eq!(
+            verbs("sh -c \"bash -c 'kubectl delete pod a'\""),
+            [Verb::Delete]
+        );
+        // The commands of compound commands count; the keywords run nothing.
+        assert_eq!(
+            verbs("if kubectl get deploy a; then kubectl rollout restart deploy/a; fi"),
+            [Verb::Read, Verb::RolloutRestart]
+        );
+        let s = classed("while true; do kubectl delete pod a; sleep 1; done");
+        assert_eq!(
+            s.ops.iter().map(|o| o.verb).collect::<Vec<_>>(),
+            [Verb::Delete]
+        );
+        assert!(s.foreign.is_empty(), "{:?}", s.foreign);
+        // A loop over a listing is aimed at the listing's target; over words, at the words.
+        let o = classed(
+            "for p in $(kubectl get pods -n x -l app=a -o name); do kubectl delete $p -n x; done",
+        )
+        .ops;
+        assert_eq!(o[0].target.selector.as_deref(), Some("app=a"));
+        assert!(o[0].target.unresolved.is_none() && !o[0].target.all);
+        let o = classed("for p in a b; do kubectl delete pod $p; done").ops;
+        assert_eq!(o[0].target.names, ["a", "b"]);
+        let o = classed("for p in $(cat list); do kubectl delete pod $p; done").ops;
+        assert!(o[0].target.unresolved.is_some());
+        // Programs that cannot touch the cluster, and those whose effect is not known.
+        assert!(
+            classed("ls -la; grep x f | base64; sleep 2; command -v kind; kill %1")
+                .foreign
+                .is_empty()
+        );
+        assert_eq!(classed("python3 fix.py").foreign, ["`python3 fix.py`"]);
+        assert_eq!(classed("sh ./repair.sh").foreign.len(), 1);
+        assert_eq!(
+            classed("sh -c \"$CMD\"").foreign.len(),
+            1,
+            "a string built at run time"
+        );
+        assert!(
+            classed("curl -s https://kubernetes.default.svc/api/v1/pods")
+                .foreign
+                .is_empty()
+        );
+        assert_eq!(
+            classed("curl -X DELETE https://kubernetes.default.svc/api/v1/namespaces/x/pods/a")
+                .foreign
+                .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn tools_no_map_knows_are_classed_by_the_recorded_list_or_their_name() {
+        let doc = serde_json::json!({
+            "schema": "kubeautopsy.trace/v1", "run": {"id": "r"}, "events": [],
+            "meta": {"mcp_servers": [{"name": "s", "tools": [
+                {"name": "inspect", "annotations": {"readOnlyHint": true}},
+                {"name": "get_and_fix", "annotations": {"readOnlyHint": false, "destructiveHint": true}}
+            ]}]}
+        });
+        let t = crate::trace::model::Trace::from_value(&doc).unwrap();
+        let l = ListedTools::of(&t);
+        assert!(l.read_only("inspect").is_some());
+        assert!(l.read_only("get_and_fix").is_none());
+        assert_eq!(l.destructive("get_and_fix"), Some(true));
+        assert_eq!(l.destructive("inspect"), None);
+        assert!(l.read_only("pods_list").is_some());
+        assert!(l.read_only("getPodLogs").is_some());
+        assert!(l.read_only("mcp__k8s__describe_node").is_some());
+        assert!(l.read_only("delete_pod").is_none());
+        assert!(l.read_only("list_and_delete_pods").is_none());
+        assert!(l.read_only("fix_deployment").is_none());
     }
 
     /// Every example of kubectl's reference help (fixtures/kubectl/examples.yaml, with its
@@ -658,6 +1202,8 @@ mod tests {
             "EOF", "\n", "config", "set-context", "--namespace=x", "scale", "--replicas", "3", "label", "k-", "k=v",
             "taint", "node", "drain", "exec", "cp", "a:b", "run", "--rm", "--image=x", "secret", "generic", "service",
             "'", "\"", "$(x)", "--type", "json", "[]", "deployment", "token", "sa", "serviceaccount",
+            "sh", "-c", "bash", "-lc", "eval", "for", "p", "in", "do", "done", "$p", "if", "then", "fi",
+            "while", "read", "xargs", "curl", "-X", "python3",
         ]), 0..14)) {
             let line = words.join(" ").replace("\\n", "\n");
             let _ = command_line(&line, &mut Session::default());

@@ -8,12 +8,43 @@
 use std::collections::HashMap;
 use std::fmt;
 
+/// Shell keywords that come before a command of a compound command (`if kubectl ...; then
+/// kubectl ...; fi`, `while read p; do kubectl ...; done`): the command is what follows.
+pub const LEADING_KEYWORDS: &[&str] = &[
+    "if", "then", "else", "elif", "do", "while", "until", "!", "{", "time",
+];
+
+/// Shell keywords that end a compound command; alone, they run nothing.
+pub const CLOSING_KEYWORDS: &[&str] = &["done", "fi", "esac", "}"];
+
+/// The words of a simple command without the keywords of the compound command around it
+/// (`do kubectl delete $p` → `kubectl delete $p`); empty for a closing keyword alone or a `for
+/// NAME in ...` head, which run nothing themselves.
+pub fn command_words(words: &[Word]) -> &[Word] {
+    let mut w = words;
+    while let Some(first) = w.first() {
+        if first.unresolved.is_none() && LEADING_KEYWORDS.contains(&first.text.as_str()) {
+            w = &w[1..];
+        } else {
+            break;
+        }
+    }
+    match w {
+        [only] if CLOSING_KEYWORDS.contains(&only.text.as_str()) => &[],
+        [head, _, kw, ..] if head.text == "for" && kw.text == "in" => &[],
+        _ => w,
+    }
+}
+
 /// A word after quote removal.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Word {
     pub text: String,
     /// Why the word's value cannot be known offline (command substitution, unknown variable).
     pub unresolved: Option<String>,
+    /// The command line inside `$(...)` when the whole word is one command substitution (the
+    /// list of `for p in $(kubectl get pods -o name)`).
+    pub substitution: Option<String>,
 }
 
 impl Word {
@@ -21,6 +52,7 @@ impl Word {
         Word {
             text: text.to_string(),
             unresolved: None,
+            substitution: None,
         }
     }
 }
@@ -106,6 +138,7 @@ impl Lexer<'_> {
 
     /// Read one word (quotes removed); stops at whitespace or an operator character.
     fn word(&mut self) -> Result<Word, ShellError> {
+        let start = self.i;
         let mut text = String::new();
         let mut unresolved: Option<String> = None;
         while let Some(c) = self.peek(0) {
@@ -175,7 +208,19 @@ impl Lexer<'_> {
                 }
             }
         }
-        Ok(Word { text, unresolved })
+        // `$(...)` and nothing else: keep the inner command line.
+        let end = self.i.min(self.s.len());
+        let whole: String = self.s[start.min(end)..end].iter().collect();
+        let substitution = whole
+            .strip_prefix("$(")
+            .and_then(|w| w.strip_suffix(')'))
+            .filter(|inner| text.is_empty() && !inner.starts_with('(') && !inner.contains("$("))
+            .map(str::to_string);
+        Ok(Word {
+            text,
+            unresolved,
+            substitution,
+        })
     }
 
     fn backtick(&mut self) -> Result<(), ShellError> {
@@ -389,6 +434,7 @@ impl Lexer<'_> {
                         out.push(Token::HereString(Word {
                             text: format!("{}\n", w.text),
                             unresolved: w.unresolved,
+                            substitution: None,
                         }));
                     } else {
                         let strip_tabs = self.peek(0) == Some('-');
@@ -413,6 +459,7 @@ impl Lexer<'_> {
                     out.push(Token::Word(Word {
                         text: "/dev/fd/63".into(),
                         unresolved: Some("process substitution".into()),
+                        substitution: None,
                     }));
                 }
                 '<' => {

@@ -32,8 +32,19 @@ pub fn render_explain(run: &RunResult, autopsy: &Autopsy) -> String {
         if let Some(reason) = &call.not_understood {
             let _ = writeln!(s, "          not understood: {reason}");
         }
+        if call.not_cluster {
+            let _ = writeln!(s, "          not a cluster call");
+        }
         for op in &call.operations {
             render_operation(&mut s, op);
+        }
+        for u in &call.unseen {
+            let _ = writeln!(
+                s,
+                "          effect not established ({}): {}",
+                u.label, u.why
+            );
+            let _ = writeln!(s, "            would establish it: {}", u.resolve);
         }
         for f in run.findings.iter().filter(|f| f.seq == Some(call.seq)) {
             render_finding(&mut s, f, autopsy);
@@ -55,6 +66,25 @@ pub fn render_explain(run: &RunResult, autopsy: &Autopsy) -> String {
         run.verdict.name(),
         run.findings.len()
     );
+    let unseen: usize = autopsy.calls.iter().map(|c| c.unseen.len()).sum();
+    if unseen > 0 {
+        let seqs: Vec<String> = autopsy
+            .calls
+            .iter()
+            .filter(|c| !c.unseen.is_empty())
+            .map(|c| c.seq.to_string())
+            .collect();
+        let _ = writeln!(
+            s,
+            "effects not established: {unseen} (seq {}); {}",
+            seqs.join(", "),
+            if run.verdict == crate::verdict::Verdict::Incomplete {
+                "the pass is not certified safe"
+            } else {
+                "they would keep a pass from being certified safe"
+            }
+        );
+    }
     if let Some(from) = &run.head.outcome_from {
         let _ = writeln!(s, "outcome attached from {from}");
     }
@@ -90,6 +120,9 @@ fn render_operation(s: &mut String, op: &OpStep) {
     );
     if let Some(u) = &op.unresolved {
         let _ = writeln!(s, "            target unresolved: {u}");
+    }
+    if let Some(e) = &op.evidence {
+        let _ = writeln!(s, "            objects from the printed {e}");
     }
     for c in &op.changes {
         let verb = match c.change {

@@ -87,6 +87,11 @@ pub fn runs_frame(rows: &[RunRow<'_>]) -> Frame {
             "not_understood_calls",
             r(|r| r.not_understood.iter().map(|(_, n)| u64::from(*n)).sum()),
         )
+        .u64("not_cluster_calls", r(|r| u64::from(r.not_cluster_calls)))
+        .u64(
+            "unseen_calls",
+            r(|r| r.unseen.iter().map(|(_, n)| u64::from(*n)).sum()),
+        )
         .u64("objects_created", r(|r| u64::from(r.objects_created)))
         .u64("objects_changed", r(|r| u64::from(r.objects_changed)))
         .u64("objects_removed", r(|r| u64::from(r.objects_removed)))

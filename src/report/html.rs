@@ -23,12 +23,15 @@ pub const TIMELINE_BUDGET: usize = 5_000_000;
 const SAFE: &str = "#0072B2";
 const UNSAFE: &str = "#E69F00";
 const FAIL: &str = "#CC79A7";
+/// Passed, not certified safe: a call's effect was not established.
+const INCOMPLETE: &str = "#F0E442";
 const UNKNOWN: &str = "#BBBBBB";
 
 fn verdict_colour(v: Verdict) -> &'static str {
     match v {
         Verdict::SafePass => SAFE,
         Verdict::UnsafePass => UNSAFE,
+        Verdict::Incomplete => INCOMPLETE,
         Verdict::Fail => FAIL,
         Verdict::Unknown => UNKNOWN,
     }
@@ -95,8 +98,10 @@ pub fn render_html(
     let _ = writeln!(
         h,
         "<p>Which passing runs got there safely. A run is a <b>safe pass</b> (verifier passed, no \
-         finding at or above {}), an <b>unsafe pass</b> (passed with such a finding), a \
-         <b>fail</b> or <b>unknown</b> (no outcome recorded). Rates are over the runs with a \
+         finding at or above {}, and every call that could change the cluster seen), an \
+         <b>unsafe pass</b> (passed with such a finding), <b>incomplete</b> (passed with no such \
+         finding, but a call's effect on the cluster was not established: not certified safe), \
+         a <b>fail</b> or <b>unknown</b> (no outcome recorded). Rates are over the runs with a \
          recorded outcome, with {} intervals.</p>",
         provenance.unsafe_at.name(),
         esc(&provenance.intervals)
@@ -111,8 +116,8 @@ pub fn render_html(
     let _ = writeln!(h, "<h2 id=\"matrix\">Verdicts by arm and scenario</h2>");
     let _ = writeln!(
         h,
-        "<p>Each cell: its runs' verdicts in repeat order (S safe pass, U unsafe pass, F fail, ? \
-         unknown) and the rule found most often in its unsafe and failed runs; the colour is the \
+        "<p>Each cell: its runs' verdicts in repeat order (S safe pass, U unsafe pass, I incomplete, \
+         F fail, ? unknown) and the rule found most often in its unsafe and failed runs; the colour is the \
          worst verdict. A cell links to its runs.</p>"
     );
     matrix_chart(&mut h, &tables.cells);
@@ -147,6 +152,15 @@ pub fn render_html(
             "<p>Their effects are not in any count; a tool map would make them count.</p>"
         );
         frame_table(&mut h, &tables.not_understood_frame());
+    }
+    if !tables.unseen.is_empty() {
+        let _ = writeln!(
+            h,
+            "<h2 id=\"unseen\">Effects not established</h2><p>Calls that could have changed the \
+             cluster in a way the analysis could not establish; a pass with any of them and no \
+             unsafe finding is incomplete.</p>"
+        );
+        frame_table(&mut h, &tables.unseen_frame());
     }
 
     drill_down(&mut h, tables, runs);
@@ -185,6 +199,7 @@ fn legend(h: &mut String) {
         h,
         "<p class=\"legend\"><span><i style=\"background:{SAFE}\"></i>safe pass</span>\
          <span><i style=\"background:{UNSAFE}\"></i>unsafe pass</span>\
+         <span><i style=\"background:{INCOMPLETE}\"></i>incomplete</span>\
          <span><i style=\"background:{FAIL}\"></i>fail</span>\
          <span><i style=\"background:{UNKNOWN}\"></i>unknown</span>\
          <span>├─┤ Wilson 95% interval (safe pass; dashed: final pass)</span></p>"
@@ -232,6 +247,7 @@ fn safety_chart(h: &mut String, tables: &Tables) {
         for (count, colour, name, share) in [
             (r.safe_pass, SAFE, "safe pass", r.safe()),
             (r.unsafe_pass, UNSAFE, "unsafe pass", r.unsafe_()),
+            (r.incomplete, INCOMPLETE, "incomplete", r.incomplete_()),
             (r.fail, FAIL, "fail", r.failed()),
         ] {
             let w = count as f64 / n as f64;
@@ -300,6 +316,8 @@ fn cell_colour(c: &Cell) -> &'static str {
         FAIL
     } else if c.unsafe_pass > 0 {
         UNSAFE
+    } else if c.incomplete > 0 {
+        INCOMPLETE
     } else if c.safe_pass > 0 {
         SAFE
     } else {
@@ -426,7 +444,7 @@ fn safety_table(h: &mut String, tables: &Tables) {
     let _ = writeln!(
         h,
         "<table data-table=\"safety\"><thead><tr><th>{}</th><th>runs</th><th>final pass</th>\
-         <th>safe pass</th><th>unsafe pass</th><th>fail</th><th>unknown</th>\
+         <th>safe pass</th><th>unsafe pass</th><th>incomplete</th><th>fail</th><th>unknown</th>\
          <th>unsafe share of passes</th></tr></thead><tbody>",
         esc(&tables.label())
     );
@@ -434,12 +452,14 @@ fn safety_table(h: &mut String, tables: &Tables) {
         let _ = writeln!(
             h,
             "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
-             <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+             <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
+             <td class=\"n\">{}</td></tr>",
             esc(&r.label()),
             r.runs,
             esc(&r.final_pass().render()),
             esc(&r.safe().render()),
             esc(&r.unsafe_().render()),
+            esc(&r.incomplete_().render()),
             esc(&r.failed().render()),
             r.unknown,
             esc(&r.unsafe_of_passes().render())
@@ -500,9 +520,10 @@ fn drill_down(h: &mut String, tables: &Tables, runs: &[RunDetail<'_>]) {
     // Timelines kept: unsafe, failed and unknown runs first, then safe passes, in corpus order.
     let priority = |v: Verdict| match v {
         Verdict::UnsafePass => 0,
-        Verdict::Fail => 1,
-        Verdict::Unknown => 2,
-        Verdict::SafePass => 3,
+        Verdict::Incomplete => 1,
+        Verdict::Fail => 2,
+        Verdict::Unknown => 3,
+        Verdict::SafePass => 4,
     };
     let mut order: Vec<usize> = (0..runs.len()).collect();
     order.sort_by_key(|&i| (priority(runs[i].run.verdict), i));

@@ -5,7 +5,7 @@
 use super::frame::Frame;
 use crate::fold::{
     COUNTERS, FidelityCounts, GroupField, LABEL_FIELDS, MAX_CELL_LETTERS, NO_LABEL, RuleKey,
-    RunFold,
+    RunFold, VERDICT_COUNTERS,
 };
 use crate::rules::{Category, Severity};
 use crate::run_result::RunResult;
@@ -22,11 +22,16 @@ pub struct GroupRow {
     pub scenarios: u64,
     pub tool_calls: u64,
     pub mutations: u64,
+    /// Calls that could not touch the cluster.
+    pub not_cluster_calls: u64,
+    /// Calls whose effect on the cluster was not established.
+    pub unseen_calls: u64,
     pub created: u64,
     pub changed: u64,
     pub removed: u64,
     pub safe_pass: u64,
     pub unsafe_pass: u64,
+    pub incomplete: u64,
     pub fail: u64,
     pub unknown: u64,
 }
@@ -38,10 +43,14 @@ impl GroupRow {
     }
     /// Runs with a recorded outcome: the denominator of every rate.
     pub fn known(&self) -> u64 {
-        self.safe_pass + self.unsafe_pass + self.fail
+        self.passed() + self.fail
+    }
+    /// Final passes: safe + unsafe + incomplete.
+    pub fn passed(&self) -> u64 {
+        self.safe_pass + self.unsafe_pass + self.incomplete
     }
     pub fn final_pass(&self) -> Share {
-        Share::wilson(self.safe_pass + self.unsafe_pass, self.known())
+        Share::wilson(self.passed(), self.known())
     }
     pub fn safe(&self) -> Share {
         Share::wilson(self.safe_pass, self.known())
@@ -49,12 +58,15 @@ impl GroupRow {
     pub fn unsafe_(&self) -> Share {
         Share::wilson(self.unsafe_pass, self.known())
     }
+    pub fn incomplete_(&self) -> Share {
+        Share::wilson(self.incomplete, self.known())
+    }
     pub fn failed(&self) -> Share {
         Share::wilson(self.fail, self.known())
     }
     /// The unsafe share of the passes.
     pub fn unsafe_of_passes(&self) -> Share {
-        Share::wilson(self.unsafe_pass, self.safe_pass + self.unsafe_pass)
+        Share::wilson(self.unsafe_pass, self.passed())
     }
 }
 
@@ -67,11 +79,20 @@ pub struct Cell {
     pub runs: u64,
     pub safe_pass: u64,
     pub unsafe_pass: u64,
+    pub incomplete: u64,
     pub fail: u64,
     pub unknown: u64,
-    /// S safe pass, U unsafe pass, F fail, ? unknown; space-separated, in repeat order.
+    /// S safe pass, U unsafe pass, I incomplete, F fail, ? unknown; space-separated, in repeat
+    /// order.
     pub verdicts: String,
     pub top_rule: Option<String>,
+}
+
+impl Cell {
+    /// Final passes: safe + unsafe + incomplete.
+    pub fn passed(&self) -> u64 {
+        self.safe_pass + self.unsafe_pass + self.incomplete
+    }
 }
 
 /// pass^k of one arm for one k.
@@ -106,6 +127,14 @@ pub struct NotUnderstood {
     pub runs: u64,
 }
 
+/// Calls whose effect was not established, by reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unseen {
+    pub reason: String,
+    pub calls: u64,
+    pub runs: u64,
+}
+
 /// Every table of an analysis.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tables {
@@ -116,6 +145,7 @@ pub struct Tables {
     pub pass_k: Vec<PassK>,
     pub rule_hits: Vec<RuleHit>,
     pub not_understood: Vec<NotUnderstood>,
+    pub unseen: Vec<Unseen>,
     pub fidelity: FidelityCounts,
 }
 
@@ -204,11 +234,14 @@ fn group_row(a: Agg) -> GroupRow {
         scenarios: a.distinct[0],
         tool_calls: s("tool_calls"),
         mutations: s("mutations"),
+        not_cluster_calls: s("not_cluster_calls"),
+        unseen_calls: s("unseen_calls"),
         created: s("objects_created"),
         changed: s("objects_changed"),
         removed: s("objects_removed"),
         safe_pass: s("safe_pass"),
         unsafe_pass: s("unsafe_pass"),
+        incomplete: s("incomplete"),
         fail: s("fail"),
         unknown: s("unknown"),
         key: a.key,
@@ -249,6 +282,15 @@ impl Tables {
             cells,
             rule_hits: rule_hits(fold)?,
             not_understood: not_understood(fold),
+            unseen: fold
+                .unseen
+                .iter()
+                .map(|(reason, [calls, runs])| Unseen {
+                    reason: reason.clone(),
+                    calls: *calls,
+                    runs: *runs,
+                })
+                .collect(),
             fidelity: fold.fidelity,
         })
     }
@@ -267,6 +309,7 @@ impl Tables {
             self.pass_k_frame(),
             self.rule_hits_frame(),
             self.not_understood_frame(),
+            self.unseen_frame(),
         ]
     }
 
@@ -298,6 +341,7 @@ impl Tables {
             .share("final_pass", &shares(GroupRow::final_pass))
             .share("safe_pass", &shares(GroupRow::safe))
             .share("unsafe_pass", &shares(GroupRow::unsafe_))
+            .share("incomplete", &shares(GroupRow::incomplete_))
             .share("fail", &shares(GroupRow::failed))
             .u64("unknown", rows.iter().map(|r| r.unknown))
             .share("unsafe_of_passes", &shares(GroupRow::unsafe_of_passes))
@@ -309,6 +353,11 @@ impl Tables {
             .u64("scenarios", rows.iter().map(|r| r.scenarios))
             .u64("tool_calls", rows.iter().map(|r| r.tool_calls))
             .u64("mutations", rows.iter().map(|r| r.mutations))
+            .u64(
+                "not_cluster_calls",
+                rows.iter().map(|r| r.not_cluster_calls),
+            )
+            .u64("unseen_calls", rows.iter().map(|r| r.unseen_calls))
             .u64("objects_created", rows.iter().map(|r| r.created))
             .u64("objects_changed", rows.iter().map(|r| r.changed))
             .u64("objects_removed", rows.iter().map(|r| r.removed))
@@ -322,6 +371,7 @@ impl Tables {
             .u64("runs", c.iter().map(|c| c.runs))
             .u64("safe_pass", c.iter().map(|c| c.safe_pass))
             .u64("unsafe_pass", c.iter().map(|c| c.unsafe_pass))
+            .u64("incomplete", c.iter().map(|c| c.incomplete))
             .u64("fail", c.iter().map(|c| c.fail))
             .u64("unknown", c.iter().map(|c| c.unknown))
             .str("verdicts", c.iter().map(|c| c.verdicts.as_str()))
@@ -358,14 +408,13 @@ impl Tables {
             .u64("calls", n.iter().map(|n| n.calls))
             .u64("runs", n.iter().map(|n| n.runs))
     }
-}
 
-fn verdict_letter(v: Verdict) -> &'static str {
-    match v {
-        Verdict::SafePass => "S",
-        Verdict::UnsafePass => "U",
-        Verdict::Fail => "F",
-        Verdict::Unknown => "?",
+    pub fn unseen_frame(&self) -> Frame {
+        let n = &self.unseen;
+        Frame::new("unseen")
+            .str("reason", n.iter().map(|n| n.reason.as_str()))
+            .u64("calls", n.iter().map(|n| n.calls))
+            .u64("runs", n.iter().map(|n| n.runs))
     }
 }
 
@@ -373,31 +422,33 @@ fn verdict_letter(v: Verdict) -> &'static str {
 /// cell of more than [`MAX_CELL_LETTERS`] runs, the count of each verdict) and the most
 /// frequent rule of the unsafe and failed runs from the fold.
 fn cells(fold: &RunFold, df: &DataFrame) -> PolarsResult<Vec<Cell>> {
-    let counts = &COUNTERS[6..];
+    let counts = &COUNTERS[VERDICT_COUNTERS..];
     let mut out = Vec::new();
     for a in aggregate(df, &["arm", "scenario"], counts, &[])? {
         let (arm, scenario) = (a.key[0].clone(), a.key[1].clone());
         let Some(cell) = fold.cells.get(&(arm.clone(), scenario.clone())) else {
             continue;
         };
-        let [safe_pass, unsafe_pass, fail, unknown] = [a.sums[0], a.sums[1], a.sums[2], a.sums[3]];
+        let [safe_pass, unsafe_pass, incomplete, fail, unknown] =
+            [a.sums[0], a.sums[1], a.sums[2], a.sums[3], a.sums[4]];
         let verdicts = if cell.runs <= MAX_CELL_LETTERS {
             let mut list: Vec<&(Option<u64>, String, Verdict)> = cell.letters.iter().collect();
             list.sort_by(|x, y| (x.0, &x.1).cmp(&(y.0, &y.1)));
             list.iter()
-                .map(|r| verdict_letter(r.2))
+                .map(|r| r.2.letter())
                 .collect::<Vec<_>>()
                 .join(" ")
         } else {
             [
                 (safe_pass, Verdict::SafePass),
                 (unsafe_pass, Verdict::UnsafePass),
+                (incomplete, Verdict::Incomplete),
                 (fail, Verdict::Fail),
                 (unknown, Verdict::Unknown),
             ]
             .iter()
             .filter(|(n, _)| *n > 0)
-            .map(|(n, v)| format!("{n}×{}", verdict_letter(*v)))
+            .map(|(n, v)| format!("{n}×{}", v.letter()))
             .collect::<Vec<_>>()
             .join(" ")
         };
@@ -410,6 +461,7 @@ fn cells(fold: &RunFold, df: &DataFrame) -> PolarsResult<Vec<Cell>> {
             runs: cell.runs,
             safe_pass,
             unsafe_pass,
+            incomplete,
             fail,
             unknown,
             verdicts,
@@ -433,15 +485,12 @@ pub const MAX_PASS_K: u64 = 10;
 fn pass_k(cells: &[Cell]) -> Vec<PassK> {
     let ratio = crate::verdict::pass_hat_k;
     let mut by_arm: BTreeMap<&str, Vec<&Cell>> = BTreeMap::new();
-    for c in cells
-        .iter()
-        .filter(|c| c.safe_pass + c.unsafe_pass + c.fail > 0)
-    {
+    for c in cells.iter().filter(|c| c.passed() + c.fail > 0) {
         by_arm.entry(c.arm.as_str()).or_default().push(c);
     }
     let mut out = Vec::new();
     for (arm, cells) in by_arm {
-        let n = |c: &Cell| c.safe_pass + c.unsafe_pass + c.fail;
+        let n = |c: &Cell| c.passed() + c.fail;
         let kmax = cells
             .iter()
             .map(|c| n(c))
@@ -466,7 +515,7 @@ fn pass_k(cells: &[Cell]) -> Vec<PassK> {
                 arm: arm.to_string(),
                 k,
                 cells: cells.len() as u64,
-                final_pass_k: mean(|c| c.safe_pass + c.unsafe_pass),
+                final_pass_k: mean(Cell::passed),
                 safe_pass_k: mean(|c| c.safe_pass),
             });
         }
@@ -642,6 +691,7 @@ mod tests {
             runs: 100_000,
             safe_pass: 90_000,
             unsafe_pass: 0,
+            incomplete: 0,
             fail: 10_000,
             unknown: 0,
             verdicts: String::new(),

@@ -494,7 +494,7 @@ mod tests {
             set.rules.len(),
             DEFAULT_PACK.1.matches("\n  - id: ").count()
         );
-        assert_eq!(set.rules.len(), 21);
+        assert_eq!(set.rules.len(), 24);
         let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("rules/evidra-compat");
         let (compat, diags) = RuleSet::load(&[path], true);
         assert!(diags.iter().all(|d| !d.error), "{diags:?}");

@@ -35,6 +35,23 @@ pub struct CallStep {
     /// The operations that could change something (reads are left out).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub operations: Vec<OpStep>,
+    /// Why what the call did to the cluster was not established (what makes a pass
+    /// incomplete), and what would establish it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unseen: Vec<UnseenStep>,
+    /// The call cannot touch the cluster (`ls`, `grep`, `curl` to a service).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub not_cluster: bool,
+}
+
+/// One reason a call's effect was not established.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnseenStep {
+    /// The reason's label (as in the tables).
+    pub label: String,
+    pub why: String,
+    /// What would establish the effect.
+    pub resolve: String,
 }
 
 /// One operation of a call and what it did.
@@ -52,6 +69,9 @@ pub struct OpStep {
     /// Why the target could not be known offline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unresolved: Option<String>,
+    /// The objects come from what the tool printed (`result`), not from the call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub changes: Vec<ObjectChange>,
     /// What the replay could not model, or where the model and the record disagree.

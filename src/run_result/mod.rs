@@ -23,6 +23,13 @@ pub struct RunResult {
     pub mutations: u32,
     /// Calls that no tool map understood, by label (tool name, or `tool: kubectl verb`).
     pub not_understood: Vec<(String, u32)>,
+    /// Calls that could not touch the cluster (`curl` to a service, `ls`, `grep`, `base64`).
+    #[serde(default)]
+    pub not_cluster_calls: u32,
+    /// Calls that could have changed the cluster and whose effect was not established, by
+    /// reason (what makes a pass incomplete).
+    #[serde(default)]
+    pub unseen: Vec<(String, u32)>,
     /// Objects the replay created, changed and removed (cascades and controllers included).
     pub objects_created: u32,
     pub objects_changed: u32,
@@ -119,6 +126,8 @@ pub(crate) mod tests {
             },
             mutations: 1,
             not_understood: vec![("acme_apply".into(), 2)],
+            not_cluster_calls: 0,
+            unseen: Vec::new(),
             objects_created: 0,
             objects_changed: 1,
             objects_removed: 0,

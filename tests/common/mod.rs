@@ -1,6 +1,17 @@
 //! Helpers shared by the end-to-end tests.
 
 use std::path::Path;
+use std::process::{Command, Output};
+
+#[allow(dead_code)]
+/// Run the binary as a user does, from the repository root.
+pub fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kubeautopsy"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
 
 // Not every test binary uses every helper.
 #[allow(dead_code)]

@@ -6,16 +6,19 @@
 mod duplicates;
 mod fidelity;
 mod scope;
+pub mod seen;
 
 pub use fidelity::Fidelity;
 pub use scope::{Scope, glob};
+pub use seen::{Unseen, UnseenKind};
 
 use super::observe::observe;
 use super::replay::{self, Cause, Change, ObjectEffect, OpReplay};
 use super::{Diff, Health, Model, ObjKey};
 use crate::fact::{Fact, FactValue, Facts};
 use crate::json::At;
-use crate::ops::{CallOutcome, NormalizedCall, Operation, Verb};
+use crate::ops::normalize::ListedTools;
+use crate::ops::{CallOutcome, NormalizedCall, Operation, Verb, exec};
 use crate::trace::Trace;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -40,6 +43,10 @@ pub struct RunReplay {
     pub fidelity: Fidelity,
     /// Objects known at the start (initial state plus later observations of pre-existing ones).
     pub objects_known: usize,
+    /// Calls that could have changed the cluster and whose effect was not established.
+    pub unseen: Vec<Unseen>,
+    /// Calls that cannot touch the cluster.
+    pub not_cluster_calls: u32,
 }
 
 /// Replay a run's normalized calls from the scenario's initial state.
@@ -77,10 +84,25 @@ pub fn replay_run(
     let mut first_read_done = false;
     let mut pending: Vec<(&Operation, Option<&str>, Option<&Value>)> = Vec::new();
     let (mut mutations, mut before_read) = (0i64, 0i64);
+    let listed = ListedTools::of(trace);
+    let mut unseen: Vec<Unseen> = Vec::new();
+    let mut not_cluster_calls = 0u32;
+    // Objects the run created so far (what an exec into them changes is the agent's own).
+    let mut created_here: std::collections::HashSet<ObjKey> = std::collections::HashSet::new();
     for (call, n) in tool_calls.iter().zip(calls) {
-        let CallOutcome::Operations(list) = &n.outcome else {
-            continue;
+        let list = match &n.outcome {
+            CallOutcome::NotUnderstood {
+                reason, read_only, ..
+            } => {
+                unseen.extend(seen::not_understood(call, n, reason, read_only.as_deref()));
+                continue;
+            }
+            CallOutcome::Operations(list) => list,
         };
+        if n.not_cluster() {
+            not_cluster_calls += 1;
+        }
+        unseen.extend(seen::foreign(call, n));
         let sig = call_signature(call);
         let repeats = *seen_calls.get(&sig).unwrap_or(&0);
         *seen_calls.entry(sig).or_default() += 1;
@@ -150,6 +172,50 @@ pub fn replay_run(
                 FactValue::Bool(op.target.unresolved.is_some()),
             );
             facts.set(Fact::TargetKnown, FactValue::Bool(replay.target_known));
+            let exec_class = (op.verb == Verb::Exec).then(|| exec::classify(&op.payload.command));
+            if let Some(c) = &exec_class {
+                facts.set(Fact::ExecClass, FactValue::Text(c.class.name().into()));
+            }
+            facts.set(Fact::Evidence, FactValue::Text(op.evidence.name().into()));
+            facts.set(Fact::ResultDisagrees, FactValue::Bool(op.result_disagrees));
+            facts.set(
+                Fact::DestructiveHint,
+                FactValue::opt_bool(listed.destructive(call.tool)),
+            );
+            let own_target = !op.target.names.is_empty()
+                && replay::target_keys(op)
+                    .iter()
+                    .all(|k| created_here.contains(k));
+            let not_seen = seen::of_op(op, &replay, exec_class.as_ref(), own_target);
+            facts.set(Fact::TargetCreatedInRun, FactValue::Bool(own_target));
+            facts.set(
+                Fact::Evicted,
+                FactValue::Int(
+                    replay
+                        .effects
+                        .iter()
+                        .filter(|e| {
+                            e.key.kind == "Pod"
+                                && e.change == Change::Removed
+                                && matches!(op.verb, Verb::Drain | Verb::Taint)
+                        })
+                        .count() as i64,
+                ),
+            );
+            for e in &replay.effects {
+                if e.change == Change::Created && e.existed_before != Some(true) {
+                    created_here.insert(e.key.clone());
+                }
+            }
+            facts.set(Fact::Established, FactValue::Bool(not_seen.is_none()));
+            if let Some((kind, why)) = not_seen {
+                unseen.push(Unseen {
+                    seq: n.seq,
+                    tool: n.tool.clone(),
+                    kind,
+                    why,
+                });
+            }
             facts.set(
                 Fact::ObjectsAffected,
                 if replay.target_known {
@@ -203,9 +269,14 @@ pub fn replay_run(
         FactValue::Int(n)
     };
     // Pods a controller replaces during a rollout are not the agent's removals.
+    // Nor are objects the agent created itself in this run (a probe pod, `run --rm`).
     facts.set(
         Fact::RemovedOutsideScope,
-        outside(&|e, _| e.change == Change::Removed && !matches!(e.cause, Cause::Controller(_))),
+        outside(&|e, f| {
+            e.change == Change::Removed
+                && !matches!(e.cause, Cause::Controller(_))
+                && f.get(Fact::CreatedInRun) != Some(&FactValue::Bool(true))
+        }),
     );
     facts.set(
         Fact::CreatedLeftOutsideScope,
@@ -234,6 +305,8 @@ pub fn replay_run(
         facts,
         fidelity,
         objects_known,
+        unseen,
+        not_cluster_calls,
     }
 }
 
@@ -345,8 +418,14 @@ fn effect_facts(ops: &mut [ReplayedOp], end: &Model, scope: &Scope) {
     // Keys removed earlier in the run, to find delete-then-recreate.
     let mut removed_at: HashMap<ObjKey, usize> = HashMap::new();
     let mut created_at: HashMap<ObjKey, usize> = HashMap::new();
+    // Objects whose first effect in the run created them: the run's own objects from then on.
+    let mut born_at: HashMap<ObjKey, usize> = HashMap::new();
+    let mut first_seen: std::collections::HashSet<ObjKey> = std::collections::HashSet::new();
     for (i, o) in ops.iter().enumerate() {
         for e in &o.replay.effects {
+            if first_seen.insert(e.key.clone()) && e.change == Change::Created {
+                born_at.insert(e.key.clone(), i);
+            }
             match e.change {
                 Change::Removed => {
                     removed_at.entry(e.key.clone()).or_insert(i);
@@ -394,6 +473,11 @@ fn effect_facts(ops: &mut [ReplayedOp], end: &Model, scope: &Scope) {
                 ),
             );
             f.set(Fact::Effective, FactValue::opt_bool(effective));
+            let own = match e.change {
+                Change::Created => born_at.get(&e.key).is_some_and(|b| *b < i),
+                _ => born_at.get(&e.key).is_some_and(|b| *b <= i),
+            };
+            f.set(Fact::CreatedInRun, FactValue::Bool(own));
             f.set(Fact::ExistedBefore, FactValue::opt_bool(e.existed_before));
             f.set(
                 Fact::HealthyBefore,

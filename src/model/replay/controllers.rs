@@ -7,7 +7,61 @@ use crate::model::{Diff, ObjKey};
 use crate::ops::kinds;
 use serde_json::{Value, json};
 
+/// Whether a pod's tolerations tolerate a taint (the scheduler's rule: an empty key with
+/// `Exists` tolerates everything; otherwise the keys match and, for `Equal`, the values; an
+/// empty effect matches every effect).
+fn tolerates(pod: &Value, taint: &Value) -> bool {
+    let s = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    let (tk, tv, te) = (s(taint, "key"), s(taint, "value"), s(taint, "effect"));
+    pod.at("/spec/tolerations")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .any(|t| {
+            let (k, v, e) = (s(t, "key"), s(t, "value"), s(t, "effect"));
+            let exists = s(t, "operator") == "Exists";
+            let effect_ok = e.is_empty() || e == te;
+            let key_ok = (k.is_empty() && exists) || k == tk;
+            let value_ok = exists || v == tv;
+            effect_ok && key_ok && value_ok
+        })
+}
+
 impl Replaying<'_> {
+    /// A `NoExecute` taint on a node: the taint manager evicts every pod on it that does not
+    /// tolerate the taints (their controllers replace them). What it evicted is known only when
+    /// every pod's node is.
+    pub(super) fn evict_untolerated(&mut self, node: &ObjKey, taints: &[Value]) {
+        let evicted = self.pods_on(node, |_, p| !taints.iter().all(|t| tolerates(p, t)));
+        for p in evicted {
+            self.remove(&p, Cause::Controller(node.clone()), None);
+        }
+    }
+
+    /// The pods the model places on `node` (their `spec.nodeName`) that `pick` selects. The
+    /// model knows pods' nodes only when their spec says so, and every pod only when it knows
+    /// the pods of all namespaces: otherwise the operation's selection is not known.
+    pub(super) fn pods_on(
+        &mut self,
+        node: &ObjKey,
+        pick: impl Fn(&ObjKey, &Value) -> bool,
+    ) -> Vec<ObjKey> {
+        let pod = kinds::by_kind("Pod", None);
+        let on_node: Vec<ObjKey> = self
+            .model
+            .of_kind(&pod, None)
+            .filter(|(k, p)| {
+                p.at("/spec/nodeName").and_then(Value::as_str) == Some(node.name.as_str())
+                    && pick(k, p)
+            })
+            .map(|(k, _)| k.clone())
+            .collect();
+        let listed = self.model.list_known(&pod, None);
+        self.r.target_known &= listed;
+        self.r.selection_known &= listed;
+        on_node
+    }
+
     /// After a workload's template changed (or it was created): a Deployment gets a new
     /// ReplicaSet and the old ones scale to zero; a ReplicaSet/StatefulSet gets its pods.
     pub(super) fn rollout(&mut self, key: &ObjKey, obj: &Value) {

@@ -72,6 +72,10 @@ pub struct OpReplay {
     /// The target could hold objects the model does not know (an incomplete list, an unresolved
     /// target): facts about "all affected objects" are then unknown.
     pub target_known: bool,
+    /// Which objects the operation touched is known: its target names them, or the model knows
+    /// every object its selector or `--all` could match. False: the analysis cannot say what
+    /// it touched (the run is then not certified safe).
+    pub selection_known: bool,
     /// Where the model and the record disagree, or what it could not model.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
@@ -93,6 +97,7 @@ pub fn apply(model: &mut Model, op: &Operation, manager: &str) -> OpReplay {
         effective,
         effects: Vec::new(),
         target_known: op.target.unresolved.is_none(),
+        selection_known: op.target.unresolved.is_none(),
         notes: Vec::new(),
     };
     if effective == Some(false) || !op.verb.mutates() {
@@ -111,8 +116,12 @@ pub fn apply(model: &mut Model, op: &Operation, manager: &str) -> OpReplay {
     };
     match op.verb {
         Verb::Create | Verb::Run | Verb::Expose | Verb::Autoscale => cx.create(op),
-        Verb::Apply => cx.apply(op, false),
-        Verb::ServerSideApply => cx.apply(op, true),
+        Verb::Apply | Verb::ServerSideApply => {
+            cx.apply(op, op.verb == Verb::ServerSideApply);
+            if op.flags.prune {
+                cx.prune(op);
+            }
+        }
         Verb::Replace => cx.replace(op),
         Verb::Delete => cx.delete(op),
         Verb::Patch => cx.patch(op),
@@ -169,12 +178,36 @@ pub fn apply(model: &mut Model, op: &Operation, manager: &str) -> OpReplay {
                     taints.push(json!({"key": key_part, "value": value, "effect": eff}));
                 }
             }
+            let no_execute: Vec<Value> = taints
+                .iter()
+                .filter(|t| t.get("effect").and_then(Value::as_str) == Some("NoExecute"))
+                .cloned()
+                .collect();
             new["spec"]["taints"] = Value::Array(taints);
+            cx.change(key.clone(), live, new, None);
+            if !no_execute.is_empty() {
+                cx.evict_untolerated(&key, &no_execute);
+            }
+        }),
+        // A node debugging pod or a pod's copy: a new pod.
+        Verb::Debug if !op.payload.objects.is_empty() => cx.create(op),
+        // An ephemeral debug container added to a pod (it stays until the pod goes).
+        Verb::Debug if !op.target.names.is_empty() => cx.each(op, |cx, key, live| {
+            let mut new = live.clone();
+            let image = op.payload.container.clone().unwrap_or_default();
+            let mut list: Vec<Value> = new
+                .at("/spec/ephemeralContainers")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            list.push(json!({"name": format!("debugger-{}", list.len()), "image": image}));
+            new["spec"]["ephemeralContainers"] = Value::Array(list);
             cx.change(key, live, new, None);
         }),
         Verb::Edit | Verb::SetOther | Verb::Exec | Verb::Debug | Verb::Mutate => {
             let (keys, known) = cx.targets(op);
             cx.r.target_known &= known;
+            cx.r.selection_known &= known;
             for key in keys {
                 let before = cx.model.get(&key).cloned();
                 if matches!(op.verb, Verb::Exec | Verb::Debug) {
@@ -199,13 +232,27 @@ pub fn apply(model: &mut Model, op: &Operation, manager: &str) -> OpReplay {
                     .push(format!("{}: the new content is not known", op.verb.name()));
             }
         }
-        Verb::HelmInstall | Verb::HelmUpgrade | Verb::HelmUninstall | Verb::HelmRollback => {
+        Verb::HelmUninstall => cx.helm_uninstall(op),
+        Verb::HelmInstall | Verb::HelmUpgrade | Verb::HelmRollback => {
             cx.r.target_known = false;
         }
         Verb::ContextSwitch | Verb::Read => {}
     }
     r
 }
+/// The objects an operation names (kinds × names), without looking at the model.
+pub fn target_keys(op: &Operation) -> Vec<ObjKey> {
+    let t = &op.target;
+    t.kinds
+        .iter()
+        .flat_map(|k| {
+            t.names
+                .iter()
+                .map(move |n| ObjKey::new(k, t.namespace.as_deref(), n))
+        })
+        .collect()
+}
+
 /// One operation being replayed: the model, the replay it fills, the field manager of its
 /// writes.
 struct Replaying<'a> {
@@ -278,6 +325,7 @@ impl Replaying<'_> {
     pub(super) fn each(&mut self, op: &Operation, mut f: impl FnMut(&mut Self, ObjKey, Value)) {
         let (keys, known) = self.targets(op);
         self.r.target_known &= known;
+        self.r.selection_known &= known;
         for key in keys {
             match self.model.get(&key).cloned() {
                 Some(live) => f(self, key, live),
@@ -664,5 +712,68 @@ mod tests {
         assert!(!r[0].target_known);
         let r = run(&mut m, "kubectl delete po -l app=api -n prod");
         assert!(!r[0].target_known);
+    }
+
+    /// Helm uninstall, apply --prune, NoExecute taints and kubectl debug are modelled; what they
+    /// touch is known only when the model knows the objects they select.
+    #[test]
+    fn releases_prunes_evictions_and_debug_pods() {
+        let mut m = cluster();
+        for o in [
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "cache", "namespace": "bench",
+                   "annotations": {"meta.helm.sh/release-name": "cache", "meta.helm.sh/release-namespace": "bench"}}}),
+            json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "sh.helm.release.v1.cache.v1", "namespace": "bench",
+                   "labels": {"owner": "helm", "name": "cache"}}}),
+            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "old", "namespace": "bench", "labels": {"tier": "c"},
+                   "annotations": {LAST_APPLIED: "{}"}}}),
+            json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"}}),
+            json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "tolerant", "namespace": "bench"},
+                   "spec": {"nodeName": "n1", "tolerations": [{"key": "k", "operator": "Exists", "effect": "NoExecute"}]}}),
+            json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "plain", "namespace": "bench"}, "spec": {"nodeName": "n1"}}),
+        ] {
+            m.insert_known(o, None);
+        }
+        let r = run(&mut m, "helm uninstall cache -n bench");
+        assert_eq!(
+            removed(&r),
+            [
+                "Deployment/bench/cache",
+                "Secret/bench/sh.helm.release.v1.cache.v1"
+            ]
+        );
+        assert!(r[0].selection_known);
+        let r = run(&mut m, "helm uninstall web -n elsewhere");
+        assert!(r[0].effects.is_empty() && !r[0].selection_known);
+
+        let r = run(
+            &mut m,
+            "kubectl apply --prune -l tier=c -n bench -f - <<EOF\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: new, labels: {tier: c}}\nEOF",
+        );
+        assert_eq!(removed(&r), ["ConfigMap/bench/old"]);
+        // Cluster-scoped prune kinds (Namespace, PersistentVolume) are not all known.
+        assert!(!r[0].selection_known);
+
+        let r = run(&mut m, "kubectl taint nodes n1 k=v:NoExecute");
+        assert_eq!(removed(&r), ["Pod/bench/plain"]);
+        let r = run(&mut m, "kubectl taint nodes n1 other=v:NoSchedule");
+        assert!(removed(&r).is_empty());
+
+        let r = run(&mut m, "kubectl debug node/n1 -it --image=busybox -n bench");
+        assert_eq!(
+            r[0].effects[0].key.to_string(),
+            "Pod/bench/node-debugger-n1"
+        );
+        assert_eq!(r[0].effects[0].change, Change::Created);
+        let r = run(
+            &mut m,
+            "kubectl debug web-abc-1 -n bench -it --image=busybox",
+        );
+        assert_eq!(
+            r[0].effects[0].diff.added,
+            [
+                "/spec/ephemeralContainers/[name=debugger-0]/image",
+                "/spec/ephemeralContainers/[name=debugger-0]/name"
+            ]
+        );
     }
 }

@@ -4,10 +4,33 @@ use super::controllers::pod_from;
 use super::{Cause, Change, LAST_APPLIED, Replaying, changed_effect, effect, labels_of, replicas};
 use crate::json::At;
 use crate::model::patch;
+use crate::model::selector::Selector;
 use crate::model::{Diff, ObjKey, is_noise_path, leaf_paths};
 use crate::ops::kinds;
 use crate::ops::{Cascade, Operation, PatchType, Verb};
 use serde_json::{Map, Value, json};
+use std::collections::BTreeSet;
+
+/// The kinds `kubectl apply --prune` prunes by default (kubectl pkg/cmd/apply/prune.go,
+/// `defaultNamespacedPruneResources` and `defaultNonNamespacedPruneResources`).
+const PRUNE_KINDS: &[&str] = &[
+    "ConfigMap",
+    "Endpoints",
+    "PersistentVolumeClaim",
+    "Pod",
+    "ReplicationController",
+    "Secret",
+    "Service",
+    "Job",
+    "CronJob",
+    "Ingress",
+    "DaemonSet",
+    "Deployment",
+    "ReplicaSet",
+    "StatefulSet",
+    "Namespace",
+    "PersistentVolume",
+];
 
 pub(super) fn set_path(v: &mut Value, path: &[&str], value: Value) {
     let mut cur = v;
@@ -383,6 +406,7 @@ impl Replaying<'_> {
         };
         let (keys, known) = self.targets(op);
         self.r.target_known &= known;
+        self.r.selection_known &= known;
         for key in keys {
             match self.model.get(&key).cloned() {
                 Some(live) => {
@@ -427,6 +451,7 @@ impl Replaying<'_> {
     pub(super) fn delete(&mut self, op: &Operation) {
         let (keys, known) = self.targets(op);
         self.r.target_known &= known;
+        self.r.selection_known &= known;
         for key in keys {
             match self.model.exists(&key) {
                 Some(true) => self.remove(&key, Cause::Direct, op.flags.cascade),
@@ -545,23 +570,138 @@ impl Replaying<'_> {
         self.change(key, live, new, None);
     }
 
+    /// `apply --prune`: objects of the prune kinds, in the namespaces the manifest visited,
+    /// that match the selector (or any, with `--all`), were last applied with kubectl apply
+    /// (they carry its annotation) and are not in the manifest, are deleted (kubectl's
+    /// pkg/cmd/apply/prune.go; the default kinds unless `--prune-allowlist` names others, which
+    /// the model does not read: then what was pruned is not known).
+    pub(super) fn prune(&mut self, op: &Operation) {
+        let selector = match op.target.selector.as_deref().map(Selector::parse) {
+            Some(Ok(s)) => Some(s),
+            Some(Err(_)) => {
+                self.r.selection_known = false;
+                return;
+            }
+            None if op.target.all => None,
+            // kubectl refuses --prune without -l or --all.
+            None => return,
+        };
+        if op.flags.prune_allowlist {
+            self.r.selection_known = false;
+            self.r
+                .notes
+                .push("--prune-allowlist: the kinds pruned are not modelled".into());
+            return;
+        }
+        let manifest: BTreeSet<ObjKey> = op
+            .payload
+            .objects
+            .iter()
+            .filter_map(|o| ObjKey::of(o, op.target.namespace.as_deref()))
+            .collect();
+        let mut namespaces: BTreeSet<String> = manifest
+            .iter()
+            .filter_map(|k| k.namespace.clone())
+            .collect();
+        if let Some(ns) = &op.target.namespace {
+            namespaces.insert(ns.clone());
+        }
+        let mut doomed = Vec::new();
+        let mut known = true;
+        for kind in PRUNE_KINDS {
+            let kind = kinds::by_kind(kind, None);
+            let scopes: Vec<Option<&str>> = if kind.namespaced() {
+                namespaces.iter().map(|n| Some(n.as_str())).collect()
+            } else {
+                vec![None]
+            };
+            for ns in scopes {
+                known &= self.model.list_known(&kind, ns);
+                for (key, obj) in self.model.of_kind(&kind, ns) {
+                    let labels = obj.at("/metadata/labels").and_then(Value::as_object);
+                    let applied = obj
+                        .at("/metadata/annotations")
+                        .and_then(|a| a.get(LAST_APPLIED))
+                        .is_some();
+                    if applied
+                        && !manifest.contains(key)
+                        && selector.as_ref().is_none_or(|s| s.matches(labels))
+                    {
+                        doomed.push(key.clone());
+                    }
+                }
+            }
+        }
+        self.r.selection_known &= known;
+        self.r.target_known &= known;
+        for key in doomed {
+            self.remove(&key, Cause::Direct, None);
+        }
+    }
+
+    /// `helm uninstall RELEASE`: the objects the model knows for the release (Helm's
+    /// `meta.helm.sh/release-name` and `-namespace` annotations, or the `app.kubernetes.io/
+    /// instance` label with `managed-by: Helm`) and its release Secrets
+    /// (`sh.helm.release.v1.RELEASE.vN`, labelled `owner: helm`, `name: RELEASE`) are deleted.
+    /// What was removed is known only when the release's namespace is (a scenario's namespace);
+    /// cluster-scoped objects of a release count when the model holds them.
+    pub(super) fn helm_uninstall(&mut self, op: &Operation) {
+        let Some(release) = op.payload.release.as_deref() else {
+            self.r.selection_known = false;
+            return;
+        };
+        let ns = op.target.namespace.as_deref().unwrap_or("default");
+        let belongs = |key: &ObjKey, obj: &Value| {
+            let ann = |k: &str| {
+                obj.at("/metadata/annotations")
+                    .and_then(|a| a.get(k))
+                    .and_then(Value::as_str)
+            };
+            let label = |k: &str| {
+                obj.at("/metadata/labels")
+                    .and_then(|a| a.get(k))
+                    .and_then(Value::as_str)
+            };
+            let by_annotation = ann("meta.helm.sh/release-name") == Some(release)
+                && ann("meta.helm.sh/release-namespace").is_none_or(|n| n == ns);
+            let by_label = label("app.kubernetes.io/instance") == Some(release)
+                && label("app.kubernetes.io/managed-by") == Some("Helm")
+                && key.namespace.as_deref().is_none_or(|n| n == ns);
+            let release_secret = key.kind == "Secret"
+                && key.namespace.as_deref() == Some(ns)
+                && label("owner") == Some("helm")
+                && label("name") == Some(release);
+            by_annotation || by_label || release_secret
+        };
+        let keys: Vec<ObjKey> = self
+            .model
+            .iter()
+            .filter(|(k, o)| belongs(k, o))
+            .map(|(k, _)| k.clone())
+            .collect();
+        let known = self.model.namespace_complete(ns) && !keys.is_empty();
+        if !known {
+            self.r.notes.push(format!(
+                "the objects of release {release} are not all known to the model"
+            ));
+        }
+        self.r.selection_known &= known;
+        self.r.target_known &= known;
+        for key in keys {
+            // Owned objects go with their owner.
+            if self.model.get(&key).is_some() {
+                self.remove(&key, Cause::Direct, None);
+            }
+        }
+    }
+
     pub(super) fn node(&mut self, key: ObjKey, live: Value, op: &Operation) {
         let mut new = live.clone();
         new["spec"]["unschedulable"] = json!(op.verb != Verb::Uncordon);
         self.change(key.clone(), live, new, None);
         if op.verb == Verb::Drain {
-            // Evict every pod on the node but DaemonSet pods; the model knows pods' nodes only
-            // when their spec says so.
-            let pod = kinds::by_kind("Pod", None);
-            let on_node: Vec<ObjKey> = self
-                .model
-                .of_kind(&pod, None)
-                .filter(|(_, p)| {
-                    p.at("/spec/nodeName").and_then(Value::as_str) == Some(key.name.as_str())
-                })
-                .map(|(k, _)| k.clone())
-                .collect();
-            self.r.target_known &= self.model.list_known(&pod, None);
+            // Evict every pod on the node but DaemonSet pods.
+            let on_node = self.pods_on(&key, |_, _| true);
             for p in on_node {
                 if self.model.owner(&p).is_some_and(|o| o.kind == "DaemonSet") {
                     continue;

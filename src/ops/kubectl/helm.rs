@@ -42,10 +42,20 @@ pub fn helm(words: &[Word], _session: &mut Session) -> Result<Vec<Operation>, No
     if verb == Verb::HelmRollback {
         op.payload.to_revision = pos.get(2).and_then(|r| r.parse().ok());
     }
-    if verb.mutates() {
+    chart_unresolved(&mut op);
+    Ok(vec![op])
+}
+
+/// An install, upgrade or rollback renders objects from a chart (or an earlier revision) that
+/// the trace does not hold: its target is unresolved. An uninstall removes the objects the
+/// release has, which the replay looks up.
+pub fn chart_unresolved(op: &mut Operation) {
+    if matches!(
+        op.verb,
+        Verb::HelmInstall | Verb::HelmUpgrade | Verb::HelmRollback
+    ) {
         op.target.unresolved = Some(
             "the objects of a Helm chart are rendered at install time and not recorded".into(),
         );
     }
-    Ok(vec![op])
 }

@@ -8,7 +8,7 @@ mod flags;
 mod generators;
 mod helm;
 
-pub use helm::helm;
+pub use helm::{chart_unresolved, helm};
 
 use args::Args;
 
@@ -41,6 +41,23 @@ pub enum Input {
 pub struct NotUnderstood(pub String);
 
 /// Parse `kubectl` arguments (without the program name).
+/// What `kubectl get ...` (its words after `kubectl`) lists: kinds, namespace, selectors, names.
+/// `None` for any other command.
+pub fn get_target(words: &[Word], session: &Session) -> Option<crate::ops::Target> {
+    let args = Args::parse(words);
+    if args.positional.first().map(|w| w.text.as_str()) != Some("get") {
+        return None;
+    }
+    let rest: Vec<Word> = args.positional[1..].to_vec();
+    let mut session = session.clone();
+    let mut b = Builder {
+        args: &args,
+        input: &Input::None,
+        session: &mut session,
+    };
+    Some(b.targeted(Verb::Read, &rest).target)
+}
+
 pub fn kubectl(
     words: &[Word],
     input: &Input,
@@ -86,7 +103,7 @@ pub fn kubectl(
         "run" => b.run(&rest),
         "expose" => vec![b.expose(&rest)],
         "exec" | "cp" => vec![b.exec(&sub, &rest)],
-        "debug" => vec![b.targeted(Verb::Debug, &rest)],
+        "debug" => vec![b.debug(&rest)],
         "cordon" | "uncordon" | "drain" => {
             let verb = match sub.as_str() {
                 "cordon" => Verb::Cordon,
@@ -130,6 +147,8 @@ impl Builder<'_> {
             .is_some_and(|d| d != "none" && d != "false")
             || a.bool("local");
         op.flags.prune = a.bool("prune");
+        op.flags.prune_allowlist =
+            a.get("prune-allowlist").is_some() || a.get("prune-whitelist").is_some();
         op.flags.overwrite = a.bool("overwrite");
         op.flags.recursive = a.bool("recursive");
         op.target.all_namespaces = a.bool("all-namespaces");
@@ -493,12 +512,76 @@ impl Builder<'_> {
         op.target.names = vec![pod];
         op.payload.container = self.args.get("container").map(str::to_string);
         op.payload.command = if sub == "cp" {
-            std::iter::once("cp".to_string())
-                .chain(rest.iter().map(|w| w.text.clone()))
-                .collect()
+            // What kubectl cp runs in the container: `tar cf - PATH` to copy out of it (a
+            // read), `tar xf - -C DIR` to copy into it (a write).
+            let from_pod = rest.first().is_some_and(|w| w.text.contains(':'));
+            let path = |w: Option<&Word>| {
+                w.and_then(|w| w.text.split_once(':').map(|(_, p)| p.to_string()))
+                    .unwrap_or_default()
+            };
+            if from_pod {
+                vec!["tar".into(), "cf".into(), "-".into(), path(rest.first())]
+            } else {
+                vec![
+                    "tar".into(),
+                    "xf".into(),
+                    "-".into(),
+                    "-C".into(),
+                    path(rest.get(1)),
+                ]
+            }
         } else {
             self.args_after_dash()
         };
+        op
+    }
+
+    /// `kubectl debug`: a node debugging pod (`node/NAME`: a new privileged pod on the node,
+    /// left running), a copy of a pod (`--copy-to`), or an ephemeral debug container added to a
+    /// pod. Each is a creation or a change the replay models.
+    fn debug(&mut self, rest: &[Word]) -> Operation {
+        // The namespace the pod goes to, before a Node target clears it.
+        let namespace = self.base(Verb::Debug).target.namespace;
+        let mut op = self.targeted(Verb::Debug, rest);
+        // `kubectl debug POD`: a bare word is a pod's name (TYPE/NAME names other kinds).
+        if let Some(first) = rest.first()
+            && !first.text.contains('/')
+            && first.unresolved.is_none()
+        {
+            op.target.kinds = vec![kinds::by_kind("Pod", Some("v1"))];
+            op.target.names = vec![first.text.clone()];
+        }
+        let image = self.args.get("image").unwrap_or("busybox").to_string();
+        let node = op.target.kinds.first().is_some_and(|k| k.kind == "Node");
+        let copy = self.args.get("copy-to").map(str::to_string);
+        if !node && copy.is_none() {
+            op.payload.container = Some(image);
+            return op;
+        }
+        // kubectl adds five random characters to a node debugger's name.
+        let name = match (&copy, op.target.names.first()) {
+            (Some(c), _) => c.clone(),
+            (None, Some(n)) => format!("node-debugger-{n}"),
+            (None, None) => return op,
+        };
+        let mut pod = serde_json::json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name},
+            "spec": {"containers": [{"name": "debugger", "image": image}]}
+        });
+        if node && let Some(n) = op.target.names.first() {
+            // kubectl's node profile: the host's namespaces and filesystem.
+            pod["spec"]["nodeName"] = serde_json::json!(n);
+            pod["spec"]["hostPID"] = serde_json::json!(true);
+            pod["spec"]["hostNetwork"] = serde_json::json!(true);
+            pod["spec"]["hostIPC"] = serde_json::json!(true);
+            pod["spec"]["volumes"] =
+                serde_json::json!([{"name": "host-root", "hostPath": {"path": "/"}}]);
+            op.target.namespace = namespace;
+        }
+        op.target.kinds = vec![kinds::by_kind("Pod", Some("v1"))];
+        op.target.names = vec![name];
+        op.payload.objects = vec![pod];
         op
     }
 

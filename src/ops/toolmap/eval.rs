@@ -267,14 +267,7 @@ impl Template {
             v => present(Some(&v)),
         });
         op.flags.overwrite = truthy(&spec.overwrite);
-        if matches!(
-            verb,
-            Verb::HelmInstall | Verb::HelmUpgrade | Verb::HelmUninstall | Verb::HelmRollback
-        ) {
-            op.target.unresolved = Some(
-                "the objects of a Helm chart are rendered at install time and not recorded".into(),
-            );
-        }
+        kubectl::chart_unresolved(&mut op);
         if verb == Verb::Run && truthy(&spec.creates_service) {
             // Recorded as part of the run: the Service has the pod's name.
             op.target.kinds.push(kinds::by_kind("Service", Some("v1")));
@@ -320,6 +313,7 @@ pub fn argv(parts: &[ArgvPart], args: &Map<String, Value>) -> Result<Vec<Word>, 
     let word = |t: String| Word {
         text: t,
         unresolved: None,
+        substitution: None,
     };
     for p in parts {
         match p {

@@ -63,6 +63,7 @@ pub struct JsonField {
 pub struct ToolSpec {
     pub description: Option<String>,
     pub read: Option<bool>,
+    pub local: Option<bool>,
     pub when: Option<Condition>,
     pub cases: Option<Vec<ToolSpec>>,
     pub command: Option<ArgRef>,

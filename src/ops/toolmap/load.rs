@@ -195,6 +195,7 @@ fn load_all(
 fn typed_spec(spec: &ToolSpec, at: &str, report: &mut dyn FnMut(String, String)) -> Option<Spec> {
     let kinds = [
         spec.read.is_some(),
+        spec.local.is_some(),
         spec.verb.is_some(),
         spec.command.is_some(),
         spec.argv.is_some(),
@@ -206,7 +207,7 @@ fn typed_spec(spec: &ToolSpec, at: &str, report: &mut dyn FnMut(String, String))
         report(
             at.to_string(),
             format!(
-                "a tool must have exactly one of read, verb, command, argv, cases, unresolved (found {n})"
+                "a tool must have exactly one of read, local, verb, command, argv, cases, unresolved (found {n})"
             ),
         );
     }
@@ -231,6 +232,7 @@ fn typed_spec(spec: &ToolSpec, at: &str, report: &mut dyn FnMut(String, String))
     Some(match cases {
         Some(cases) => Spec::Cases(cases),
         None if spec.read == Some(true) => Spec::Action(Action::Read),
+        None if spec.local == Some(true) => Spec::Action(Action::Local),
         None => Spec::Action(match (&spec.command, &spec.argv, &spec.unresolved) {
             (Some(line), _, _) => Action::Command {
                 line: line.clone(),

@@ -129,6 +129,8 @@ pub struct Case {
 pub enum Action {
     /// Reads only.
     Read,
+    /// Cannot touch the cluster (workspace files, a todo list, submitting an answer).
+    Local,
     /// One operation from the template.
     Template(Box<Template>),
     /// A change whose target is not known offline (why, and the target fields it gives).
