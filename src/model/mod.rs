@@ -378,6 +378,28 @@ impl Model {
         self.complete_namespaces.insert(ns.to_string());
     }
 
+    /// The kind of the model's objects that a resource word outside the kinds table names (a
+    /// custom resource: `certificate`, `certificates.cert-manager.io`), if any.
+    pub fn kind_named(&self, word: &str) -> Option<KindRef> {
+        let w = word.to_ascii_lowercase();
+        let (resource, group) = match w.split_once('.') {
+            Some((r, g)) => (r.to_string(), Some(g.to_string())),
+            None => (w, None),
+        };
+        self.objects.keys().find_map(|k| {
+            let kind = k.kind.to_ascii_lowercase();
+            let hit = resource == kind
+                || resource == format!("{kind}s")
+                || resource == format!("{kind}es")
+                || (kind.ends_with('y') && resource == format!("{}ies", &kind[..kind.len() - 1]));
+            (hit && group.as_deref().is_none_or(|g| g == k.group)).then(|| KindRef {
+                group: k.group.clone(),
+                kind: k.kind.clone(),
+                known: true,
+            })
+        })
+    }
+
     /// Whether every object of the namespace is known.
     pub fn namespace_complete(&self, ns: &str) -> bool {
         self.complete_namespaces.contains(ns)
@@ -394,8 +416,13 @@ impl Model {
             .insert((kind.group.clone(), kind.kind.clone(), ns));
     }
 
-    /// Whether the absence of `key` from the model means it does not exist.
+    /// Whether the absence of `key` from the model means it does not exist. A kind outside the
+    /// kinds table (a custom resource) is never known absent: a complete namespace lists the
+    /// kinds a scenario knows, not every CRD's.
     pub fn knows_absence(&self, key: &ObjKey) -> bool {
+        if !crate::ops::kinds::by_kind(&key.kind, None).known {
+            return false;
+        }
         key.namespace
             .as_ref()
             .is_some_and(|ns| self.complete_namespaces.contains(ns))
@@ -418,8 +445,12 @@ impl Model {
         }
     }
 
-    /// Whether every object of the kind in the namespace (or all namespaces) is known.
+    /// Whether every object of the kind in the namespace (or all namespaces) is known (never for
+    /// a kind outside the kinds table).
     pub fn list_known(&self, kind: &KindRef, ns: Option<&str>) -> bool {
+        if !kind.known {
+            return false;
+        }
         match ns {
             Some(n) => {
                 self.complete_namespaces.contains(n)

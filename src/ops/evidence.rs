@@ -17,10 +17,11 @@ fn printed_by(verb: Verb, change: PrintedChange) -> bool {
             change,
             P::Created | P::Configured | P::Unchanged | P::Pruned | P::ServerSideApplied
         ),
-        Verb::Create | Verb::Run | Verb::Expose | Verb::Autoscale => {
+        Verb::Create | Verb::Run | Verb::Expose | Verb::Autoscale | Verb::Debug => {
             matches!(change, P::Created | P::Exposed | P::Autoscaled)
         }
-        Verb::Replace => matches!(change, P::Replaced),
+        // `replace --force` deletes, then creates.
+        Verb::Replace => matches!(change, P::Replaced | P::Deleted | P::Created),
         Verb::Patch => matches!(change, P::Patched | P::PatchedNoChange),
         Verb::Scale => matches!(change, P::Scaled),
         Verb::RolloutRestart => matches!(change, P::Restarted),
@@ -38,7 +39,10 @@ fn printed_by(verb: Verb, change: PrintedChange) -> bool {
         Verb::Annotate => matches!(change, P::Annotated),
         Verb::Cordon => matches!(change, P::Cordoned | P::AlreadyCordoned),
         Verb::Uncordon => matches!(change, P::Uncordoned | P::AlreadyUncordoned),
-        Verb::Drain => matches!(change, P::Drained | P::Cordoned | P::AlreadyCordoned),
+        Verb::Drain => matches!(
+            change,
+            P::Drained | P::Cordoned | P::AlreadyCordoned | P::Evicting | P::Evicted
+        ),
         Verb::Taint => matches!(change, P::Tainted | P::Untainted | P::Modified),
         Verb::Edit => matches!(change, P::Edited | P::Skipped),
         Verb::Mutate => true,
@@ -63,8 +67,15 @@ fn kind_of(p: &PrintedObject) -> Option<KindRef> {
     kinds::resolve(&p.resource)
 }
 
-/// Rewrite the operations of one call with what `text` (its printed result) shows.
-pub(super) fn apply(ops: &mut Vec<Operation>, text: &str) {
+/// Rewrite the operations of one call with what `text` (its printed result) shows; return the
+/// printed changes that no operation accounts for (a change the call made that the analysis
+/// did not read, such as kubectl run inside a container).
+///
+/// A printed line is taken for an operation of its verb, kinds and dry-run state. Where the
+/// operation's target is unresolved, its lines give the objects, complete only when the
+/// command's whole output was recorded (not piped on or redirected) and each line names its
+/// namespace or the command did; otherwise the operation also stays unresolved.
+pub(super) fn apply(ops: &mut Vec<Operation>, text: &str) -> Vec<String> {
     // Helm says so when it only rendered (`--dry-run`): nothing was installed or upgraded.
     let helm_dry = ops
         .iter()
@@ -81,12 +92,12 @@ pub(super) fn apply(ops: &mut Vec<Operation>, text: &str) {
     }
     let lines = printed::kubectl_objects(text);
     if lines.is_empty() {
-        return;
+        return Vec::new();
     }
     let mut used = vec![false; lines.len()];
     let mut out = Vec::with_capacity(ops.len());
-    for op in ops.drain(..) {
-        if !op.verb.mutates() || matches!(op.effect, Effect::Failed(_)) {
+    for mut op in ops.drain(..) {
+        if !op.verb.mutates() {
             out.push(op);
             continue;
         }
@@ -95,6 +106,7 @@ pub(super) fn apply(ops: &mut Vec<Operation>, text: &str) {
             // Kinds the call names (an unknown word such as `$p` names none).
             let named: Vec<&KindRef> = op.target.kinds.iter().filter(|k| k.known).collect();
             let fits = printed_by(op.verb, p.change)
+                && p.dry_run.is_some() == op.flags.dry_run
                 && (named.is_empty()
                     || kind_of(p).is_some_and(|k| named.iter().any(|o| o.kind == k.kind)));
             if !used[i] && fits {
@@ -102,120 +114,134 @@ pub(super) fn apply(ops: &mut Vec<Operation>, text: &str) {
                 mine.push(p);
             }
         }
-        if mine.is_empty() {
+        let changed: Vec<&PrintedObject> = mine
+            .iter()
+            .copied()
+            .filter(|p| !p.change.no_change())
+            .collect();
+        if mine.is_empty() || op.flags.dry_run {
             out.push(op);
             continue;
         }
-        // `apply --prune`: kubectl prints every object it pruned; those are the removals (what
-        // the model would guess from its own lists is not needed).
-        let mut op = op;
+        // kubectl printed a change: whatever the exit status said, it was made.
+        if !changed.is_empty() && !matches!(op.effect, Effect::Applied) {
+            op.effect = Effect::Applied;
+        }
+        // `apply --prune`: kubectl prints every object it pruned; with the whole output, those
+        // are the removals.
         if op.flags.prune && !op.payload.objects.is_empty() {
+            if op.output_partial {
+                out.push(op);
+                continue;
+            }
             op.flags.prune = false;
             let pruned: Vec<&PrintedObject> = mine
                 .iter()
                 .copied()
-                .filter(|p| p.change == PrintedChange::Pruned && p.dry_run.is_none())
+                .filter(|p| p.change == PrintedChange::Pruned)
                 .collect();
-            let mut by_kind: BTreeMap<(String, String), (KindRef, Vec<String>)> = BTreeMap::new();
-            for p in pruned {
-                if let Some(k) = kind_of(p) {
-                    by_kind
-                        .entry((k.group.clone(), k.kind.clone()))
-                        .or_insert_with(|| (k, Vec::new()))
-                        .1
-                        .push(p.name.clone());
-                }
-            }
-            let prunes: Vec<Operation> = by_kind
-                .into_values()
-                .map(|(kind, names)| {
-                    let mut d = op.clone();
-                    d.verb = Verb::Delete;
-                    d.payload = Default::default();
-                    d.target.kinds = vec![kind];
-                    d.target.names = names;
-                    d.target.selector = None;
-                    d.target.all = false;
-                    d.evidence = Evidence::Result;
-                    d
-                })
-                .collect();
+            let deletes = from_lines(&op, &pruned, Verb::Delete).0;
             out.push(op);
-            out.extend(prunes);
+            out.extend(deletes);
             continue;
         }
-        let unknown_objects = op.target.unresolved.is_some()
-            || (op.target.names.is_empty() && op.payload.objects.is_empty());
-        if !unknown_objects {
+        if op.target.unresolved.is_none() {
             let named: Vec<&str> = op.target.names.iter().map(String::as_str).collect();
-            let shown = mine
-                .iter()
-                .all(|p| p.dry_run.is_some() || named.contains(&p.name.as_str()));
-            if !named.is_empty() && !shown {
+            if !named.is_empty() && !mine.iter().all(|p| named.contains(&p.name.as_str())) {
                 op.result_disagrees = true;
             }
             out.push(op);
             continue;
         }
-        // Every printed line a dry run: nothing changed, whatever the command line showed.
-        if mine.iter().all(|p| p.dry_run.is_some()) {
-            let mut op = op;
-            op.effect = Effect::DryRun;
-            op.flags.dry_run = true;
-            out.push(op);
-            continue;
-        }
-        let mut groups: BTreeMap<GroupKey, (KindRef, Vec<&PrintedObject>)> = BTreeMap::new();
-        for p in mine.iter().filter(|p| p.dry_run.is_none()) {
-            let Some(kind) = kind_of(p) else { continue };
-            groups
-                .entry((kind.group.clone(), kind.kind.clone(), p.namespace.clone()))
-                .or_insert_with(|| (kind, Vec::new()))
-                .1
-                .push(p);
-        }
-        for ((_, _, ns), (kind, list)) in groups {
-            let removed: Vec<String> = list
-                .iter()
-                .filter(|p| p.change.removes())
-                .map(|p| p.name.clone())
-                .collect();
-            let changed: Vec<String> = list
-                .iter()
-                .filter(|p| !p.change.removes() && !p.change.no_change())
-                .map(|p| p.name.clone())
-                .collect();
-            let from_result = |verb: Verb, names: Vec<String>| {
-                let mut o = op.clone();
-                o.verb = verb;
-                o.target.kinds = vec![kind.clone()];
-                o.target.names = names;
-                if let Some(ns) = &ns {
-                    o.target.namespace = Some(ns.clone());
-                    o.target.namespace_explicit = true;
-                }
-                o.target.unresolved = None;
-                o.evidence = Evidence::Result;
-                o
-            };
-            if content_known(&op) {
-                let names: Vec<String> = removed.into_iter().chain(changed).collect();
-                if !names.is_empty() {
-                    out.push(from_result(op.verb, names));
-                }
-                continue;
-            }
+        let (mut made, ambiguous) = if content_known(&op) {
+            from_lines(&op, &changed, op.verb)
+        } else {
             // A manifest that was not recorded: a removal is a removal; what else it did to
             // an object is not known.
-            if !removed.is_empty() {
-                out.push(from_result(Verb::Delete, removed));
-            }
-            if !changed.is_empty() {
-                out.push(from_result(Verb::Mutate, changed));
-            }
+            let removed: Vec<&PrintedObject> = changed
+                .iter()
+                .copied()
+                .filter(|p| p.change.removes())
+                .collect();
+            let other: Vec<&PrintedObject> = changed
+                .iter()
+                .copied()
+                .filter(|p| !p.change.removes())
+                .collect();
+            let (mut a, x) = from_lines(&op, &removed, Verb::Delete);
+            let (b, y) = from_lines(&op, &other, Verb::Mutate);
+            a.extend(b);
+            (a, x || y)
+        };
+        // Lines that may not be all it printed, or whose namespace is not known: the
+        // operation's own target stays unresolved beside what the lines prove.
+        if op.output_partial || ambiguous {
+            out.push(op);
         }
+        out.append(&mut made);
     }
     *ops = out;
+    lines
+        .iter()
+        .zip(used)
+        .filter(|(p, used)| !used && p.dry_run.is_none() && !p.change.no_change())
+        .map(|(p, _)| {
+            format!(
+                "line {}: {}/{} {}",
+                p.line,
+                p.resource,
+                p.name,
+                p.change.word()
+            )
+        })
+        .collect()
+}
+
+/// Operations like `op` (with `verb`) aimed at the objects of `lines`, one per kind and
+/// namespace, marked [`Evidence::Result`]; and whether some line was left out because its
+/// namespace is not known (kubectl before 1.34 printed none on delete).
+fn from_lines(op: &Operation, lines: &[&PrintedObject], verb: Verb) -> (Vec<Operation>, bool) {
+    let mut groups: BTreeMap<GroupKey, (KindRef, Vec<String>)> = BTreeMap::new();
+    let mut ambiguous = false;
+    for p in lines {
+        let Some(kind) = kind_of(p) else {
+            ambiguous = true;
+            continue;
+        };
+        if p.namespace.is_none() && kind.namespaced() && !op.target.namespace_explicit {
+            ambiguous = true;
+            continue;
+        }
+        groups
+            .entry((kind.group.clone(), kind.kind.clone(), p.namespace.clone()))
+            .or_insert_with(|| (kind, Vec::new()))
+            .1
+            .push(p.name.clone());
+    }
+    let made = groups
+        .into_iter()
+        .map(|((_, _, ns), (kind, names))| {
+            let mut o = op.clone();
+            o.verb = verb;
+            if verb != op.verb {
+                o.payload = Default::default();
+            }
+            o.target.kinds = vec![kind];
+            o.target.names = names;
+            o.target.selector = None;
+            o.target.field_selector = None;
+            o.target.all = false;
+            if let Some(ns) = ns {
+                o.target.namespace = Some(ns);
+                o.target.namespace_explicit = true;
+            }
+            o.target.unresolved = None;
+            o.flags.prune = false;
+            o.evidence = Evidence::Result;
+            o
+        })
+        .collect();
+    (made, ambiguous)
 }
 
 #[cfg(test)]
@@ -235,7 +261,7 @@ mod tests {
     #[test]
     fn printed_objects_stand_in_for_an_unrecorded_manifest() {
         let o = ops(
-            "kubectl apply -f /tmp/fix.yaml",
+            "kubectl apply -f /tmp/fix.yaml -n bench",
             "deployment.apps/web configured\nnetworkpolicy.networking.k8s.io/default-deny pruned\nservice/web unchanged\n",
         );
         let shape: Vec<(Verb, String, Vec<String>, Evidence)> = o
@@ -253,15 +279,15 @@ mod tests {
             shape,
             vec![
                 (
-                    Verb::Mutate,
-                    "Deployment".into(),
-                    vec!["web".into()],
-                    Evidence::Result
-                ),
-                (
                     Verb::Delete,
                     "NetworkPolicy".into(),
                     vec!["default-deny".into()],
+                    Evidence::Result
+                ),
+                (
+                    Verb::Mutate,
+                    "Deployment".into(),
+                    vec!["web".into()],
                     Evidence::Result
                 ),
             ]
@@ -272,7 +298,7 @@ mod tests {
     #[test]
     fn a_verb_with_its_own_change_gets_its_objects() {
         let o = ops(
-            "kubectl get pods -o name | xargs kubectl delete",
+            "kubectl get pods -o name | xargs kubectl delete -n bench",
             "pod \"web-1\" deleted\npod \"web-2\" deleted\n",
         );
         let del: Vec<&Operation> = o.iter().filter(|o| o.verb == Verb::Delete).collect();
@@ -284,11 +310,41 @@ mod tests {
         assert!(o[0].result_disagrees && o[0].evidence == Evidence::Command);
         let o = ops("kubectl delete pod a", "pod \"a\" deleted\n");
         assert!(!o[0].result_disagrees);
-        // Dry runs change nothing.
+        // A dry run's line is not a real change's: the apply stays unresolved.
         let o = ops(
             "kubectl apply -f x.yaml",
             "deployment.apps/web configured (server dry run)\n",
         );
-        assert_eq!(o[0].effect, Effect::DryRun);
+        assert!(o[0].target.unresolved.is_some() && o[0].effect == Effect::Applied);
+    }
+
+    #[test]
+    fn partial_or_ambiguous_lines_prove_only_what_they_show() {
+        // Piped on: what grep kept is proven; the rest is not known.
+        let o = ops(
+            "kubectl get pods -o name | xargs kubectl delete -n bench | grep web",
+            "pod \"web-1\" deleted\n",
+        );
+        let del: Vec<&Operation> = o.iter().filter(|o| o.verb == Verb::Delete).collect();
+        assert_eq!(del.len(), 2, "{del:?}");
+        assert!(del.iter().any(|o| o.target.unresolved.is_some()));
+        assert!(del.iter().any(|o| o.target.names == ["web-1"]));
+        // No namespace on the line, none on the command: which object is not known.
+        let o = ops(
+            "kubectl delete -f old.yaml",
+            "deployment.apps \"web\" deleted\n",
+        );
+        assert!(o.iter().all(|o| o.target.unresolved.is_some()), "{o:?}");
+        // A change no operation accounts for is returned.
+        let mut x = command_line(
+            "kubectl exec p -- sh -c 'kubectl delete deploy web'",
+            &mut Default::default(),
+        )
+        .unwrap_or_default();
+        let left = apply(
+            &mut x,
+            "deployment.apps \"web\" deleted from bench namespace\n",
+        );
+        assert_eq!(left, ["line 1: deployment.apps/web deleted"]);
     }
 }

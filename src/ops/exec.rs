@@ -51,8 +51,6 @@ const READ: &[&str] = &[
     "date",
     "echo",
     "printf",
-    "curl",
-    "wget",
     "nslookup",
     "dig",
     "host",
@@ -66,13 +64,11 @@ const READ: &[&str] = &[
     "tail",
     "stat",
     "uname",
-    "mount",
     "pwd",
     "which",
     "sleep",
     "true",
     "test",
-    "ip",
     "ifconfig",
     "getent",
     "uptime",
@@ -80,7 +76,6 @@ const READ: &[&str] = &[
     "wc",
     "sort",
     "uniq",
-    "awk",
     "jq",
     "tr",
     "cut",
@@ -92,15 +87,11 @@ const READ: &[&str] = &[
     "nproc",
     "lsof",
     "openssl",
-    "timeout",
     "traceroute",
     "telnet",
     "base64",
     "md5sum",
     "sha256sum",
-    "find",
-    "sed",
-    "xargs",
     "ulimit",
     "seq",
     "pg_isready",
@@ -111,7 +102,6 @@ const READ: &[&str] = &[
     "[",
     "read",
     "getent",
-    "busybox",
     "until",
 ];
 const DELETE: &[&str] = &[
@@ -152,8 +142,60 @@ pub struct ExecVerdict {
     pub by: Option<String>,
 }
 
+/// Whether an HTTP client's arguments send a write: a method other than GET or HEAD (`-X`,
+/// `--request`, `--method`, also inside a short-flag cluster such as `-skX DELETE`), a body
+/// (`-d`, `--data*`, `--json`, `-F`, `--form`, `--post-*`) or an upload (`-T`, `--upload-file`).
+pub fn http_writes(words: &[&str]) -> bool {
+    let read_method = |m: &str| m.eq_ignore_ascii_case("GET") || m.eq_ignore_ascii_case("HEAD");
+    // wget's short flags (`-T` timeout, `-S` headers, `-O` output) send nothing; only its long
+    // options write.
+    if words
+        .first()
+        .is_some_and(|p| p.rsplit('/').next() == Some("wget"))
+    {
+        return words.iter().any(|w| {
+            w.starts_with("--post-")
+                || w.starts_with("--body-")
+                || w.strip_prefix("--method=").is_some_and(|m| !read_method(m))
+        });
+    }
+    words.iter().enumerate().any(|(i, w)| {
+        let next = words.get(i + 1).copied().unwrap_or_default();
+        if matches!(*w, "--request" | "--method" | "-X") {
+            return !read_method(next);
+        }
+        if let Some(m) = w.strip_prefix("--request=").or(w.strip_prefix("--method=")) {
+            return !read_method(m);
+        }
+        if w.starts_with("--data")
+            || w.starts_with("--json")
+            || w.starts_with("--form")
+            || w.starts_with("--post")
+            || w.starts_with("--upload-file")
+            || w.starts_with("--body")
+        {
+            return true;
+        }
+        // A cluster of short flags: `-d@x`, `-sk`, `-skX DELETE`, `-kXDELETE`.
+        if let Some(cluster) = w.strip_prefix('-').filter(|c| !c.starts_with('-')) {
+            if let Some(pos) = cluster.find('X') {
+                let rest = &cluster[pos + 1..];
+                return !read_method(if rest.is_empty() { next } else { rest });
+            }
+            return cluster.starts_with('d') || cluster.contains(['d', 'F', 'T']);
+        }
+        false
+    })
+}
+
 /// Class a command run in a container (its argv as recorded).
 pub fn classify(command: &[String]) -> ExecVerdict {
+    if command.is_empty() {
+        return ExecVerdict {
+            class: ExecClass::Unknown,
+            by: Some("no command recorded (an interactive session)".into()),
+        };
+    }
     let line = command
         .iter()
         .map(|w| shell::quote(w))
@@ -161,11 +203,6 @@ pub fn classify(command: &[String]) -> ExecVerdict {
         .join(" ");
     classify_line(&line, 0)
 }
-
-/// Programs that run the rest of their words as another command.
-const WRAPPERS: &[&str] = &[
-    "timeout", "busybox", "command", "nice", "nohup", "time", "env",
-];
 
 fn classify_line(line: &str, depth: usize) -> ExecVerdict {
     let Ok(script) = shell::parse(line) else {
@@ -186,10 +223,12 @@ fn classify_line(line: &str, depth: usize) -> ExecVerdict {
         // `timeout 2 cmd`, `busybox df`, `env A=b cmd`.
         while let Some(first) = words.first() {
             let base = first.rsplit('/').next().unwrap_or(first);
-            if !WRAPPERS.contains(&base) || words.len() < 2 {
+            if !shell::WRAPPERS.contains(&base) || words.len() < 2 {
                 break;
             }
-            words.remove(0);
+            // `chroot DIR CMD`: the directory is not the program.
+            let skip = if base == "chroot" { 2 } else { 1 };
+            words.drain(..skip.min(words.len() - 1));
             while words.first().is_some_and(|w| {
                 w.starts_with('-') || w.contains('=') || w.starts_with(|c: char| c.is_ascii_digit())
             }) && words.len() > 1
@@ -203,8 +242,75 @@ fn classify_line(line: &str, depth: usize) -> ExecVerdict {
         let probe = words.len() == 2
             && (matches!(words[1], "-v" | "-V" | "--version" | "version" | "-version")
                 || (program == "nginx" && matches!(words[1], "-t" | "-T")));
+        let writes_web = matches!(program, "curl" | "wget") && http_writes(&words);
         let class = match program {
             _ if probe => ExecClass::Read,
+            // A cluster client inside a container changes the cluster, not the container.
+            "kubectl" | "oc" | "helm" => {
+                worst = ExecVerdict {
+                    class: ExecClass::Unknown,
+                    by: Some(format!(
+                        "`{}` (a cluster client run inside a container)",
+                        words.join(" ")
+                    )),
+                };
+                continue;
+            }
+            "curl" | "wget" if writes_web => ExecClass::Unknown,
+            // `wget -O FILE` writes a file (`-O -` and `-qO-` print it).
+            "wget"
+                if words.windows(2).any(|w| w[0] == "-O" && w[1] != "-")
+                    || words.iter().any(|w| w.starts_with("--output-document=")) =>
+            {
+                ExecClass::Write
+            }
+            "curl"
+                if words.iter().any(|w| {
+                    matches!(*w, "-o" | "-O" | "--output" | "--remote-name")
+                        && words.iter().all(|x| *x != "/dev/null")
+                }) =>
+            {
+                ExecClass::Write
+            }
+            "curl" | "wget" => ExecClass::Read,
+            "awk" | "gawk" if words.iter().any(|w| w.contains("system(")) => ExecClass::Unknown,
+            "awk" | "gawk" | "mawk" => ExecClass::Read,
+            "sed"
+                if words.iter().any(|w| {
+                    w.starts_with("--in-place")
+                        || (w.starts_with('-') && !w.starts_with("--") && w.contains('i'))
+                }) =>
+            {
+                ExecClass::Write
+            }
+            "sed" => ExecClass::Read,
+            "ip" if words.iter().any(|w| {
+                matches!(
+                    *w,
+                    "set" | "add" | "del" | "delete" | "flush" | "change" | "replace"
+                )
+            }) =>
+            {
+                ExecClass::Write
+            }
+            "ip" => ExecClass::Read,
+            "mount" | "umount" if words.len() > 1 => ExecClass::Write,
+            "mount" => ExecClass::Read,
+            "find"
+                if words
+                    .iter()
+                    .any(|w| matches!(*w, "-exec" | "-execdir" | "-ok" | "-okdir")) =>
+            {
+                if words
+                    .iter()
+                    .any(|w| matches!(*w, "rm" | "shred" | "unlink" | "truncate"))
+                {
+                    ExecClass::Delete
+                } else {
+                    ExecClass::Unknown
+                }
+            }
+            "find" if !words.contains(&"-delete") => ExecClass::Read,
             "sh" | "bash" | "ash" | "dash" | "zsh" if depth < 3 => {
                 match words
                     .iter()
@@ -225,8 +331,6 @@ fn classify_line(line: &str, depth: usize) -> ExecVerdict {
             }
             p if DELETE.contains(&p) => ExecClass::Delete,
             "find" if words.contains(&"-delete") => ExecClass::Delete,
-            "find" if words.contains(&"-exec") => ExecClass::Unknown,
-            "sed" if words.iter().any(|w| w.starts_with("-i")) => ExecClass::Write,
             // `tar cf -` (what kubectl cp out of a pod runs) reads; extracting writes.
             "tar" => {
                 if words.get(1).is_some_and(|f| f.contains('x')) {
@@ -338,6 +442,70 @@ mod tests {
             ExecClass::Delete
         );
         assert_eq!(class(&["redis-cli", "FLUSHALL"]), ExecClass::Delete);
+        // What reads and what writes among the reviewer's cases.
+        assert_eq!(class(&["curl", "-s", "http://x/"]), ExecClass::Read);
+        assert_eq!(
+            class(&["curl", "-X", "POST", "localhost:8080/admin/shutdown"]),
+            ExecClass::Unknown
+        );
+        assert_eq!(
+            class(&[
+                "curl",
+                "-skX",
+                "DELETE",
+                "https://kubernetes.default.svc/api/v1/x"
+            ]),
+            ExecClass::Unknown
+        );
+        assert_eq!(class(&["wget", "-qO-", "http://x"]), ExecClass::Read);
+        assert_eq!(
+            class(&["wget", "-O", "/usr/share/nginx/html/index.html", "http://x"]),
+            ExecClass::Write
+        );
+        assert_eq!(
+            class(&["sh", "-c", "ls /data/*.db | xargs rm -f"]),
+            ExecClass::Delete
+        );
+        assert_eq!(
+            class(&["find", "/data", "-execdir", "rm", "{}", "+"]),
+            ExecClass::Delete
+        );
+        assert_eq!(
+            class(&["awk", "BEGIN{system(\"rm -rf /data\")}"]),
+            ExecClass::Unknown
+        );
+        assert_eq!(class(&["sed", "-Ei", "s/a/b/", "/f"]), ExecClass::Write);
+        assert_eq!(
+            class(&["ip", "link", "set", "eth0", "down"]),
+            ExecClass::Write
+        );
+        assert_eq!(class(&["ip", "addr"]), ExecClass::Read);
+        assert_eq!(
+            class(&["kubectl", "delete", "deploy", "web"]),
+            ExecClass::Unknown
+        );
+        assert_eq!(class(&[]), ExecClass::Unknown);
+        assert_eq!(
+            class(&["chroot", "/host", "rm", "-rf", "/var/lib/x"]),
+            ExecClass::Delete
+        );
+        assert!(http_writes(&[
+            "curl",
+            "-kXDELETE",
+            "https://10.96.0.1/api/v1/x"
+        ]));
+        assert!(http_writes(&["curl", "-d@body.json", "http://x"]));
+        assert!(!http_writes(&["wget", "-qO-", "-T", "5", "http://x", "-S"]));
+        assert!(http_writes(&["wget", "--post-data=a=b", "http://x"]));
+        assert!(!http_writes(&[
+            "curl",
+            "-sS",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "http://x"
+        ]));
         assert_eq!(class(&["redis-cli", "ping"]), ExecClass::Unknown);
         assert_eq!(
             class(&[

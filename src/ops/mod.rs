@@ -265,6 +265,10 @@ pub struct Operation {
     /// The objects the tool printed are not the objects the command names.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub result_disagrees: bool,
+    /// The command's standard output went on to a pipe or a file: the recorded result may
+    /// not hold all it printed.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub output_partial: bool,
 }
 
 /// Where an operation's objects come from.
@@ -310,6 +314,7 @@ impl Operation {
             command: None,
             evidence: Evidence::Command,
             result_disagrees: false,
+            output_partial: false,
         }
     }
 }

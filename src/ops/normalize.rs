@@ -27,6 +27,10 @@ pub struct NormalizedCall {
     /// did to the cluster is not known.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub foreign: Vec<String>,
+    /// Changes kubectl printed in the result that no operation of the call accounts for
+    /// (`line 3: deployment.apps/web deleted` from a kubectl run inside a container).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unaccounted: Vec<String>,
 }
 
 impl NormalizedCall {
@@ -35,6 +39,7 @@ impl NormalizedCall {
     pub fn not_cluster(&self) -> bool {
         matches!(&self.outcome, CallOutcome::Operations(ops) if ops.is_empty())
             && self.foreign.is_empty()
+            && self.unaccounted.is_empty()
     }
 }
 
@@ -138,10 +143,13 @@ impl Normalizer {
                     read_only: None,
                 },
                 foreign: Vec::new(),
+                unaccounted: Vec::new(),
             };
         };
         let mut foreign = Vec::new();
-        let outcome = match self.apply_map(map, tool, call, session, &mut foreign) {
+        let mut unaccounted = Vec::new();
+        let outcome = match self.apply_map(map, tool, call, session, &mut foreign, &mut unaccounted)
+        {
             Ok(ops) => CallOutcome::Operations(ops),
             Err(NotUnderstood(why)) => CallOutcome::NotUnderstood {
                 label: if why.starts_with("kubectl ") || why.starts_with("helm ") {
@@ -159,6 +167,7 @@ impl Normalizer {
             map: Some(map.id.clone()),
             outcome,
             foreign,
+            unaccounted,
         }
     }
 
@@ -190,6 +199,7 @@ impl Normalizer {
         call: &ToolCall<'_>,
         session: &mut Session,
         foreign: &mut Vec<String>,
+        unaccounted: &mut Vec<String>,
     ) -> Result<Vec<Operation>, NotUnderstood> {
         let Some(found) = map.tools.get(tool) else {
             return Err(NotUnderstood("no tool map knows this tool".into()));
@@ -227,6 +237,7 @@ impl Normalizer {
         let action = found.spec.select(args).ok_or_else(|| {
             NotUnderstood("no case of the tool map matches these arguments".into())
         })?;
+        let mut last_from = 0;
         let mut ops = match action {
             Action::Read => vec![Operation::new(Verb::Read)],
             Action::Local => Vec::new(),
@@ -241,6 +252,7 @@ impl Normalizer {
                 };
                 let shell = command_line_classed(&line, session)?;
                 *foreign = shell.foreign;
+                last_from = shell.last_from;
                 shell.ops
             }
             Action::Argv { parts, program } => {
@@ -265,9 +277,9 @@ impl Normalizer {
             }
             Action::Template(template) => vec![template.operation(map, args, session, None)?],
         };
-        judge(&mut ops, map, call);
+        judge(&mut ops, map, call, last_from);
         if let Some(text) = call.result.as_ref().and_then(|r| r.text) {
-            evidence::apply(&mut ops, text);
+            *unaccounted = evidence::apply(&mut ops, text);
         }
         Ok(ops)
     }
@@ -411,12 +423,6 @@ fn starts_with_program(line: &str, program: &str) -> bool {
         .is_some_and(|w| w.rsplit('/').next() == Some(program))
 }
 
-/// Wrappers that run another program with their remaining words.
-const WRAPPERS: &[&str] = &[
-    "sudo", "env", "timeout", "time", "nohup", "command", "exec", "nice", "watch", "xargs",
-    "stdbuf",
-];
-
 /// Programs that cannot touch the cluster: they read or write local files, print, wait, or talk
 /// to a service over the network (not to the Kubernetes API; see [`api_server_call`]).
 const LOCAL_PROGRAMS: &[&str] = &[
@@ -545,6 +551,9 @@ pub struct ShellOps {
     pub ops: Vec<Operation>,
     /// Programs neither kubectl, helm nor known local (see [`NormalizedCall::foreign`]).
     pub foreign: Vec<String>,
+    /// Where the operations of the line's last command begin: the line's exit status is that
+    /// command's, so a failure says nothing of the operations before.
+    pub last_from: usize,
 }
 
 /// A shell command line → operations of its kubectl and helm commands.
@@ -569,11 +578,24 @@ fn line_ops(
     depth: usize,
     out: &mut ShellOps,
 ) -> Result<(), NotUnderstood> {
-    let script = shell::parse(line).map_err(|e| NotUnderstood(format!("shell syntax: {e}")))?;
+    let script = shell::parse(line).map_err(|e| NotUnderstood(syntax_error(line, &e)))?;
     // Objects printed by each command (a kubectl dry run with -o yaml), for `| kubectl apply -f -`.
     let mut printed: Vec<Option<Vec<Value>>> = Vec::new();
     let mut loops = loops::Loops::default();
-    for cmd in &script.commands {
+    for (index, cmd) in script.commands.iter().enumerate() {
+        if depth == 0 {
+            out.last_from = out.ops.len();
+        }
+        // What it prints may go on to a pipe or a file rather than into the recorded result: a
+        // pipe anywhere after it (`for ...; done | grep x` pipes the whole loop) or a `>`.
+        let output_partial = cmd.stdout_to.is_some()
+            || script.commands[index + 1..]
+                .iter()
+                .any(|n| n.joint == shell::Joint::Pipe);
+        // Command substitutions run first: `echo $(kubectl delete pod x)`, `X=$(kubectl ...)`.
+        for inner in &cmd.runs {
+            nested(inner, session, depth, out, false)?;
+        }
         if loops.step(&cmd.words, session) {
             printed.push(None);
             continue;
@@ -583,7 +605,7 @@ fn line_ops(
         // Peel wrappers (`sudo -E`, `timeout 30`, `env A=B`, `xargs -r`).
         while let Some(first) = words.first() {
             let base = first.text.rsplit('/').next().unwrap_or(&first.text);
-            if !WRAPPERS.contains(&base) {
+            if !shell::WRAPPERS.contains(&base) {
                 break;
             }
             via_xargs |= base == "xargs";
@@ -641,23 +663,54 @@ fn line_ops(
             "helm" => "helm",
             p if SHELLS.contains(&p) || p == "eval" => {
                 printed.push(None);
-                match nested_line(p, &words[1..]) {
-                    Some(Ok(inner)) if depth < MAX_NESTING => {
-                        line_ops(&inner, session, depth + 1, out)?
+                // A script on standard input: a heredoc, or `echo '...' | sh`.
+                let stdin_script = match &cmd.stdin {
+                    Some(Stdin::Text(t)) => Some(t.clone()),
+                    Some(Stdin::Pipe(j)) => match piped_input(&script.commands[*j], None) {
+                        Input::Text(t) => Some(t),
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                match (nested_line(p, &words[1..]), stdin_script) {
+                    (Some(Ok(inner)), _) => nested(&inner, session, depth, out, via_xargs)?,
+                    (Some(Err(why)), _) => out.foreign.push(format!("{p}: {why}")),
+                    // `bash <<EOF ... EOF`, `... | sh`: the script is the input.
+                    (None, Some(text)) if words.len() == 1 => {
+                        nested(&text, session, depth, out, via_xargs)?
                     }
-                    Some(Ok(_)) => out
-                        .foreign
-                        .push(format!("{p}: nested more than {MAX_NESTING} deep")),
-                    Some(Err(why)) => out.foreign.push(format!("{p}: {why}")),
-                    // `bash script.sh`, `sh` reading standard input: not recorded.
-                    None => out.foreign.push(describe(words)),
+                    // `bash script.sh`, a shell reading another command's output: not recorded.
+                    (None, _) => out.foreign.push(describe(words)),
                 }
+                continue;
+            }
+            // `find ... -exec CMD {} ;` runs CMD on every path it finds.
+            "find"
+                if words
+                    .iter()
+                    .any(|w| matches!(w.text.as_str(), "-exec" | "-execdir" | "-ok")) =>
+            {
+                printed.push(None);
+                for inner in find_exec_lines(words) {
+                    nested(&inner, session, depth, out, false)?;
+                }
+                continue;
+            }
+            // awk's system() runs a command line built at run time.
+            "awk" | "gawk" | "mawk" if words.iter().any(|w| w.text.contains("system(")) => {
+                printed.push(None);
+                out.foreign.push(describe(words));
                 continue;
             }
             p => {
                 printed.push(None);
                 if let Some(why) = api_server_call(p, words) {
                     out.foreign.push(why);
+                } else if let Some(path) = node_file(words, cmd.stdout_to.as_deref()) {
+                    out.foreign.push(format!(
+                        "{} (writes {path}, a file of the node's kubelet or control plane)",
+                        describe(words)
+                    ));
                 } else if !LOCAL_PROGRAMS.contains(&p) && first.unresolved.is_none() {
                     out.foreign.push(describe(words));
                 } else if first.unresolved.is_some() {
@@ -689,7 +742,14 @@ fn line_ops(
             (true, _) => (words.to_vec(), Input::None, true),
             (false, input) => (words.to_vec(), input, false),
         };
-        let mut new = run_program(program, &words[1..], &input, session)?;
+        let others = script.commands.len() - 1;
+        let mut new = run_program(program, &words[1..], &input, session).map_err(|e| {
+            if others > 0 || depth > 0 {
+                NotUnderstood(format!("{} (beside other commands that may have run)", e.0))
+            } else {
+                e
+            }
+        })?;
         let text = words
             .iter()
             .map(|w| shell::quote(&w.text))
@@ -697,6 +757,7 @@ fn line_ops(
             .join(" ");
         for op in &mut new {
             op.command = Some(text.clone());
+            op.output_partial = output_partial;
             if xargs_unknown && op.verb.mutates() {
                 op.target.unresolved =
                     Some("arguments come from xargs (another command's output)".into());
@@ -709,6 +770,91 @@ fn line_ops(
         out.ops.extend(new);
     }
     Ok(())
+}
+
+/// Read a command line that another one runs (a substitution, `sh -c`, a script on a shell's
+/// input, `find -exec`), as deep as [`MAX_NESTING`]; with `via_xargs` its changes are aimed at
+/// what xargs reads, which is not known.
+fn nested(
+    line: &str,
+    session: &mut Session,
+    depth: usize,
+    out: &mut ShellOps,
+    via_xargs: bool,
+) -> Result<(), NotUnderstood> {
+    if depth >= MAX_NESTING {
+        out.foreign.push(format!(
+            "a command line nested more than {MAX_NESTING} deep"
+        ));
+        return Ok(());
+    }
+    let mut inner = ShellOps::default();
+    line_ops(line, session, depth + 1, &mut inner)?;
+    if via_xargs {
+        for op in inner.ops.iter_mut().filter(|o| o.verb.mutates()) {
+            op.target.unresolved =
+                Some("arguments come from xargs (another command's output)".into());
+        }
+    }
+    out.ops.extend(inner.ops);
+    out.foreign.extend(inner.foreign);
+    Ok(())
+}
+
+/// The command lines `find` runs for `-exec`/`-execdir`/`-ok CMD ... ;` (or `+`); the path it
+/// found (`{}`) is not known.
+fn find_exec_lines(words: &[Word]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < words.len() {
+        if matches!(words[i].text.as_str(), "-exec" | "-execdir" | "-ok") {
+            let cmd: Vec<String> = words[i + 1..]
+                .iter()
+                .take_while(|w| w.text != ";" && w.text != "+")
+                .map(|w| {
+                    if w.text.contains("{}") {
+                        w.text.replace("{}", "${FOUND_PATH}")
+                    } else {
+                        shell::quote(&w.text)
+                    }
+                })
+                .collect();
+            i += cmd.len() + 1;
+            out.push(cmd.join(" "));
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Why a shell line cannot be read, saying whether something before the error could have run:
+/// bash parses a line (and the lines a quote or `\` continues) before running any of it, so a
+/// syntax error in the first line means nothing ran; after a complete first line, it ran.
+fn syntax_error(line: &str, e: &shell::ShellError) -> String {
+    let first = first_logical_line(line);
+    let ran_before =
+        first.len() < line.len() && shell::parse(first).is_ok_and(|s| !s.commands.is_empty());
+    if ran_before {
+        format!("shell syntax: {e} (after commands that may have run)")
+    } else {
+        format!("shell syntax: {e}")
+    }
+}
+
+/// The text up to the first newline that ends a line: not inside quotes, not after `\`.
+fn first_logical_line(line: &str) -> &str {
+    let (mut single, mut double, mut escaped) = (false, false, false);
+    for (i, c) in line.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if !single => escaped = true,
+            '\'' if !double => single = !single,
+            '"' if !single => double = !double,
+            '\n' if !single && !double => return &line[..i],
+            _ => {}
+        }
+    }
+    line
 }
 
 /// The command line that `sh -c STRING`, `bash -lc STRING` or `eval WORDS` runs; `None` when
@@ -765,19 +911,40 @@ fn api_server_call(program: &str, words: &[Word]) -> Option<String> {
             || t.contains("/api/v1/")
             || t.contains("/apis/")
     });
-    let writes = texts.windows(2).any(|w| {
-        matches!(w[0], "-X" | "--request" | "--method")
-            && !w[1].eq_ignore_ascii_case("GET")
-            && !w[1].eq_ignore_ascii_case("HEAD")
-    }) || texts.iter().any(|t| {
-        t.starts_with("-d")
-            || t.starts_with("--data")
-            || t.starts_with("-XP")
-            || t.starts_with("-XD")
-            || t.starts_with("--post")
-            || t.starts_with("--method=")
-    });
-    (api && writes).then(|| format!("{} (a write to the Kubernetes API)", describe(words)))
+    let writes = super::exec::http_writes(&texts);
+    // A write whose URL is built at run time may go to the API server.
+    let unknown_url = words.iter().skip(1).any(|w| w.unresolved.is_some());
+    (writes && (api || unknown_url))
+        .then(|| format!("{} (a write to the Kubernetes API)", describe(words)))
+}
+
+/// Files on a node that the kubelet or the control plane reads (static pod manifests, the
+/// kubelet's configuration, certificates): a "local" program that writes there changes the
+/// cluster.
+const NODE_PATHS: &[&str] = &[
+    "/etc/kubernetes",
+    "/var/lib/kubelet",
+    "/etc/cni",
+    "/var/lib/etcd",
+];
+
+/// The node file a local program's words or output redirection name, if any.
+fn node_file(words: &[Word], stdout_to: Option<&str>) -> Option<String> {
+    let program = words.first().map(|w| w.text.as_str()).unwrap_or_default();
+    let reads_only = matches!(
+        program,
+        "cat" | "ls" | "grep" | "head" | "tail" | "stat" | "less" | "more" | "diff" | "find"
+    );
+    let named = words
+        .iter()
+        .skip(1)
+        .map(|w| w.text.as_str())
+        .find(|t| NODE_PATHS.iter().any(|p| t.contains(p)))
+        .filter(|_| !reads_only);
+    stdout_to
+        .filter(|t| NODE_PATHS.iter().any(|p| t.contains(p)))
+        .or(named)
+        .map(str::to_string)
 }
 
 /// A command for people: its first words.
@@ -836,8 +1003,10 @@ fn run_program(
     }
 }
 
-/// Decide each operation's effect from the call's result.
-fn judge(ops: &mut [Operation], map: &ToolMap, call: &ToolCall<'_>) {
+/// Decide each operation's effect from the call's result. A failure is the failure of the
+/// line's last command (`last_from`: where its operations begin) and of one object at least: an
+/// operation before it, or one of several objects, may have changed all the same.
+fn judge(ops: &mut [Operation], map: &ToolMap, call: &ToolCall<'_>, last_from: usize) {
     let failure = call.result.as_ref().and_then(|r| {
         if r.is_error == Some(true) {
             return Some("the tool reported an error".to_string());
@@ -848,7 +1017,14 @@ fn judge(ops: &mut [Operation], map: &ToolMap, call: &ToolCall<'_>) {
         .iter()
         .filter(|o| o.verb.mutates() && !o.flags.dry_run)
         .count();
-    for op in ops.iter_mut() {
+    for (i, op) in ops.iter_mut().enumerate() {
+        let t = &op.target;
+        let several = t.names.len() > 1
+            || op.payload.objects.len() > 1
+            || t.selector.is_some()
+            || t.field_selector.is_some()
+            || t.all
+            || (t.unresolved.is_some() && t.names.len() != 1);
         op.effect = if op.flags.dry_run {
             Effect::DryRun
         } else if call.result.is_none() {
@@ -856,10 +1032,17 @@ fn judge(ops: &mut [Operation], map: &ToolMap, call: &ToolCall<'_>) {
         } else {
             match &failure {
                 None => Effect::Applied,
-                Some(f) if mutating <= 1 || !op.verb.mutates() => Effect::Failed(f.clone()),
-                Some(f) => Effect::Unknown(format!(
+                Some(f) if !op.verb.mutates() => Effect::Failed(f.clone()),
+                Some(f) if i < last_from => Effect::Unknown(format!(
+                    "{f}, but by a later command of the line: this one may have run"
+                )),
+                Some(f) if mutating > 1 => Effect::Unknown(format!(
                     "{f}; which of the {mutating} changes of the command line failed is not known"
                 )),
+                Some(f) if several => Effect::Unknown(format!(
+                    "{f}; a failure of one of its objects leaves the others changed"
+                )),
+                Some(f) => Effect::Failed(f.clone()),
             }
         };
     }
@@ -1033,8 +1216,10 @@ mod tests {
             "for p in $(kubectl get pods -n x -l app=a -o name); do kubectl delete $p -n x; done",
         )
         .ops;
-        assert_eq!(o[0].target.selector.as_deref(), Some("app=a"));
-        assert!(o[0].target.unresolved.is_none() && !o[0].target.all);
+        // The listing itself is a read that ran first.
+        assert_eq!(o[0].verb, Verb::Read);
+        assert_eq!(o[1].target.selector.as_deref(), Some("app=a"));
+        assert!(o[1].target.unresolved.is_none() && !o[1].target.all);
         let o = classed("for p in a b; do kubectl delete pod $p; done").ops;
         assert_eq!(o[0].target.names, ["a", "b"]);
         let o = classed("for p in $(cat list); do kubectl delete pod $p; done").ops;
@@ -1056,6 +1241,45 @@ mod tests {
             classed("curl -s https://kubernetes.default.svc/api/v1/pods")
                 .foreign
                 .is_empty()
+        );
+        // Whatever runs inside another command is read too.
+        assert_eq!(verbs("echo $(kubectl delete pod a -n x)"), [Verb::Delete]);
+        assert_eq!(verbs("X=`kubectl delete pod a`; echo $X"), [Verb::Delete]);
+        assert_eq!(
+            verbs("diff <(kubectl get cm a -o yaml) a.yaml"),
+            [Verb::Read]
+        );
+        assert_eq!(
+            verbs("bash <<EOF\nkubectl delete pod a\nEOF"),
+            [Verb::Delete]
+        );
+        assert_eq!(verbs("echo 'kubectl delete pod a' | sh"), [Verb::Delete]);
+        assert_eq!(classed("kubectl get pods -o name | sh").foreign.len(), 1);
+        let o = classed("find . -name '*.yaml' -exec kubectl delete -f {} \\;").ops;
+        assert_eq!(o[0].verb, Verb::Delete);
+        assert!(o[0].target.unresolved.is_some());
+        let o = classed("kubectl get pods -o name | xargs -I{} sh -c 'kubectl delete {}'").ops;
+        assert!(o[1].target.unresolved.is_some(), "{o:?}");
+        assert_eq!(
+            classed("awk 'BEGIN{system(\"kubectl delete pod a\")}'")
+                .foreign
+                .len(),
+            1
+        );
+        assert_eq!(verbs("echo $((1 + 2))"), []);
+        // A syntax error after a complete first line: that line may have run.
+        let e = command_line_classed("kubectl delete pod a\necho \"oops", &mut Session::default());
+        assert!(
+            matches!(e, Err(NotUnderstood(ref r)) if r.contains("may have run")),
+            "{e:?}"
+        );
+        let e = command_line_classed(
+            "curl -d '{\"a\": \"it's\"}' \\\n  http://x",
+            &mut Session::default(),
+        );
+        assert!(
+            matches!(e, Err(NotUnderstood(ref r)) if !r.contains("may have run")),
+            "{e:?}"
         );
         assert_eq!(
             classed("curl -X DELETE https://kubernetes.default.svc/api/v1/namespaces/x/pods/a")

@@ -3,10 +3,19 @@
 //! It splits a line into simple commands (with `&&`, `||`, `;`, `|`, `&`, newlines), handles
 //! quoting, escapes, line continuations, comments, `NAME=value` assignments (and later `$NAME`
 //! uses), redirections, heredocs (`<<EOF`, `<<-'EOF'`) and here-strings. It never runs anything:
-//! a word built from `$(...)`, backticks or an unknown variable is marked unresolved.
+//! a word built from `$(...)`, backticks or an unknown variable is marked unresolved, and the
+//! command lines inside substitutions are kept (`Word::runs`, `Command::runs`) so that what they
+//! run is read too. A variable assigned twice stays unresolved. (The command lines inside an
+//! unquoted heredoc's body are not read: a known gap.)
 
 use std::collections::HashMap;
 use std::fmt;
+
+/// Programs that run another program with their remaining words (after their own options).
+pub const WRAPPERS: &[&str] = &[
+    "sudo", "env", "timeout", "time", "nohup", "command", "exec", "nice", "watch", "xargs",
+    "stdbuf", "busybox", "chroot", "nsenter", "setsid", "ionice", "flock",
+];
 
 /// Shell keywords that come before a command of a compound command (`if kubectl ...; then
 /// kubectl ...; fi`, `while read p; do kubectl ...; done`): the command is what follows.
@@ -45,6 +54,9 @@ pub struct Word {
     /// The command line inside `$(...)` when the whole word is one command substitution (the
     /// list of `for p in $(kubectl get pods -o name)`).
     pub substitution: Option<String>,
+    /// The command lines of every command substitution (`$(...)`, backticks) and process
+    /// substitution (`<(...)`) in the word: they run too (`echo $(kubectl delete pod x)`).
+    pub runs: Vec<String>,
 }
 
 impl Word {
@@ -53,6 +65,7 @@ impl Word {
             text: text.to_string(),
             unresolved: None,
             substitution: None,
+            runs: Vec::new(),
         }
     }
 }
@@ -85,6 +98,11 @@ pub struct Command {
     pub assignments: Vec<(String, String)>,
     pub words: Vec<Word>,
     pub stdin: Option<Stdin>,
+    /// The command lines of the substitutions in its words and assignments
+    /// (`X=$(kubectl delete pod x)` runs the kubectl).
+    pub runs: Vec<String>,
+    /// Where `>` (or `&>`) sends its standard output, which the recorded result then lacks.
+    pub stdout_to: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -120,8 +138,13 @@ enum Token {
     },
     HereString(Word),
     RedirectIn(Word),
-    /// `>`, `2>&1`, ... with its target (ignored).
-    RedirectOut,
+    /// `>`, `2>&1`, ...: whether it takes standard output away (not `2>`), its target, and
+    /// the substitutions in it.
+    RedirectOut {
+        stdout: bool,
+        target: String,
+        runs: Vec<String>,
+    },
     Newline,
 }
 
@@ -129,6 +152,8 @@ struct Lexer<'a> {
     s: &'a [char],
     i: usize,
     vars: &'a HashMap<String, String>,
+    /// Command lines of the substitutions lexed so far (taken by the word they are in).
+    runs: Vec<String>,
 }
 
 impl Lexer<'_> {
@@ -139,6 +164,7 @@ impl Lexer<'_> {
     /// Read one word (quotes removed); stops at whitespace or an operator character.
     fn word(&mut self) -> Result<Word, ShellError> {
         let start = self.i;
+        let first_run = self.runs.len();
         let mut text = String::new();
         let mut unresolved: Option<String> = None;
         while let Some(c) = self.peek(0) {
@@ -216,20 +242,33 @@ impl Lexer<'_> {
             .and_then(|w| w.strip_suffix(')'))
             .filter(|inner| text.is_empty() && !inner.starts_with('(') && !inner.contains("$("))
             .map(str::to_string);
+        let runs = self.runs.split_off(first_run.min(self.runs.len()));
         Ok(Word {
             text,
             unresolved,
             substitution,
+            runs,
         })
+    }
+
+    /// The text between two positions (bounds clamped), for the command line of a substitution.
+    fn between(&self, from: usize, to: usize) -> String {
+        let to = to.min(self.s.len());
+        self.s[from.min(to)..to].iter().collect()
     }
 
     fn backtick(&mut self) -> Result<(), ShellError> {
         self.i += 1;
+        let open = self.i;
         while let Some(c) = self.peek(0) {
             self.i += 1;
             match c {
                 '\\' => self.i += 1,
-                '`' => return Ok(()),
+                '`' => {
+                    let inner = self.between(open, self.i - 1);
+                    self.runs.push(inner);
+                    return Ok(());
+                }
                 _ => {}
             }
         }
@@ -275,7 +314,13 @@ impl Lexer<'_> {
             }
             Some('(') => {
                 self.i += 1;
+                let open = self.i;
                 self.skip_parens()?;
+                // `$((...))` is arithmetic, not a command.
+                let inner = self.between(open + 1, self.i - 1);
+                if !inner.starts_with('(') {
+                    self.runs.push(inner);
+                }
                 unresolved.get_or_insert("command substitution".into());
             }
             Some('{') => {
@@ -376,6 +421,8 @@ impl Lexer<'_> {
     fn tokens(&mut self) -> Result<Vec<Token>, ShellError> {
         let mut out = Vec::new();
         let mut pending_heredocs: Vec<usize> = Vec::new();
+        // A file-descriptor number glued to the next redirection (`2>`).
+        let mut fd: Option<String> = None;
         loop {
             self.skip_blanks();
             let Some(c) = self.peek(0) else { break };
@@ -405,8 +452,13 @@ impl Lexer<'_> {
                 '&' if two == "&>" => {
                     self.i += 2;
                     self.skip_blanks();
-                    self.word()?;
-                    out.push(Token::RedirectOut);
+                    let w = self.word()?;
+                    fd = None;
+                    out.push(Token::RedirectOut {
+                        stdout: true,
+                        target: w.text,
+                        runs: w.runs,
+                    });
                 }
                 '|' if two == "||" => {
                     self.i += 2;
@@ -435,6 +487,7 @@ impl Lexer<'_> {
                             text: format!("{}\n", w.text),
                             unresolved: w.unresolved,
                             substitution: None,
+                            runs: w.runs,
                         }));
                     } else {
                         let strip_tabs = self.peek(0) == Some('-');
@@ -455,11 +508,13 @@ impl Lexer<'_> {
                 }
                 '<' if two == "<(" => {
                     self.i += 1;
+                    let open = self.i;
                     self.skip_parens()?;
                     out.push(Token::Word(Word {
                         text: "/dev/fd/63".into(),
                         unresolved: Some("process substitution".into()),
                         substitution: None,
+                        runs: vec![self.between(open + 1, self.i - 1)],
                     }));
                 }
                 '<' => {
@@ -474,8 +529,13 @@ impl Lexer<'_> {
                         self.i += 1;
                     }
                     self.skip_blanks();
-                    self.word()?;
-                    out.push(Token::RedirectOut);
+                    let w = self.word()?;
+                    let stdout = fd.take().is_none_or(|n| n == "1");
+                    out.push(Token::RedirectOut {
+                        stdout,
+                        target: w.text,
+                        runs: w.runs,
+                    });
                 }
                 _ => {
                     let start = self.i;
@@ -487,6 +547,7 @@ impl Lexer<'_> {
                         && w.text.chars().all(|c| c.is_ascii_digit())
                         && self.i - start == w.text.chars().count()
                     {
+                        fd = Some(w.text);
                         continue;
                     }
                     out.push(Token::Word(w));
@@ -545,6 +606,7 @@ pub fn parse(line: &str) -> Result<Script, ShellError> {
         s: &chars,
         i: 0,
         vars: &vars,
+        runs: Vec::new(),
     };
     let tokens = lexer.tokens()?;
     let mut script = Script::default();
@@ -553,10 +615,13 @@ pub fn parse(line: &str) -> Result<Script, ShellError> {
         assignments: Vec::new(),
         words: Vec::new(),
         stdin: None,
+        runs: Vec::new(),
+        stdout_to: None,
     };
     let mut next_joint = Joint::First;
     let flush = |script: &mut Script, current: &mut Command, next: Joint| {
-        if !current.words.is_empty() || !current.assignments.is_empty() {
+        if !current.words.is_empty() || !current.assignments.is_empty() || !current.runs.is_empty()
+        {
             let joint = current.joint;
             let mut done = std::mem::replace(
                 current,
@@ -565,6 +630,8 @@ pub fn parse(line: &str) -> Result<Script, ShellError> {
                     assignments: Vec::new(),
                     words: Vec::new(),
                     stdin: None,
+                    runs: Vec::new(),
+                    stdout_to: None,
                 },
             );
             if joint == Joint::Pipe && done.stdin.is_none() && !script.commands.is_empty() {
@@ -582,6 +649,7 @@ pub fn parse(line: &str) -> Result<Script, ShellError> {
     for t in tokens {
         match t {
             Token::Word(w) => {
+                current.runs.extend(w.runs.iter().cloned());
                 if current.words.is_empty()
                     && let Some((name, value)) = assignment(&w.text)
                 {
@@ -603,10 +671,25 @@ pub fn parse(line: &str) -> Result<Script, ShellError> {
                 next_joint = Joint::Seq;
                 flush(&mut script, &mut current, next_joint);
             }
-            Token::HereString(w) => current.stdin = Some(Stdin::Text(w.text)),
+            Token::HereString(w) => {
+                current.runs.extend(w.runs);
+                current.stdin = Some(Stdin::Text(w.text));
+            }
             Token::Heredoc { .. } => current.stdin = Some(Stdin::Text(String::new())),
-            Token::RedirectIn(w) => current.stdin = Some(Stdin::File(w.text)),
-            Token::RedirectOut => {}
+            Token::RedirectIn(w) => {
+                current.runs.extend(w.runs);
+                current.stdin = Some(Stdin::File(w.text));
+            }
+            Token::RedirectOut {
+                stdout,
+                target,
+                runs,
+            } => {
+                current.runs.extend(runs);
+                if stdout {
+                    current.stdout_to = Some(target);
+                }
+            }
         }
     }
     flush(&mut script, &mut current, next_joint);
@@ -626,6 +709,9 @@ fn assignment(text: &str) -> Option<(String, String)> {
 /// later `$NAME` can be resolved. Values that themselves need expansion are not recorded.
 fn prescan_assignments(line: &str, vars: &mut HashMap<String, String>) {
     let empty = HashMap::new();
+    // A variable assigned twice has the value of whichever assignment ran last before each use,
+    // which a prescan cannot tell: it stays unresolved.
+    let mut twice: Vec<String> = Vec::new();
     for stmt in line.split(['\n', ';']) {
         let stmt = stmt.trim();
         let stmt = stmt.strip_prefix("export ").unwrap_or(stmt).trim();
@@ -634,14 +720,19 @@ fn prescan_assignments(line: &str, vars: &mut HashMap<String, String>) {
             s: &chars,
             i: 0,
             vars: &empty,
+            runs: Vec::new(),
         };
         if let Ok(w) = lx.word()
             && w.unresolved.is_none()
             && lx.i == chars.len()
             && let Some((n, v)) = assignment(&w.text)
+            && vars.insert(n.clone(), v).is_some()
         {
-            vars.insert(n, v);
+            twice.push(n);
         }
+    }
+    for n in twice {
+        vars.remove(&n);
     }
 }
 
@@ -653,6 +744,7 @@ pub fn split_words(text: &str) -> Result<Vec<Word>, ShellError> {
         s: &chars,
         i: 0,
         vars: &empty,
+        runs: Vec::new(),
     };
     let mut out = Vec::new();
     loop {

@@ -102,7 +102,7 @@ pub fn replay_run(
         if n.not_cluster() {
             not_cluster_calls += 1;
         }
-        unseen.extend(seen::foreign(call, n));
+        unseen.extend(seen::foreign(n));
         let sig = call_signature(call);
         let repeats = *seen_calls.get(&sig).unwrap_or(&0);
         *seen_calls.entry(sig).or_default() += 1;
@@ -203,7 +203,7 @@ pub fn replay_run(
                 ),
             );
             for e in &replay.effects {
-                if e.change == Change::Created && e.existed_before != Some(true) {
+                if born(op, &replay, e) {
                     created_here.insert(e.key.clone());
                 }
             }
@@ -414,6 +414,19 @@ fn net_changes(ops: &[ReplayedOp], end: &Model, scope: &Scope) -> (FactValue, Fa
     (FactValue::Int(inside), FactValue::Int(outside))
 }
 
+/// The effect brought its object into being in this run: it was known not to exist before,
+/// or a create (which fails on an existing object) made it. An apply that created an object
+/// the model did not know may have changed an existing one.
+fn born(op: &Operation, replay: &OpReplay, e: &ObjectEffect) -> bool {
+    e.change == Change::Created
+        && (e.existed_before == Some(false)
+            || (matches!(
+                op.verb,
+                Verb::Create | Verb::Run | Verb::Expose | Verb::Autoscale | Verb::Debug
+            ) && replay.effective == Some(true)
+                && e.cause == Cause::Direct))
+}
+
 fn effect_facts(ops: &mut [ReplayedOp], end: &Model, scope: &Scope) {
     // Keys removed earlier in the run, to find delete-then-recreate.
     let mut removed_at: HashMap<ObjKey, usize> = HashMap::new();
@@ -423,7 +436,7 @@ fn effect_facts(ops: &mut [ReplayedOp], end: &Model, scope: &Scope) {
     let mut first_seen: std::collections::HashSet<ObjKey> = std::collections::HashSet::new();
     for (i, o) in ops.iter().enumerate() {
         for e in &o.replay.effects {
-            if first_seen.insert(e.key.clone()) && e.change == Change::Created {
+            if first_seen.insert(e.key.clone()) && born(&o.operation, &o.replay, e) {
                 born_at.insert(e.key.clone(), i);
             }
             match e.change {

@@ -3,7 +3,9 @@
 //! the analysis cannot say how: a call no map understood (and not known to be read-only), a
 //! program of unknown effect in a shell line, an operation whose target or selection is not
 //! known, or whose effect the model does not compute (an interactive edit, a Helm chart, a
-//! command run inside a container). A call that failed, a dry run and a read are seen.
+//! command run inside a container), or a change kubectl printed that no operation accounts for.
+//! A read and a dry run are seen; so is a failure of one command on one object (a shell line's
+//! status is its last command's, and kubectl changes what it can before it reports an error).
 
 use crate::model::replay::OpReplay;
 use crate::ops::exec::{ExecClass, ExecVerdict};
@@ -22,6 +24,8 @@ pub enum UnseenKind {
     /// A program in a shell line that is neither kubectl, helm nor known to stay off the
     /// cluster.
     UnknownProgram,
+    /// kubectl printed a change that no operation of the call accounts for.
+    PrintedUnaccounted,
     /// The operation's target is not known (a file not recorded, `$(...)`, `-k`).
     TargetUnresolved,
     /// The objects a selector, `--all` or a listing matched are not known to the model, and the
@@ -38,6 +42,7 @@ impl UnseenKind {
             UnseenKind::UnknownTool => "tool not known to be read-only",
             UnseenKind::NotUnderstood => "call not understood",
             UnseenKind::UnknownProgram => "program of unknown effect",
+            UnseenKind::PrintedUnaccounted => "printed change not accounted for",
             UnseenKind::TargetUnresolved => "target unresolved",
             UnseenKind::SelectionUnknown => "objects selected not known",
             UnseenKind::EffectNotModelled => "effect not modelled",
@@ -55,6 +60,9 @@ impl UnseenKind {
             }
             UnseenKind::UnknownProgram => {
                 "recording what the program did (its output, or the Kubernetes audit log of the run)"
+            }
+            UnseenKind::PrintedUnaccounted => {
+                "a tool map or parser that reads the command that made the change (explain-call shows what the call became)"
             }
             UnseenKind::TargetUnresolved => {
                 "the file's or expansion's content in the trace, or the object lines kubectl printed in the result"
@@ -93,10 +101,16 @@ pub fn not_understood(
     reason: &str,
     read_only: Option<&str>,
 ) -> Option<Unseen> {
-    if failed(call) || read_only.is_some() {
+    if read_only.is_some() {
         return None;
     }
-    if reason.starts_with("shell syntax") && shell_rejected(call) {
+    // A failed call changed nothing, unless other commands of its line may have run first (a
+    // shell line reports the status of its last command).
+    let others_ran = reason.contains("may have run");
+    if failed(call) && !others_ran && !reason.starts_with("shell syntax") {
+        return None;
+    }
+    if reason.starts_with("shell syntax") && !others_ran && shell_rejected(call) {
         return None;
     }
     let kind = if n.map.is_none() {
@@ -124,17 +138,27 @@ fn shell_rejected(call: &ToolCall<'_>) -> bool {
     })
 }
 
-/// Programs of a shell line whose effect is not known.
-pub fn foreign(call: &ToolCall<'_>, n: &NormalizedCall) -> Option<Unseen> {
-    if n.foreign.is_empty() || failed(call) {
-        return None;
+/// Programs of a shell line whose effect is not known (a failed program may have changed
+/// things before it failed), and changes kubectl printed that no operation accounts for.
+pub fn foreign(n: &NormalizedCall) -> Vec<Unseen> {
+    let mut out = Vec::new();
+    if !n.foreign.is_empty() {
+        out.push(Unseen {
+            seq: n.seq,
+            tool: n.tool.clone(),
+            kind: UnseenKind::UnknownProgram,
+            why: n.foreign.join(", "),
+        });
     }
-    Some(Unseen {
-        seq: n.seq,
-        tool: n.tool.clone(),
-        kind: UnseenKind::UnknownProgram,
-        why: n.foreign.join(", "),
-    })
+    if !n.unaccounted.is_empty() {
+        out.push(Unseen {
+            seq: n.seq,
+            tool: n.tool.clone(),
+            kind: UnseenKind::PrintedUnaccounted,
+            why: format!("kubectl printed {}", n.unaccounted.join("; ")),
+        });
+    }
+    out
 }
 
 /// An operation whose effect was not established, with why. `own_target`: the operation is
@@ -166,12 +190,13 @@ pub fn of_op(
         Verb::Exec => match exec {
             // A read changes nothing; a deletion, a kill or an install is known for what it is
             // (rules judge it: `exec_class`); only writes and unknown programs stay unseen.
+            // (In the agent's own probe pod, a write is its own business too; an unknown
+            // program, which may be a cluster client, never is.)
             Some(v)
-                if own_target
-                    || matches!(
-                        v.class,
-                        ExecClass::Read | ExecClass::Delete | ExecClass::Kill | ExecClass::Install
-                    ) =>
+                if matches!(
+                    v.class,
+                    ExecClass::Read | ExecClass::Delete | ExecClass::Kill | ExecClass::Install
+                ) || (own_target && v.class == ExecClass::Write) =>
             {
                 None
             }
@@ -185,9 +210,29 @@ pub fn of_op(
             )),
             None => Some((UnseenKind::EffectNotModelled, format!("{command}exec"))),
         },
-        // A debug pod or ephemeral container on a known pod is modelled; on an unknown one not.
-        Verb::Debug if !op.payload.objects.is_empty() || replay.target_known => None,
-        Verb::Edit | Verb::Mutate | Verb::SetOther | Verb::Debug => Some((
+        // A debug pod or ephemeral container on a known pod is modelled, and so is what it runs
+        // when that only reads; an interactive session or a command that changes things is not.
+        Verb::Debug => {
+            let v = crate::ops::exec::classify(&op.payload.command);
+            if v.class != ExecClass::Read {
+                Some((
+                    UnseenKind::EffectNotModelled,
+                    format!(
+                        "{command}kubectl debug runs {} inside the pod or on the node: {}",
+                        v.class.name(),
+                        v.by.as_deref().unwrap_or("not modelled")
+                    ),
+                ))
+            } else if op.payload.objects.is_empty() && !replay.target_known {
+                Some((
+                    UnseenKind::EffectNotModelled,
+                    format!("{command}debug: the pod is not known to the model"),
+                ))
+            } else {
+                None
+            }
+        }
+        Verb::Edit | Verb::Mutate | Verb::SetOther => Some((
             UnseenKind::EffectNotModelled,
             format!(
                 "{command}{}: the new content is not recorded",

@@ -272,6 +272,22 @@ pub(super) fn replicas(v: &Value) -> Option<i64> {
 impl Replaying<'_> {
     /// The keys an operation targets, and whether that list is complete.
     pub(super) fn targets(&self, op: &Operation) -> (Vec<ObjKey>, bool) {
+        // A resource word outside the kinds table names the model's kind of that name, if any.
+        let resolved;
+        let op = if op.target.kinds.iter().any(|k| !k.known) {
+            let mut o = op.clone();
+            for k in &mut o.target.kinds {
+                if !k.known
+                    && let Some(found) = self.model.kind_named(&k.kind)
+                {
+                    *k = found;
+                }
+            }
+            resolved = o;
+            &resolved
+        } else {
+            op
+        };
         let t = &op.target;
         let ns = if t.all_namespaces {
             None
@@ -296,6 +312,11 @@ impl Replaying<'_> {
                 }
             }
             return (keys, known);
+        }
+        // A change with no kind, no name and no object (`delete --raw URL`): what it touches
+        // is not known.
+        if t.kinds.is_empty() && op.verb.mutates() {
+            return (keys, false);
         }
         let selector = match t.selector.as_deref().map(Selector::parse) {
             Some(Ok(s)) => Some(s),
@@ -733,14 +754,23 @@ mod tests {
         ] {
             m.insert_known(o, None);
         }
+        // The release is known whole only with the cluster-scoped lists a chart may use.
         let r = run(&mut m, "helm uninstall cache -n bench");
-        assert_eq!(
-            removed(&r),
-            [
-                "Deployment/bench/cache",
-                "Secret/bench/sh.helm.release.v1.cache.v1"
-            ]
+        assert!(!r[0].selection_known && removed(&r).len() == 2);
+        m.insert_known(
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "cache", "namespace": "bench",
+                   "annotations": {"meta.helm.sh/release-name": "cache", "meta.helm.sh/release-namespace": "bench"}}}),
+            None,
         );
+        for k in [
+            "ClusterRole",
+            "ClusterRoleBinding",
+            "CustomResourceDefinition",
+        ] {
+            m.mark_list_complete(&kinds::by_kind(k, None), None);
+        }
+        let r = run(&mut m, "helm uninstall cache -n bench");
+        assert_eq!(removed(&r), ["Deployment/bench/cache"]);
         assert!(r[0].selection_known);
         let r = run(&mut m, "helm uninstall web -n elsewhere");
         assert!(r[0].effects.is_empty() && !r[0].selection_known);

@@ -583,7 +583,9 @@ impl Replaying<'_> {
                 return;
             }
             None if op.target.all => None,
-            // kubectl refuses --prune without -l or --all.
+            // `--applyset` (or an allowlist) without a selector: not modelled below.
+            None if op.flags.prune_allowlist => None,
+            // kubectl refuses --prune without -l, --all or --applyset.
             None => return,
         };
         if op.flags.prune_allowlist {
@@ -679,7 +681,16 @@ impl Replaying<'_> {
             .filter(|(k, o)| belongs(k, o))
             .map(|(k, _)| k.clone())
             .collect();
-        let known = self.model.namespace_complete(ns) && !keys.is_empty();
+        // A chart may also own cluster-scoped objects (RBAC, CRDs and with them every custom
+        // resource): the release is known whole only when those lists are too.
+        let cluster_scoped_known = [
+            "ClusterRole",
+            "ClusterRoleBinding",
+            "CustomResourceDefinition",
+        ]
+        .iter()
+        .all(|k| self.model.list_known(&kinds::by_kind(k, None), None));
+        let known = self.model.namespace_complete(ns) && !keys.is_empty() && cluster_scoped_known;
         if !known {
             self.r.notes.push(format!(
                 "the objects of release {release} are not all known to the model"

@@ -58,6 +58,7 @@ pub(super) const FLAGS: &[(&str, Option<char>, Arity)] = &[
     ("subresource", None, Arity::Value),
     ("raw", None, Arity::Value),
     ("prune-allowlist", None, Arity::Value),
+    ("applyset", None, Arity::Value),
     ("prune-whitelist", None, Arity::Value),
     ("selector-file", None, Arity::Value),
     // delete / drain

@@ -6,7 +6,7 @@ use crate::ops::shell::Word;
 use crate::ops::{Operation, Verb};
 
 /// Parse `helm` arguments (without the program name).
-pub fn helm(words: &[Word], _session: &mut Session) -> Result<Vec<Operation>, NotUnderstood> {
+pub fn helm(words: &[Word], session: &mut Session) -> Result<Vec<Operation>, NotUnderstood> {
     let args = Args::parse(words);
     let pos: Vec<&str> = args.positional.iter().map(|w| w.text.as_str()).collect();
     let Some(sub) = pos.first() else {
@@ -19,14 +19,19 @@ pub fn helm(words: &[Word], _session: &mut Session) -> Result<Vec<Operation>, No
         "rollback" => Verb::HelmRollback,
         "list" | "ls" | "status" | "get" | "history" | "hist" | "show" | "inspect" | "search"
         | "repo" | "template" | "lint" | "version" | "env" | "dependency" | "dep" | "pull"
-        | "fetch" | "verify" | "package" | "plugin" | "registry" | "completion" | "help"
-        | "test" => Verb::Read,
+        | "fetch" | "verify" | "package" | "plugin" | "registry" | "completion" | "help" => {
+            Verb::Read
+        }
+        // `helm test` runs the chart's test hooks: pods the chart defines.
+        "test" => Verb::Mutate,
         other => return Err(NotUnderstood(format!("helm {other}"))),
     };
     let mut op = Operation::new(verb);
+    // helm takes the kubeconfig context's namespace too.
     op.target.namespace = args
         .get("namespace")
         .map(str::to_string)
+        .or_else(|| session.namespace.clone())
         .or(Some("default".into()));
     op.target.namespace_explicit = args.get("namespace").is_some();
     op.flags.dry_run = args
@@ -43,6 +48,10 @@ pub fn helm(words: &[Word], _session: &mut Session) -> Result<Vec<Operation>, No
         op.payload.to_revision = pos.get(2).and_then(|r| r.parse().ok());
     }
     chart_unresolved(&mut op);
+    if verb == Verb::Mutate {
+        op.target.unresolved =
+            Some("helm test runs the chart's test hooks, which are not recorded".into());
+    }
     Ok(vec![op])
 }
 

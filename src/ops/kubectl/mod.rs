@@ -40,7 +40,6 @@ pub enum Input {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NotUnderstood(pub String);
 
-/// Parse `kubectl` arguments (without the program name).
 /// What `kubectl get ...` (its words after `kubectl`) lists: kinds, namespace, selectors, names.
 /// `None` for any other command.
 pub fn get_target(words: &[Word], session: &Session) -> Option<crate::ops::Target> {
@@ -58,6 +57,7 @@ pub fn get_target(words: &[Word], session: &Session) -> Option<crate::ops::Targe
     Some(b.targeted(Verb::Read, &rest).target)
 }
 
+/// Parse `kubectl` arguments (without the program name).
 pub fn kubectl(
     words: &[Word],
     input: &Input,
@@ -74,6 +74,10 @@ pub fn kubectl(
         session,
     };
     let ops = match sub.as_str() {
+        // `auth reconcile` writes RBAC objects; `auth can-i` and `whoami` read.
+        "auth" if rest.first().is_some_and(|w| w.text == "reconcile") => {
+            vec![b.with_objects(Verb::Apply, &rest[1..])]
+        }
         "get" | "describe" | "logs" | "log" | "top" | "events" | "explain" | "api-resources"
         | "api-versions" | "version" | "cluster-info" | "auth" | "diff" | "wait" | "kustomize"
         | "port-forward" | "proxy" | "attach" | "completion" | "plugin" | "options" | "help"
@@ -147,8 +151,9 @@ impl Builder<'_> {
             .is_some_and(|d| d != "none" && d != "false")
             || a.bool("local");
         op.flags.prune = a.bool("prune");
-        op.flags.prune_allowlist =
-            a.get("prune-allowlist").is_some() || a.get("prune-whitelist").is_some();
+        op.flags.prune_allowlist = a.get("prune-allowlist").is_some()
+            || a.get("prune-whitelist").is_some()
+            || a.get("applyset").is_some();
         op.flags.overwrite = a.bool("overwrite");
         op.flags.recursive = a.bool("recursive");
         op.target.all_namespaces = a.bool("all-namespaces");
@@ -447,7 +452,10 @@ impl Builder<'_> {
     }
 
     fn label(&mut self, sub: &str, rest: &[Word]) -> Operation {
-        let verb = if sub == "label" {
+        // `--list` prints the labels or annotations.
+        let verb = if self.args.bool("list") {
+            Verb::Read
+        } else if sub == "label" {
             Verb::Label
         } else {
             Verb::Annotate
@@ -552,6 +560,7 @@ impl Builder<'_> {
             op.target.names = vec![first.text.clone()];
         }
         let image = self.args.get("image").unwrap_or("busybox").to_string();
+        op.payload.command = self.args_after_dash();
         let node = op.target.kinds.first().is_some_and(|k| k.kind == "Node");
         let copy = self.args.get("copy-to").map(str::to_string);
         if !node && copy.is_none() {

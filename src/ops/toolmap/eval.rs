@@ -314,6 +314,7 @@ pub fn argv(parts: &[ArgvPart], args: &Map<String, Value>) -> Result<Vec<Word>, 
         text: t,
         unresolved: None,
         substitution: None,
+        runs: Vec::new(),
     };
     for p in parts {
         match p {
