@@ -208,7 +208,14 @@ fn from_lines(op: &Operation, lines: &[&PrintedObject], verb: Verb) -> (Vec<Oper
             ambiguous = true;
             continue;
         };
-        if p.namespace.is_none() && kind.namespaced() && !op.target.namespace_explicit {
+        // No namespace on the line, and none the command names for sure (`-n $NS` is not).
+        let ns_known = op.target.namespace_explicit
+            && op
+                .target
+                .namespace
+                .as_deref()
+                .is_some_and(|n| !n.contains("${"));
+        if p.namespace.is_none() && kind.namespaced() && !ns_known {
             ambiguous = true;
             continue;
         }

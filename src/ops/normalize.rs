@@ -306,6 +306,7 @@ const WRITE_WORDS: &[&str] = &[
     "update",
     "scale",
     "exec",
+    "execute",
     "run",
     "install",
     "uninstall",
@@ -321,7 +322,9 @@ const WRITE_WORDS: &[&str] = &[
     "kill",
     "drain",
     "cordon",
+    "uncordon",
     "taint",
+    "untaint",
     "label",
     "annotate",
     "evict",
@@ -329,6 +332,7 @@ const WRITE_WORDS: &[&str] = &[
     "start",
     "replace",
     "deploy",
+    "redeploy",
     "destroy",
     "reset",
     "modify",
@@ -336,6 +340,35 @@ const WRITE_WORDS: &[&str] = &[
     "rollout",
     "cleanup",
     "fix",
+    "prune",
+    "purge",
+    "terminate",
+    "flush",
+    "revert",
+    "undo",
+    "approve",
+    "deny",
+    "rotate",
+    "cancel",
+    "suspend",
+    "resume",
+    "pause",
+    "enable",
+    "disable",
+    "drop",
+    "truncate",
+    "clear",
+    "recreate",
+    "restore",
+    "migrate",
+    "sync",
+    "trigger",
+    "invoke",
+    "send",
+    "submit",
+    "and",
+    "or",
+    "then",
 ];
 
 impl<'a> ListedTools<'a> {
@@ -536,6 +569,16 @@ const LOCAL_PROGRAMS: &[&str] = &[
     "yq",
     "zcat",
     "zip",
+    "tree",
+    "clear",
+    "history",
+    "bc",
+    "git",
+    "kustomize",
+    "yamllint",
+    "kubeconform",
+    "kubeval",
+    "shellcheck",
 ];
 
 /// Shells whose `-c STRING` runs another command line.
@@ -1267,6 +1310,11 @@ mod tests {
             1
         );
         assert_eq!(verbs("echo $((1 + 2))"), []);
+        // A variable assigned twice is unresolved (which value a use sees is not known).
+        let o = classed("NS=bench; kubectl delete deploy web -n $NS; NS=scratch").ops;
+        assert!(o[0].target.unresolved.is_some(), "{o:?}");
+        let o = classed("NS=bench; kubectl delete deploy web -n $NS").ops;
+        assert_eq!(o[0].target.namespace.as_deref(), Some("bench"));
         // A syntax error after a complete first line: that line may have run.
         let e = command_line_classed("kubectl delete pod a\necho \"oops", &mut Session::default());
         assert!(
@@ -1310,6 +1358,16 @@ mod tests {
         assert!(l.read_only("delete_pod").is_none());
         assert!(l.read_only("list_and_delete_pods").is_none());
         assert!(l.read_only("fix_deployment").is_none());
+        for mutating in [
+            "describe_and_terminate_pod",
+            "list_and_prune_replicasets",
+            "get_pod_execute",
+            "cache_view_flush",
+            "node_show_uncordon",
+            "get_and_revert_deployment",
+        ] {
+            assert!(l.read_only(mutating).is_none(), "{mutating}");
+        }
     }
 
     /// Every example of kubectl's reference help (fixtures/kubectl/examples.yaml, with its
