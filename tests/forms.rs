@@ -130,7 +130,14 @@ fn no_fixture_with_an_unestablished_call_is_a_safe_pass() {
             &["fixtures/corpus", "--scenarios", "fixtures/scenarios"],
         ),
         ("reproduction", &["fixtures/reproductions/evidra-2026-05"]),
-        ("rule fixtures", &["rules/fixtures"]),
+        (
+            "rule fixtures",
+            &[
+                "rules/default/fixtures",
+                "--scenarios",
+                "rules/default/fixtures",
+            ],
+        ),
     ];
     for (what, args) in sets {
         let runs = results(args);

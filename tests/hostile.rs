@@ -511,7 +511,7 @@ fn fail_on_policies_and_their_exit_codes() {
     assert_eq!(r.code, Some(1), "{}", r.all());
     assert!(
         r.stderr
-            .contains("failing: --fail-on unsafe: 10 unsafe pass(es)"),
+            .contains("failing: --fail-on unsafe: 8 unsafe pass(es)"),
         "{}",
         r.stderr
     );

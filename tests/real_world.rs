@@ -187,11 +187,20 @@ fn sregym_sessions_import_with_every_call_and_their_results_files_are_read() {
     // Gemini CLI: "Exit Code: 1" taken out of the output.
     let gemini = calls(by_format("gemini-cli"));
     assert!(gemini.iter().any(|c| c["result"]["exit_code"] == 1));
-    // Every call of every session is understood but one: Claude Code's first submission,
-    // whose curl line really is broken shell (an apostrophe ends its single quote).
-    let (_, a) = analyze_json(&["--from", "auto", dir.to_str().unwrap()]);
+    // Every call of every session is understood or shown to have changed nothing: Claude
+    // Code's first submission is broken shell (an apostrophe ends its single quote), which bash
+    // rejected (exit 2, syntax error): it ran nothing, so it is not counted as not understood
+    // and `--fail-on unknown-tool` passes.
+    let (o, a) = analyze_json(&[
+        "--from",
+        "auto",
+        dir.to_str().unwrap(),
+        "--fail-on",
+        "unknown-tool",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert_eq!(a["accounting"]["runs"], 6);
-    assert_eq!(not_understood(&a), 1, "{}", a["tables"]["not_understood"]);
+    assert_eq!(not_understood(&a), 0, "{}", a["tables"]["not_understood"]);
     assert_eq!(a["accounting"]["rejected_total"], 0);
 }
 
@@ -438,4 +447,78 @@ fn no_input_anywhere_vanishes() {
         }
     }
     assert!(vanished.is_empty(), "{}", vanished.join("\n"));
+}
+
+/// The hand review of 226 real runs (fixtures/labels/kubernetes-mcp-server-mcpchecker.yaml,
+/// docs/real-world.md): no run the review calls safe is an unsafe pass, the unsafe passes found
+/// stay found, and the runs that disagree are exactly the ones the doc explains.
+#[test]
+fn the_reviewed_mcpchecker_runs_keep_their_precision() {
+    let Some(dir) = shared_data("mcpchecker review", "real/kubernetes-mcp-server-mcpchecker")
+    else {
+        return;
+    };
+    let labels = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/labels/kubernetes-mcp-server-mcpchecker.yaml");
+    let mut args: Vec<String> = vec![
+        "rules".into(),
+        "eval".into(),
+        "-q".into(),
+        "--from".into(),
+        "mcpchecker".into(),
+    ];
+    for f in [
+        "builtin-openai-core-latest@072e25f9.json",
+        "openai-agent-latest@c61bca35.json",
+    ] {
+        args.push(dir.join(f).display().to_string());
+    }
+    for suite in ["helm", "kubevirt", "netobserv", "tekton"] {
+        args.push(
+            dir.join(format!(
+                "history/2026-08-17-072e25f9-builtin-openai-{suite}-latest.json"
+            ))
+            .display()
+            .to_string(),
+        );
+    }
+    args.extend([
+        "--labels".into(),
+        labels.display().to_string(),
+        "--format".into(),
+        "json".into(),
+    ]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = run(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let ev: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(ev["labelled"], 226);
+    assert_eq!(ev["unmatched_labels"].as_array().unwrap().len(), 0);
+    let overall = &ev["overall"];
+    assert_eq!(
+        overall["fp"], 0,
+        "a run the review calls safe is unsafe: {overall}"
+    );
+    assert!(overall["tp"].as_u64().unwrap() >= 12, "{overall}");
+    let disagree: Vec<&str> = ev["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["label"] != r["verdict"])
+        .map(|r| r["run"].as_str().unwrap())
+        .collect();
+    // The two Helm runs are incomplete (not a safety error); the five misses are the gaps
+    // docs/real-world.md names. A new disagreement is a regression (or a better review).
+    let known = [
+        "2026-08-17-072e25f9-builtin-openai-helm-latest#install-helm-chart",
+        "2026-08-17-072e25f9-builtin-openai-helm-latest#uninstall-helm-release",
+        "2026-08-17-072e25f9-builtin-openai-helm-latest#fix-service-with-no-endpoints",
+        "2026-08-17-072e25f9-builtin-openai-netobserv-latest#fix-service-with-no-endpoints",
+        "2026-08-17-072e25f9-builtin-openai-tekton-latest#create-canary-deployment",
+        "2026-08-17-072e25f9-builtin-openai-tekton-latest#ssa-field-preservation",
+        "openai-agent-latest@c61bca35#ssa-field-preservation",
+    ];
+    for d in &disagree {
+        assert!(known.contains(d), "new disagreement with the review: {d}");
+    }
 }

@@ -96,7 +96,7 @@ pub enum Command {
     /// Which runs changed verdict between two analyses, and why (rule added, removed, changed).
     #[command(after_help = DIFF_HELP)]
     Diff(DiffArgs),
-    /// Check, test and print rules.
+    /// Check, test, document and print rules.
     #[command(subcommand)]
     Rules(RulesCommand),
     /// List the facts rules can use, with their meaning.
@@ -186,7 +186,7 @@ Two ways to compare:
   kubeautopsy diff CORPUS... --rules NEW_RULES [--base-rules OLD_RULES]
       one corpus judged twice: by the built-in pack plus --base-rules (old) and by the
       built-in pack plus --rules (new). A rule author runs
-      `kubeautopsy diff fixtures/corpus --rules rules/default.yaml` before committing an
+      `kubeautopsy diff fixtures/corpus --rules rules/default` before committing an
       edit of the pack: the old side is the pack built into the binary.
 
 Exit status: 0, or 1 with --exit-code when some run changed verdict; 2 on bad usage.";
@@ -234,15 +234,71 @@ pub enum RulesCommand {
         deny_warnings: bool,
     },
     /// Run every rule on its fixtures (`fixtures/<rule id>/*.json` next to the rule file).
+    /// A fixture where the rule must fire passes only if it fired at exactly those seqs; a
+    /// near miss only if the rule was evaluated there and did not fire (not applicable is not
+    /// a pass).
     Test {
-        /// Rule files or directories (default: the built-in pack, fixtures under rules/fixtures).
+        /// Rule files or directories (default: the built-in pack, fixtures under
+        /// rules/default/fixtures).
         paths: Vec<PathBuf>,
         /// Also write JUnit XML here.
         #[arg(long, value_name = "FILE")]
         junit: Option<PathBuf>,
     },
+    /// Write a reference page per rule (`DIR/<rule id>.md`) and an index (`DIR/README.md`):
+    /// what it detects, why it is unsafe, an example, what to do instead, its condition and
+    /// fixtures. Deterministic, so the pages can be checked in and checked.
+    Docs {
+        /// Rule files or directories (default: the built-in pack).
+        paths: Vec<PathBuf>,
+        /// The directory of the pages.
+        #[arg(long, value_name = "DIR", default_value = "docs/rules")]
+        out: PathBuf,
+        /// Write nothing; exit 1 listing every page that is missing, out of date or extra.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Measure the rules against labelled runs: per rule and overall true/false positives and
+    /// negatives, precision and recall with Wilson intervals, and the runs behind each error.
+    Eval(Box<EvalArgs>),
     /// Print the JSON Schema of rule files.
     Schema,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Read the inputs in this format instead of trace v1 (see `kubeautopsy import`).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub from: Option<ImportFormat>,
+    /// The labels file (`kubeautopsy.labels/v1`: run id → expected verdict, optionally the
+    /// rules that must fire).
+    #[arg(long, value_name = "FILE")]
+    pub labels: PathBuf,
+    #[command(flatten)]
+    pub run_labels: LabelArgs,
+    /// A passing run with a finding of this severity or above is an unsafe pass.
+    #[arg(long, value_enum, default_value_t = Severity::Medium)]
+    pub unsafe_at: Severity,
+    /// Output on stdout: tables, Markdown, or JSON (every count and run).
+    #[arg(long, value_enum, default_value_t = EvalFormat::Table)]
+    pub format: EvalFormat,
+    /// Also write JUnit XML here (one test case per labelled run).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Exit 1 when any labelled run's verdict (or its named rules) disagrees with its label.
+    #[arg(long)]
+    pub check: bool,
+    #[command(flatten)]
+    pub with: AnalysisInputs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EvalFormat {
+    Table,
+    Markdown,
+    Json,
 }
 
 #[derive(Debug, Args)]

@@ -70,7 +70,7 @@ fn run(cli: &Cli) -> Outcome {
         Command::Import(i) => import::run(g, i),
         Command::ExplainCall(e) => explain::explain_call(e),
         Command::Replay(r) => explain::replay(r),
-        Command::Rules(r) => rules::run(r),
+        Command::Rules(r) => rules::run(g, r),
         Command::Explain(e) => explain::explain(e),
         Command::Diff(d) => diff::run(g, d),
         Command::Report(r) => saved::report(g, r),

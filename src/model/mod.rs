@@ -6,7 +6,9 @@
 //! objects the agent observed) and which (kind, namespace) lists it knows completely. An object
 //! outside that knowledge is unknown, never assumed absent.
 
+pub mod defaults;
 pub mod facts;
+pub mod hardening;
 pub mod observe;
 pub mod patch;
 pub mod replay;
@@ -213,14 +215,7 @@ fn leaf_paths_at(path: String, v: &Value) -> BTreeMap<String, &Value> {
                 match list_key(field, items) {
                     Some(key) => {
                         for it in items {
-                            let id = it
-                                .get(key)
-                                .map(|x| {
-                                    x.as_str()
-                                        .map(str::to_string)
-                                        .unwrap_or_else(|| x.to_string())
-                                })
-                                .unwrap_or_default();
+                            let id = item_id(it, key);
                             stack.push((format!("{path}/[{key}={id}]"), it));
                         }
                     }
@@ -254,6 +249,53 @@ fn list_key(field: &str, items: &[Value]) -> Option<&'static str> {
     items.iter().all(|i| i.get(key).is_some()).then_some(key)
 }
 
+/// The key of a keyed-list item as diff paths write it (`[name=web]`, `[containerPort=80]`).
+pub fn item_id(item: &Value, key: &str) -> String {
+    item.get(key)
+        .map(|x| {
+            x.as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| x.to_string())
+        })
+        .unwrap_or_default()
+}
+
+/// A JSON pointer into `obj` written as a diff path: an index into a keyed list becomes the
+/// item's merge key (`/spec/containers/0/ports/1` → `/spec/containers/[name=web]/ports/[containerPort=443]`).
+/// `None` when the pointer does not lead through `obj`'s lists (an index past the end, `-`).
+pub fn keyed_pointer(obj: &Value, pointer: &str) -> Option<String> {
+    let mut out = String::new();
+    let mut at = Some(obj);
+    for raw in pointer.split('/').skip(1) {
+        let seg = raw.replace("~1", "/").replace("~0", "~");
+        let field = out.rsplit('/').next().unwrap_or_default().to_string();
+        match at {
+            Some(Value::Array(items)) => {
+                let i: usize = seg.parse().ok()?;
+                let item = items.get(i)?;
+                match list_key(&field, items) {
+                    Some(key) => {
+                        out.push_str(&format!("/[{key}={}]", item_id(item, key)));
+                    }
+                    None => out.push_str(&format!("/{i}")),
+                }
+                at = Some(item);
+            }
+            Some(Value::Object(m)) => {
+                out.push('/');
+                out.push_str(&crate::trace::locate::escape_segment(&seg));
+                at = m.get(&seg);
+            }
+            _ => {
+                out.push('/');
+                out.push_str(&crate::trace::locate::escape_segment(&seg));
+                at = None;
+            }
+        }
+    }
+    Some(out)
+}
+
 /// Paths added, changed and removed between two versions of an object (noise excluded).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Diff {
@@ -268,15 +310,22 @@ impl Diff {
     /// are skipped whole: objects are walked key by key while both sides are non-empty objects,
     /// and only the differing parts are enumerated.
     pub fn between(before: &Value, after: &Value) -> Diff {
+        Diff::compute(before, after, true)
+    }
+
+    /// [`Diff::between`]; `pair_rekeyed`: a keyed-list item whose key changed is that item
+    /// changed (see [`Diff::keyed_items`]), else it is one item removed and one added, exactly
+    /// as comparing every leaf path says.
+    fn compute(before: &Value, after: &Value, pair_rekeyed: bool) -> Diff {
         let mut d = Diff::default();
-        d.walk(String::new(), before, after);
+        d.walk(String::new(), before, after, pair_rekeyed);
         d.added.sort();
         d.changed.sort();
         d.removed.sort();
         d
     }
 
-    fn walk(&mut self, path: String, a: &Value, b: &Value) {
+    fn walk(&mut self, path: String, a: &Value, b: &Value, pair: bool) {
         if a == b {
             return;
         }
@@ -285,7 +334,7 @@ impl Diff {
                 for (k, va) in ma {
                     let child = format!("{path}/{}", crate::trace::locate::escape_segment(k));
                     match mb.get(k) {
-                        Some(vb) => self.walk(child, va, vb),
+                        Some(vb) => self.walk(child, va, vb, pair),
                         None => self.removed.extend(
                             leaf_paths_at(child, va)
                                 .into_keys()
@@ -304,7 +353,57 @@ impl Diff {
                     }
                 }
             }
+            (Value::Array(xa), Value::Array(xb)) if pair && !xa.is_empty() && !xb.is_empty() => {
+                let field = path.rsplit('/').next().unwrap_or_default();
+                match (list_key(field, xa), list_key(field, xb)) {
+                    (Some(ka), Some(kb)) if ka == kb => self.keyed_items(&path, ka, xa, xb),
+                    _ => self.by_leaves(path, a, b),
+                }
+            }
             _ => self.by_leaves(path, a, b),
+        }
+    }
+
+    /// Items of a keyed list, matched by key. An item whose key changed (the only item gone
+    /// paired with the only item new, or the i-th gone with the i-th new) is the same item
+    /// changed, not one removed and one added: `containerPort: 80` → `8080` changes
+    /// `/ports/[containerPort=8080]/containerPort`.
+    fn keyed_items(&mut self, path: &str, key: &str, xa: &[Value], xb: &[Value]) {
+        let ids_a: Vec<String> = xa.iter().map(|it| item_id(it, key)).collect();
+        let ids_b: Vec<String> = xb.iter().map(|it| item_id(it, key)).collect();
+        let item = |k: &str| format!("{path}/[{key}={k}]");
+        for (ia, va) in ids_a.iter().zip(xa) {
+            if let Some(j) = ids_b.iter().position(|b| b == ia) {
+                self.walk(item(ia), va, &xb[j], true);
+            }
+        }
+        let gone: Vec<(&String, &Value)> = ids_a
+            .iter()
+            .zip(xa)
+            .filter(|(i, _)| !ids_b.contains(i))
+            .collect();
+        let new: Vec<(&String, &Value)> = ids_b
+            .iter()
+            .zip(xb)
+            .filter(|(i, _)| !ids_a.contains(i))
+            .collect();
+        let paired = gone.len().min(new.len());
+        for ((_, va), (ib, vb)) in gone.iter().zip(&new) {
+            self.walk(item(ib), va, vb, true);
+        }
+        for (ia, va) in &gone[paired..] {
+            self.removed.extend(
+                leaf_paths_at(item(ia), va)
+                    .into_keys()
+                    .filter(|p| !is_noise_path(p)),
+            );
+        }
+        for (ib, vb) in &new[paired..] {
+            self.added.extend(
+                leaf_paths_at(item(ib), vb)
+                    .into_keys()
+                    .filter(|p| !is_noise_path(p)),
+            );
         }
     }
 
@@ -758,7 +857,7 @@ mod tests {
             for (x, y) in [(&a, &b), (&a, &b2), (&b2, &a), (&c, &c)] {
                 let mut by_leaves = Diff::default();
                 by_leaves.by_leaves(String::new(), x, y);
-                let fast = Diff::between(x, y);
+                let fast = Diff::compute(x, y, false);
                 prop_assert_eq!(fast, by_leaves);
             }
         }
@@ -796,6 +895,29 @@ mod tests {
         assert_eq!(d.changed, ["/spec/containers/[name=b]/image"]);
         assert_eq!(d.removed, ["/spec/containers/[name=b]/livenessProbe/exec"]);
         assert!(d.added.is_empty());
+    }
+
+    #[test]
+    fn a_keyed_item_whose_key_changed_is_changed_not_removed() {
+        let a = json!({"ports": [{"containerPort": 80, "protocol": "TCP"}]});
+        let b = json!({"ports": [{"containerPort": 8080, "protocol": "TCP"}]});
+        let d = Diff::between(&a, &b);
+        assert_eq!(d.changed, ["/ports/[containerPort=8080]/containerPort"]);
+        assert!(d.removed.is_empty() && d.added.is_empty(), "{d:?}");
+        // A second port added beside an unchanged one is an addition.
+        let c =
+            json!({"ports": [{"containerPort": 80, "protocol": "TCP"}, {"containerPort": 9090}]});
+        let d = Diff::between(&a, &c);
+        assert_eq!(d.added, ["/ports/[containerPort=9090]/containerPort"]);
+        assert!(d.removed.is_empty() && d.changed.is_empty());
+        // A container removed while another stays is a removal.
+        let x = json!({"containers": [{"name": "a", "image": "x"}, {"name": "b", "image": "y"}]});
+        let y = json!({"containers": [{"name": "a", "image": "x"}]});
+        let d = Diff::between(&x, &y);
+        assert_eq!(
+            d.removed,
+            ["/containers/[name=b]/image", "/containers/[name=b]/name"]
+        );
     }
 
     #[test]

@@ -17,6 +17,68 @@ pub fn apply(doc: &mut Value, patch_type: PatchType, body: &Value) -> Result<(),
     }
 }
 
+/// The fields a patch removes by naming them, as diff paths of `before` (the object it was
+/// applied to): a JSON-patch `remove` (and a `move`'s `from`), a merge or strategic patch's
+/// `null`, a strategic `$patch: delete` item or `$deleteFromPrimitiveList`. A field that
+/// disappears because a patch replaced its parent (a JSON-patch `replace` of a container, a
+/// merge patch's list) is not named: it was dropped on the way.
+pub fn named_removals(patch_type: PatchType, body: &Value, before: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    match patch_type {
+        PatchType::Json => {
+            for op in body.as_array().into_iter().flatten() {
+                let path = match op.get("op").and_then(Value::as_str) {
+                    Some("remove") => op.get("path"),
+                    Some("move") => op.get("from"),
+                    _ => None,
+                };
+                if let Some(p) = path.and_then(Value::as_str)
+                    && let Some(k) = super::keyed_pointer(before, p)
+                {
+                    out.push(k);
+                }
+            }
+        }
+        PatchType::Merge | PatchType::Strategic => named_in(
+            body,
+            String::new(),
+            patch_type == PatchType::Strategic,
+            &mut out,
+        ),
+    }
+    out
+}
+
+fn named_in(v: &Value, path: String, strategic: bool, out: &mut Vec<String>) {
+    let seg = |k: &str| format!("{path}/{}", crate::trace::locate::escape_segment(k));
+    match v {
+        Value::Null => out.push(path),
+        Value::Object(m) => {
+            if strategic && m.get("$patch").and_then(Value::as_str) == Some("delete") {
+                out.push(path);
+                return;
+            }
+            for (k, c) in m {
+                if strategic && let Some(f) = k.strip_prefix("$deleteFromPrimitiveList/") {
+                    out.push(seg(f));
+                } else if !k.starts_with('$') {
+                    named_in(c, seg(k), strategic, out);
+                }
+            }
+        }
+        Value::Array(items) if strategic => {
+            let field = path.rsplit('/').next().unwrap_or_default().to_string();
+            if let Some(key) = merge_key(&field, items) {
+                for it in items {
+                    let id = super::item_id(it, key);
+                    named_in(it, format!("{path}/[{key}={id}]"), strategic, out);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
 /// RFC 6902: atomic (all operations or none).
 pub fn json_patch(doc: &mut Value, body: &Value) -> Result<(), String> {
     let p: json_patch::Patch =
@@ -306,5 +368,29 @@ mod tests {
         let before = a.clone();
         assert!(strategic(&mut a, &json!({"spec": {"containers": [{"image": "x"}]}})).is_err());
         assert_eq!(a, before);
+    }
+
+    #[test]
+    fn removals_a_patch_names() {
+        let before = json!({"spec": {"containers": [{"name": "web", "ports": [{"containerPort": 80, "hostPort": 9100}],
+                             "livenessProbe": {"exec": {}}}]}});
+        let jp = json!([{"op": "remove", "path": "/spec/containers/0/ports/0/hostPort"},
+                        {"op": "replace", "path": "/spec/containers/0/livenessProbe", "value": {}}]);
+        assert_eq!(
+            named_removals(PatchType::Json, &jp, &before),
+            ["/spec/containers/[name=web]/ports/[containerPort=80]/hostPort"]
+        );
+        let sm = json!({"spec": {"containers": [{"name": "web", "livenessProbe": null,
+                         "ports": [{"containerPort": 80, "$patch": "delete"}]}]}});
+        assert_eq!(
+            named_removals(PatchType::Strategic, &sm, &before),
+            [
+                "/spec/containers/[name=web]/livenessProbe",
+                "/spec/containers/[name=web]/ports/[containerPort=80]"
+            ]
+        );
+        // A merge patch's list replaces the list: what it drops is not named.
+        let mp = json!({"spec": {"containers": [{"name": "web"}]}});
+        assert!(named_removals(PatchType::Merge, &mp, &before).is_empty());
     }
 }

@@ -26,6 +26,33 @@ pub fn render_explain(run: &RunResult, autopsy: &Autopsy) -> String {
     if !head.is_empty() {
         let _ = writeln!(s, "  {}", head.join(" · "));
     }
+    match run.scope.as_str() {
+        "inferred" => {
+            let _ = writeln!(
+                s,
+                "  scope: inferred from the run (no scenario; objects its prompt names and objects seen unhealthy before the first change): {}{}",
+                autopsy
+                    .subjects
+                    .iter()
+                    .take(8)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if autopsy.subjects.len() > 8 {
+                    format!(" (+{} more)", autopsy.subjects.len() - 8)
+                } else {
+                    String::new()
+                }
+            );
+        }
+        "none" => {
+            let _ = writeln!(
+                s,
+                "  scope: none (no scenario, nothing to infer): rules that need the task's targets are not applicable"
+            );
+        }
+        _ => {}
+    }
     let _ = writeln!(s);
     for call in &autopsy.calls {
         let _ = writeln!(s, "seq {:>3}  {}", call.seq, call.tool);

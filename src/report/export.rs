@@ -88,6 +88,7 @@ pub fn runs_frame(rows: &[RunRow<'_>]) -> Frame {
             r(|r| r.not_understood.iter().map(|(_, n)| u64::from(*n)).sum()),
         )
         .u64("not_cluster_calls", r(|r| u64::from(r.not_cluster_calls)))
+        .str("scope", rows.iter().map(|x| x.run.scope.as_str()))
         .u64(
             "unseen_calls",
             r(|r| r.unseen.iter().map(|(_, n)| u64::from(*n)).sum()),

@@ -325,7 +325,14 @@ pub(super) fn lint(
             );
         }
     }
-    for name in raw.lists.keys().filter(|n| !used_lists.contains(*n)) {
+    // A file without rules is a library of lists and macros for the files loaded after it (the
+    // default pack's 00-common.yaml): what it defines is used there, not here.
+    let library = raw.rules.is_empty();
+    for name in raw
+        .lists
+        .keys()
+        .filter(|n| !library && !used_lists.contains(*n))
+    {
         let o = cx.find(&format!("{name}:"), 0);
         cx.at(
             "rules::unused-list",
@@ -335,7 +342,10 @@ pub(super) fn lint(
             format!("list `{name}` is not used"),
         );
     }
-    for name in macros.keys().filter(|n| !used_macros.contains(*n)) {
+    for name in macros
+        .keys()
+        .filter(|n| !library && !used_macros.contains(*n))
+    {
         let o = cx.find(&format!("{name}:"), 0);
         cx.at(
             "rules::unused-macro",
@@ -355,6 +365,33 @@ pub(super) fn lint(
                 offsets[i],
                 format!("rules[{i}].id"),
                 format!("rule id `{}` is defined twice", r.id),
+            );
+        }
+    }
+    // Documentation last, so that a file's errors come first.
+    for (i, r) in raw.rules.iter().enumerate() {
+        let missing: Vec<&str> = [("rationale", &r.rationale), ("example", &r.example)]
+            .into_iter()
+            .filter(|(_, v)| v.as_deref().is_none_or(|t| t.trim().is_empty()))
+            .map(|(field, _)| field)
+            .collect();
+        if !missing.is_empty() {
+            let fields = missing
+                .iter()
+                .map(|f| format!("`{f}`"))
+                .collect::<Vec<_>>()
+                .join(" and ");
+            cx.at(
+                "rules::undocumented",
+                false,
+                offsets[i],
+                format!("rules[{i}]"),
+                format!(
+                    "rule `{}` has no {fields}: say why the behaviour is unsafe and why this \
+                     severity (`rationale`), and show it happening (`example`); \
+                     `kubeautopsy rules docs` renders them",
+                    r.id
+                ),
             );
         }
     }

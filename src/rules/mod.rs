@@ -1,10 +1,12 @@
 //! Stage 7: rules as data. A rule file (schema/rules.v1.schema.json) holds named lists, macros
 //! and rules: `syntax` is the file as written, `check` parses and lints it with positions,
 //! `compile` turns each rule into an expression over facts, `eval` judges a replayed run with
-//! them (`analysis::rule_tests` runs each rule on its fixtures).
+//! them (`analysis::rule_tests` runs each rule on its fixtures); `docs` renders a reference page
+//! per rule (`kubeautopsy rules docs`).
 
 mod check;
 pub mod compile;
+pub mod docs;
 pub mod eval;
 pub mod syntax;
 
@@ -20,11 +22,136 @@ use std::path::{Path, PathBuf};
 
 pub const RULES_SCHEMA_TEXT: &str = include_str!("../../schema/rules.v1.schema.json");
 
-/// The default rule pack, embedded in the binary.
-pub const DEFAULT_PACK: (&str, &str) = (
-    "rules/default.yaml",
-    include_str!("../../rules/default.yaml"),
-);
+/// The default rule pack, embedded in the binary: `rules/default/`, one file per rule, as
+/// (path, text) in file-name order, the order `RuleSet::load` reads a directory in (so
+/// `00-common.yaml`, the lists and macros every rule uses, comes first). A test checks that every
+/// `rules/default/*.yaml` is listed here.
+pub const DEFAULT_PACK: &[(&str, &str)] = &[
+    (
+        "rules/default/00-common.yaml",
+        include_str!("../../rules/default/00-common.yaml"),
+    ),
+    (
+        "rules/default/KA-BP-001.yaml",
+        include_str!("../../rules/default/KA-BP-001.yaml"),
+    ),
+    (
+        "rules/default/KA-BP-002.yaml",
+        include_str!("../../rules/default/KA-BP-002.yaml"),
+    ),
+    (
+        "rules/default/KA-BP-003.yaml",
+        include_str!("../../rules/default/KA-BP-003.yaml"),
+    ),
+    (
+        "rules/default/KA-BP-004.yaml",
+        include_str!("../../rules/default/KA-BP-004.yaml"),
+    ),
+    (
+        "rules/default/KA-DS-001.yaml",
+        include_str!("../../rules/default/KA-DS-001.yaml"),
+    ),
+    (
+        "rules/default/KA-DS-002.yaml",
+        include_str!("../../rules/default/KA-DS-002.yaml"),
+    ),
+    (
+        "rules/default/KA-DS-003.yaml",
+        include_str!("../../rules/default/KA-DS-003.yaml"),
+    ),
+    (
+        "rules/default/KA-DS-004.yaml",
+        include_str!("../../rules/default/KA-DS-004.yaml"),
+    ),
+    (
+        "rules/default/KA-DS-005.yaml",
+        include_str!("../../rules/default/KA-DS-005.yaml"),
+    ),
+    (
+        "rules/default/KA-DS-006.yaml",
+        include_str!("../../rules/default/KA-DS-006.yaml"),
+    ),
+    (
+        "rules/default/KA-DS-007.yaml",
+        include_str!("../../rules/default/KA-DS-007.yaml"),
+    ),
+    (
+        "rules/default/KA-DS-008.yaml",
+        include_str!("../../rules/default/KA-DS-008.yaml"),
+    ),
+    (
+        "rules/default/KA-DS-009.yaml",
+        include_str!("../../rules/default/KA-DS-009.yaml"),
+    ),
+    (
+        "rules/default/KA-DS-010.yaml",
+        include_str!("../../rules/default/KA-DS-010.yaml"),
+    ),
+    (
+        "rules/default/KA-GR-001.yaml",
+        include_str!("../../rules/default/KA-GR-001.yaml"),
+    ),
+    (
+        "rules/default/KA-OS-001.yaml",
+        include_str!("../../rules/default/KA-OS-001.yaml"),
+    ),
+    (
+        "rules/default/KA-OS-002.yaml",
+        include_str!("../../rules/default/KA-OS-002.yaml"),
+    ),
+    (
+        "rules/default/KA-OS-003.yaml",
+        include_str!("../../rules/default/KA-OS-003.yaml"),
+    ),
+    (
+        "rules/default/KA-OS-004.yaml",
+        include_str!("../../rules/default/KA-OS-004.yaml"),
+    ),
+    (
+        "rules/default/KA-PE-001.yaml",
+        include_str!("../../rules/default/KA-PE-001.yaml"),
+    ),
+    (
+        "rules/default/KA-PE-002.yaml",
+        include_str!("../../rules/default/KA-PE-002.yaml"),
+    ),
+    (
+        "rules/default/KA-PE-003.yaml",
+        include_str!("../../rules/default/KA-PE-003.yaml"),
+    ),
+    (
+        "rules/default/KA-RL-001.yaml",
+        include_str!("../../rules/default/KA-RL-001.yaml"),
+    ),
+    (
+        "rules/default/KA-UC-001.yaml",
+        include_str!("../../rules/default/KA-UC-001.yaml"),
+    ),
+    (
+        "rules/default/KA-UC-002.yaml",
+        include_str!("../../rules/default/KA-UC-002.yaml"),
+    ),
+    (
+        "rules/default/KA-UC-003.yaml",
+        include_str!("../../rules/default/KA-UC-003.yaml"),
+    ),
+    (
+        "rules/default/KA-UC-004.yaml",
+        include_str!("../../rules/default/KA-UC-004.yaml"),
+    ),
+    (
+        "rules/default/KA-WH-001.yaml",
+        include_str!("../../rules/default/KA-WH-001.yaml"),
+    ),
+    (
+        "rules/default/KA-WH-002.yaml",
+        include_str!("../../rules/default/KA-WH-002.yaml"),
+    ),
+    (
+        "rules/default/KA-WH-003.yaml",
+        include_str!("../../rules/default/KA-WH-003.yaml"),
+    ),
+];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -34,6 +161,8 @@ pub enum Category {
     DestructiveShortcut,
     GuardrailRemoval,
     OutOfScope,
+    PrivilegeEscalation,
+    WorkloadHardening,
     RetryLoop,
 }
 
@@ -48,12 +177,14 @@ pub enum Severity {
 }
 
 impl Category {
-    pub const ALL: [Category; 6] = [
+    pub const ALL: [Category; 8] = [
         Category::UnnecessaryCreation,
         Category::BroadPatch,
         Category::DestructiveShortcut,
         Category::GuardrailRemoval,
         Category::OutOfScope,
+        Category::PrivilegeEscalation,
+        Category::WorkloadHardening,
         Category::RetryLoop,
     ];
 
@@ -65,6 +196,8 @@ impl Category {
             Category::DestructiveShortcut => "destructive-shortcut",
             Category::GuardrailRemoval => "guardrail-removal",
             Category::OutOfScope => "out-of-scope",
+            Category::PrivilegeEscalation => "privilege-escalation",
+            Category::WorkloadHardening => "workload-hardening",
             Category::RetryLoop => "retry-loop",
         }
     }
@@ -110,12 +243,37 @@ pub enum RuleScope {
     Run,
 }
 
+impl Status {
+    /// The name rule files use ("stable").
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Experimental => "experimental",
+            Status::Stable => "stable",
+            Status::Deprecated => "deprecated",
+        }
+    }
+}
+
+impl RuleScope {
+    /// The name rule files use ("effect").
+    pub fn name(self) -> &'static str {
+        match self {
+            RuleScope::Effect => "effect",
+            RuleScope::Operation => "operation",
+            RuleScope::Run => "run",
+        }
+    }
+}
+
 /// A rule as loaded: as written, compiled, and where it came from.
 #[derive(Debug, Clone)]
 pub struct LoadedRule {
     pub rule: Rule,
     pub compiled: CompiledRule,
     pub file: String,
+    /// The rule's text in its file, from its `- id:` line to its last line (empty when the file
+    /// does not write it as a block that starts with `- id:`): what `rules docs` quotes.
+    pub text: String,
 }
 
 /// A rule's conditions and message as evaluation uses them.
@@ -154,11 +312,68 @@ fn fnv64(text: &str) -> String {
     format!("{h:016x}")
 }
 
+/// Where a line that holds `offset` starts.
+fn line_start(text: &str, offset: usize) -> usize {
+    let offset = crate::diag::char_floor(text, offset.min(text.len()));
+    text[..offset].rfind('\n').map_or(0, |i| i + 1)
+}
+
+/// Leading spaces of a line (YAML indents with spaces only).
+fn indent_of(line: &str) -> usize {
+    line.bytes().take_while(|b| *b == b' ').count()
+}
+
+/// The text of the rule `id` whose `id:` is at `offset`: its `- id:` line and the lines after it
+/// that are indented deeper (or blank, or comments), without trailing blank and comment lines.
+/// Empty when the line at `offset` is not `- id: <id>` (a flow mapping, another key first).
+fn rule_text(text: &str, offset: usize, id: &str) -> String {
+    let start = line_start(text, offset);
+    let mut lines = text[start..].lines();
+    let Some(first) = lines.next() else {
+        return String::new();
+    };
+    let dash = indent_of(first);
+    let is_head = first[dash..].strip_prefix('-').is_some_and(|h| {
+        let mut words = h.split_whitespace();
+        words.next() == Some("id:") && words.next() == Some(id)
+    });
+    if !is_head {
+        return String::new();
+    }
+    let mut out = vec![first];
+    for l in lines {
+        let t = l.trim();
+        if t.is_empty() || t.starts_with('#') || indent_of(l) > dash {
+            out.push(l);
+        } else {
+            break;
+        }
+    }
+    while out
+        .last()
+        .is_some_and(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+    {
+        out.pop();
+    }
+    let mut joined = out.join("\n");
+    joined.push('\n');
+    joined
+}
+
 impl RuleSet {
+    /// Add every file of the default pack, in order.
+    fn add_default_pack(&mut self) -> Vec<RuleDiag> {
+        let mut diags = Vec::new();
+        for (file, text) in DEFAULT_PACK {
+            diags.extend(self.add_file(file, text));
+        }
+        diags
+    }
+
     /// The default pack.
     pub fn default_pack() -> Result<RuleSet, Vec<RuleDiag>> {
         let mut set = RuleSet::default();
-        let diags = set.add_file(DEFAULT_PACK.0, DEFAULT_PACK.1);
+        let diags = set.add_default_pack();
         if diags.iter().any(|d| d.error) {
             Err(diags)
         } else {
@@ -191,7 +406,7 @@ impl RuleSet {
         // A standalone pack (`standalone: true`) replaces the built-in one.
         let standalone = files.iter().any(|(_, text)| is_standalone(text));
         if with_default && !standalone {
-            diags.extend(set.add_file(DEFAULT_PACK.0, DEFAULT_PACK.1));
+            diags.extend(set.add_default_pack());
         }
         for (file, text) in &files {
             diags.extend(set.add_file(file, text));
@@ -290,12 +505,14 @@ impl RuleSet {
         }
         self.lists.extend(raw.lists);
         self.macros.extend(macros);
-        for (r, c) in raw.rules.into_iter().zip(compiled) {
+        for (i, (r, c)) in raw.rules.into_iter().zip(compiled).enumerate() {
             self.rules.retain(|o| o.rule.id != r.id);
+            let written = rule_text(text, offsets.get(i).copied().unwrap_or(0), &r.id);
             self.rules.push(LoadedRule {
                 rule: r,
                 compiled: c,
                 file: file.to_string(),
+                text: written,
             });
         }
         cx.diags
@@ -351,7 +568,8 @@ fn compile_error(cx: &mut FileDiags<'_>, e: CompileError, off: usize, path: Stri
     cx.at(code, true, off, path, message);
 }
 
-/// Rule files under the given paths (`*.yaml`/`*.yml`, not in `fixtures/`), sorted.
+/// Rule files under the given paths (`*.yaml`/`*.yml`, not in `fixtures/` or `tools/`), in
+/// file-name order (a directory's files by name, depth first).
 pub fn rule_files(paths: &[PathBuf]) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for p in paths {
@@ -377,6 +595,21 @@ pub fn rule_files(paths: &[PathBuf]) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+/// A rule's fixture traces (`*.json` in its [`fixture_dir`]), sorted; none when the folder
+/// does not exist.
+pub fn fixture_files(rule_file: &str, id: &str) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(fixture_dir(rule_file, id))
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "json"))
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files
 }
 
 /// Fixture traces of a rule: `<dir of its file>/fixtures/<rule id>/`.
@@ -476,25 +709,24 @@ mod tests {
                 .iter()
                 .any(|r| r.rule.id.starts_with("KA-") && owner(r))
         );
-        // The same definition again (a working copy of the pack) says nothing.
-        let again = RuleSet::default_pack()
-            .unwrap()
-            .add_file("copy.yaml", DEFAULT_PACK.1);
-        assert!(
-            !again.iter().any(|d| d.code.starts_with("rules::redefined")),
-            "{again:?}"
-        );
+        // The same definitions again (a working copy of the pack) say nothing.
+        let mut copy = RuleSet::default_pack().unwrap();
+        for (file, text) in DEFAULT_PACK {
+            let again = copy.add_file(&format!("copy/{file}"), text);
+            assert!(again.is_empty(), "{file}: {again:?}");
+        }
     }
 
     #[test]
     fn the_default_packs_compile() {
         // Every rule written in the pack is loaded and compiled (none dropped on the way).
         let set = RuleSet::default_pack().unwrap();
-        assert_eq!(
-            set.rules.len(),
-            DEFAULT_PACK.1.matches("\n  - id: ").count()
-        );
-        assert_eq!(set.rules.len(), 24);
+        let written: usize = DEFAULT_PACK
+            .iter()
+            .map(|(_, text)| text.matches("\n  - id: ").count())
+            .sum();
+        assert_eq!(set.rules.len(), written);
+        assert_eq!(set.rules.len(), 30);
         let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("rules/evidra-compat");
         let (compat, diags) = RuleSet::load(&[path], true);
         assert!(diags.iter().all(|d| !d.error), "{diags:?}");
@@ -519,19 +751,113 @@ mod tests {
     #[test]
     fn a_file_rule_replaces_the_built_in_rule_with_its_id() {
         let builtin = RuleSet::default_pack().unwrap();
-        // The pack's own file, given again (a rule author's working copy): same rules, same digest.
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(DEFAULT_PACK.0);
-        let (again, diags) = RuleSet::load(&[path], true);
-        assert!(diags.iter().all(|d| !d.error), "{diags:?}");
-        assert_eq!(again.rules.len(), builtin.rules.len());
-        assert_eq!(again.digest(), builtin.digest());
-        // Even when the file's name is the built-in pack's own name.
+        // The pack's own directory, read from disk (a rule author's working copy), alone or
+        // over the built-in pack: same rules in the same order, same digest.
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("rules/default");
+        for with_default in [false, true] {
+            let (again, diags) = RuleSet::load(std::slice::from_ref(&dir), with_default);
+            assert!(diags.is_empty(), "{diags:?}");
+            assert_eq!(again.rules.len(), builtin.rules.len());
+            let ids = |s: &RuleSet| {
+                s.rules
+                    .iter()
+                    .map(|r| r.rule.id.clone())
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(ids(&again), ids(&builtin));
+            assert_eq!(again.digest(), builtin.digest());
+        }
+        // Even when the file's name is the built-in file's own name.
         let mut set = RuleSet::default_pack().unwrap();
-        let edited = DEFAULT_PACK
-            .1
-            .replacen("severity: medium", "severity: low", 1);
-        assert!(set.add_file(DEFAULT_PACK.0, &edited).is_empty());
+        let (file, text) = DEFAULT_PACK
+            .iter()
+            .find(|(_, text)| text.contains("severity: medium"))
+            .unwrap();
+        let edited = text.replacen("severity: medium", "severity: low", 1);
+        assert!(set.add_file(file, &edited).is_empty());
         assert_eq!(set.rules.len(), builtin.rules.len());
         assert_ne!(set.digest(), builtin.digest());
+    }
+
+    #[test]
+    fn every_file_of_rules_default_is_embedded_in_file_name_order() {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("rules/default");
+        let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+            .map(|p| format!("rules/default/{}", p.file_name().unwrap().to_string_lossy()))
+            .collect();
+        on_disk.sort();
+        let listed: Vec<String> = DEFAULT_PACK.iter().map(|(f, _)| f.to_string()).collect();
+        assert_eq!(
+            listed, on_disk,
+            "rules::DEFAULT_PACK must list every rules/default/*.yaml, in file-name order"
+        );
+        // The order is the one a directory is read in.
+        let read: Vec<String> = rule_files(&[dir])
+            .iter()
+            .map(|p| format!("rules/default/{}", p.file_name().unwrap().to_string_lossy()))
+            .collect();
+        assert_eq!(listed, read);
+        assert_eq!(DEFAULT_PACK[0].0, "rules/default/00-common.yaml");
+    }
+
+    #[test]
+    fn the_default_pack_is_one_documented_rule_per_file() {
+        let mut set = RuleSet::default();
+        for (file, text) in DEFAULT_PACK {
+            let diags = set.add_file(file, text);
+            assert!(diags.is_empty(), "{file}: {diags:?}");
+        }
+        for r in &set.rules {
+            assert_eq!(r.file, format!("rules/default/{}.yaml", r.rule.id));
+            assert!(
+                r.text.starts_with(&format!("  - id: {}\n", r.rule.id)),
+                "{}",
+                r.text
+            );
+            assert!(r.text.contains("\n    when:"), "{}", r.text);
+        }
+        // 00-common.yaml holds no rule; each of its lists and macros serves some rule.
+        let common = DEFAULT_PACK[0].1;
+        let rules = &DEFAULT_PACK[1..];
+        assert!(common.contains("\nrules: []"));
+        for name in set.lists.keys() {
+            let used = format!("in_list: {name}}}");
+            assert!(rules.iter().any(|(_, t)| t.contains(&used)), "list {name}");
+        }
+        for name in set.macros.keys() {
+            let used = format!("macro: {name}}}");
+            assert!(rules.iter().any(|(_, t)| t.contains(&used)), "macro {name}");
+        }
+    }
+
+    #[test]
+    fn a_rule_keeps_its_text_as_written() {
+        let text = format!(
+            "{HEAD}rules:\n{}    # a comment inside\n    exceptions:\n      - reason: x\n        when: {{fact: kind, eq: Job}}\n\n  # the next section\n{}",
+            rule("{fact: kind, eq: Pod}"),
+            rule("{fact: kind, eq: Job}").replace("XX-YY-001", "XX-YY-002")
+        );
+        let mut set = RuleSet::default();
+        let diags = set.add_file("t.yaml", &text);
+        assert!(diags.iter().all(|d| !d.error), "{diags:?}");
+        let first = &set.rules[0].text;
+        assert!(first.starts_with("  - id: XX-YY-001\n"), "{first}");
+        assert!(
+            first.ends_with("        when: {fact: kind, eq: Job}\n"),
+            "{first}"
+        );
+        assert!(!first.contains("next section") && !first.contains("XX-YY-002"));
+        assert!(set.rules[1].text.starts_with("  - id: XX-YY-002\n"));
+        // A rule written as a flow mapping has no block of its own.
+        let flow = format!(
+            "{HEAD}rules:\n  - {{id: XX-YY-003, version: 1, status: stable, category: broad-patch, severity: low, scope: effect, description: d, message: m, remediation: r, when: {{fact: kind, eq: Pod}}}}\n"
+        );
+        let mut set = RuleSet::default();
+        let diags = set.add_file("flow.yaml", &flow);
+        assert!(diags.iter().all(|d| !d.error), "{diags:?}");
+        assert_eq!(set.rules[0].text, "");
     }
 }

@@ -55,8 +55,18 @@ pub struct Rule {
     pub scope: RuleScope,
     #[serde(default)]
     pub title: Option<String>,
+    /// What the rule detects.
     pub description: String,
+    /// Why the behaviour is unsafe, in Kubernetes terms, and why it has this severity
+    /// (`rules::undocumented` when missing).
+    #[serde(default)]
+    pub rationale: Option<String>,
+    /// A short concrete example of the behaviour, e.g. a kubectl command
+    /// (`rules::undocumented` when missing).
+    #[serde(default)]
+    pub example: Option<String>,
     pub message: String,
+    /// What to do instead.
     pub remediation: String,
     #[serde(default)]
     pub references: Vec<String>,

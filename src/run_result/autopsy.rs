@@ -22,6 +22,9 @@ pub struct Autopsy {
     /// The remediation of each rule that fired, by rule id.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub fixes: BTreeMap<String, String>,
+    /// Without a scenario: the task's subjects the run shows (inferred scope), as object keys.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subjects: Vec<String>,
 }
 
 /// One tool call.

@@ -26,6 +26,10 @@ pub struct RunResult {
     /// Calls that could not touch the cluster (`curl` to a service, `ls`, `grep`, `base64`).
     #[serde(default)]
     pub not_cluster_calls: u32,
+    /// Where the task's subjects came from: scenario, inferred (from the run, without a
+    /// scenario) or none (empty in analyses saved before scope was recorded).
+    #[serde(default)]
+    pub scope: String,
     /// Calls that could have changed the cluster and whose effect was not established, by
     /// reason (what makes a pass incomplete).
     #[serde(default)]
@@ -127,6 +131,7 @@ pub(crate) mod tests {
             mutations: 1,
             not_understood: vec![("acme_apply".into(), 2)],
             not_cluster_calls: 0,
+            scope: "none".into(),
             unseen: Vec::new(),
             objects_created: 0,
             objects_changed: 1,

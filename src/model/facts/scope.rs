@@ -5,8 +5,10 @@ use crate::fact::FactValue;
 use crate::model::ObjKey;
 use crate::model::selector::Selector;
 use serde_json::{Map, Value};
+use std::collections::BTreeSet;
 
-/// What the scenario says about scope.
+/// What the scenario says about scope, or, without a scenario, the task's subjects inferred
+/// from the run.
 #[derive(Debug, Default)]
 pub struct Scope {
     namespaces: Vec<String>,
@@ -15,6 +17,26 @@ pub struct Scope {
     pub expect_no_mutation: bool,
     /// False when no scenario is known: scope facts are then unknown.
     known: bool,
+    /// Without a scenario: the objects the run shows the task is about (see [`Scope::inferred`]).
+    inferred: BTreeSet<ObjKey>,
+}
+
+/// Where the task's subjects come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScopeSource {
+    Scenario,
+    Inferred,
+    None,
+}
+
+impl ScopeSource {
+    pub fn name(self) -> &'static str {
+        match self {
+            ScopeSource::Scenario => "scenario",
+            ScopeSource::Inferred => "inferred",
+            ScopeSource::None => "none",
+        }
+    }
 }
 
 impl Scope {
@@ -37,6 +59,7 @@ impl Scope {
             protected: list("protected"),
             expect_no_mutation: s.get("expect_no_mutation") == Some(&Value::Bool(true)),
             known: true,
+            inferred: BTreeSet::new(),
         }
     }
 
@@ -57,7 +80,36 @@ impl Scope {
         })
     }
 
+    /// Without a scenario: the task's subjects inferred from the run. An inferred subject is in
+    /// scope; any other object is unknown (not "outside"): what the task is about beyond the
+    /// subjects the run shows is not known, so rules that need "outside the task" stay not
+    /// applicable.
+    pub fn inferred(subjects: BTreeSet<ObjKey>) -> Scope {
+        Scope {
+            inferred: subjects,
+            ..Scope::default()
+        }
+    }
+
+    pub fn source(&self) -> ScopeSource {
+        if self.known {
+            ScopeSource::Scenario
+        } else if self.inferred.is_empty() {
+            ScopeSource::None
+        } else {
+            ScopeSource::Inferred
+        }
+    }
+
+    /// The inferred subjects (empty with a scenario).
+    pub fn subjects(&self) -> &BTreeSet<ObjKey> {
+        &self.inferred
+    }
+
     pub fn in_scope(&self, key: &ObjKey, labels: Option<&Map<String, Value>>) -> FactValue {
+        if !self.known && self.inferred.contains(key) {
+            return FactValue::Bool(true);
+        }
         if !self.known || self.targets.is_empty() {
             return FactValue::Unknown;
         }

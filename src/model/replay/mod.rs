@@ -59,7 +59,17 @@ pub struct ObjectEffect {
     /// The object before the change, when known.
     #[serde(skip)]
     pub before: Option<Value>,
+    /// A deletion the API server accepted but a finalizer holds (a claim still in use stays
+    /// Terminating): the change is `changed`, and the object goes later.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub terminating: bool,
+    /// The object after a create or change (what facts about its content read).
+    #[serde(skip)]
+    pub after: Option<Value>,
 }
+
+/// The finalizer that keeps a claim in use (kubernetes pkg/controller/volume/pvcprotection).
+pub const PVC_PROTECTION: &str = "kubernetes.io/pvc-protection";
 
 /// The replay of one operation.
 #[derive(Debug, Clone, Serialize)]
@@ -225,6 +235,8 @@ pub fn apply(model: &mut Model, op: &Operation, manager: &str) -> OpReplay {
                     replicas_before: None,
                     replicas_after: None,
                     cause: Cause::Direct,
+                    terminating: false,
+                    after: None,
                 });
             }
             if !matches!(op.verb, Verb::Exec | Verb::Debug) {
@@ -431,6 +443,8 @@ pub(super) fn effect(
         replicas_after: None,
         cause,
         before,
+        terminating: false,
+        after: None,
     }
 }
 
@@ -453,6 +467,7 @@ pub(super) fn changed_effect(
     e.replicas_before = replicas(live);
     e.replicas_after = replicas(new);
     e.labels = labels_of(Some(new));
+    e.after = Some(new.clone());
     e
 }
 
@@ -603,6 +618,43 @@ mod tests {
         assert_eq!(removed(&ra), removed(&rb));
         assert_eq!(removed(&ra), ["Pod/bench/web-abc-1", "Pod/bench/web-abc-2"]);
         assert!(ra[0].target_known && rb.iter().all(|r| r.target_known));
+    }
+
+    #[test]
+    fn a_claim_in_use_stays_terminating_until_its_pod_goes() {
+        let mut m = cluster();
+        m.insert_known(
+            json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "data", "namespace": "bench"},
+                   "spec": {"volumeName": "pv-1"}, "status": {"phase": "Bound"}}),
+            None,
+        );
+        m.insert_known(
+            json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "db", "namespace": "bench"},
+                   "spec": {"containers": [{"name": "db", "image": "postgres:16"}],
+                            "volumes": [{"name": "d", "persistentVolumeClaim": {"claimName": "data"}}]}}),
+            None,
+        );
+        let r = run(&mut m, "kubectl delete pvc data -n bench");
+        let e = &r[0].effects[0];
+        assert_eq!((e.change, e.terminating), (Change::Changed, true));
+        let claim = ObjKey::new(
+            &kinds::by_kind("PersistentVolumeClaim", None),
+            Some("bench"),
+            "data",
+        );
+        assert!(m.get(&claim).is_some(), "the claim stays while db uses it");
+        // Deleted again: nothing new. The pod goes: the claim goes with it.
+        assert!(
+            run(&mut m, "kubectl delete pvc data -n bench")[0]
+                .effects
+                .is_empty()
+        );
+        let r = run(&mut m, "kubectl delete pod db -n bench");
+        assert_eq!(
+            removed(&r),
+            ["PersistentVolumeClaim/bench/data", "Pod/bench/db"]
+        );
+        assert!(m.get(&claim).is_none());
     }
 
     #[test]

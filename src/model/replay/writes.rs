@@ -1,8 +1,12 @@
 //! What the API server does for each kind of write.
 
 use super::controllers::pod_from;
-use super::{Cause, Change, LAST_APPLIED, Replaying, changed_effect, effect, labels_of, replicas};
+use super::{
+    Cause, Change, LAST_APPLIED, PVC_PROTECTION, Replaying, changed_effect, effect, labels_of,
+    replicas,
+};
 use crate::json::At;
+use crate::model::defaults::ApiDefaults;
 use crate::model::patch;
 use crate::model::selector::Selector;
 use crate::model::{Diff, ObjKey, is_noise_path, leaf_paths};
@@ -66,7 +70,9 @@ pub(super) fn delete_path(v: &mut Value, path: &str) {
             }) else {
                 return;
             };
-            if last {
+            // An item cannot stay in a keyed list without its key: removing the key removes
+            // the item (a server-side apply that no longer lists a port drops the port).
+            if last || (i + 2 == segs.len() && segs[i + 1] == k) {
                 items.remove(pos);
                 return;
             }
@@ -82,6 +88,19 @@ pub(super) fn delete_path(v: &mut Value, path: &str) {
             cur = next;
         }
     }
+}
+
+/// The part of an object whose defaulter fills in the field at `path`: a probe, else the
+/// innermost list item (a container, a port, a volume); `None` for the object's own fields.
+fn default_anchor(path: &str) -> Option<&str> {
+    for probe in ["/livenessProbe", "/readinessProbe", "/startupProbe"] {
+        if let Some(i) = path.find(&format!("{probe}/")) {
+            return Some(&path[..i + probe.len()]);
+        }
+    }
+    let i = path.rfind("/[")?;
+    let end = path[i..].find(']').map(|j| i + j + 1)?;
+    Some(&path[..end])
 }
 
 /// The pod template of a workload, or the object itself for a Pod.
@@ -186,11 +205,26 @@ impl Replaying<'_> {
             Verb::Autoscale => {
                 vec![json!({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": {"name": name}})]
             }
+            // A tool's `run` names the image (and maybe the command): the pod has one container.
             _ => op
                 .target
                 .kinds
                 .iter()
-                .map(|k| json!({"apiVersion": if k.group.is_empty() { "v1".to_string() } else { format!("{}/v1", k.group) }, "kind": k.kind, "metadata": {"name": name}}))
+                .map(|k| {
+                    let mut obj = json!({"apiVersion": if k.group.is_empty() { "v1".to_string() } else { format!("{}/v1", k.group) }, "kind": k.kind, "metadata": {"name": name}});
+                    // A tool's `run` names the image (and maybe the command): one container.
+                    if op.verb == Verb::Run && k.kind == "Pod" {
+                        let mut container = json!({"name": name});
+                        if let Some((_, i)) = op.payload.images.first() {
+                            container["image"] = json!(i);
+                        }
+                        if !op.payload.command.is_empty() {
+                            container["command"] = json!(op.payload.command);
+                        }
+                        obj["spec"] = json!({"containers": [container]});
+                    }
+                    obj
+                })
                 .collect(),
         }
     }
@@ -206,6 +240,7 @@ impl Replaying<'_> {
         );
         e.replicas_after = replicas(&obj);
         e.labels = labels_of(Some(&obj));
+        e.after = Some(obj.clone());
         self.r.effects.push(e);
         self.model.put(key.clone(), obj.clone(), self.manager, None);
         if matches!(
@@ -244,11 +279,17 @@ impl Replaying<'_> {
                 .collect();
             let live_paths = leaf_paths(&live);
             // Fields the object has that the manifest leaves out.
+            // Fields the server defaults or owns are not left out: it fills them in again.
+            let defaults = ApiDefaults::get();
             let omitted: Vec<String> = live_paths
-                .keys()
-                .filter(|p| {
-                    !is_noise_path(p) && !new_paths.contains(*p) && !p.starts_with("/metadata/")
+                .iter()
+                .filter(|(p, v)| {
+                    !is_noise_path(p)
+                        && !new_paths.contains(*p)
+                        && !p.starts_with("/metadata/")
+                        && !defaults.defaulted(&key.kind, p, v)
                 })
+                .map(|(p, _)| p)
                 .filter(|p| !new_paths.iter().any(|n| p.starts_with(&format!("{n}/"))))
                 .cloned()
                 .collect();
@@ -308,7 +349,27 @@ impl Replaying<'_> {
                 self.r.notes.push(format!("{key}: {e}"));
                 continue;
             }
+            // A defaulted field removed is filled in again by the server (no change), as long as
+            // what its defaulter runs on stays: a probe dropped whole goes with its defaulted
+            // `httpGet.path`, a port with its protocol; the object's own defaults always return.
+            let stays = |p: &str| {
+                let Some(anchor) = default_anchor(p) else {
+                    return true;
+                };
+                live_paths.iter().any(|(q, v)| {
+                    q.starts_with(&format!("{anchor}/"))
+                        && !to_remove.contains(q)
+                        && !defaults.defaulted(&key.kind, q, v)
+                })
+            };
             for p in &to_remove {
+                if live_paths
+                    .get(p)
+                    .is_some_and(|v| defaults.defaulted(&key.kind, p, v))
+                    && stays(p)
+                {
+                    continue;
+                }
                 delete_path(&mut new, p);
             }
             if !server_side {
@@ -374,13 +435,16 @@ impl Replaying<'_> {
                     }
                     let new_paths: std::collections::BTreeSet<String> =
                         leaf_paths(obj).into_keys().collect();
+                    let defaults = ApiDefaults::get();
                     let omitted = leaf_paths(&live)
-                        .into_keys()
-                        .filter(|p| {
+                        .into_iter()
+                        .filter(|(p, v)| {
                             !is_noise_path(p)
                                 && !p.starts_with("/metadata/")
                                 && !new_paths.contains(p)
+                                && !defaults.defaulted(&key.kind, p, v)
                         })
+                        .map(|(p, _)| p)
                         .collect();
                     self.change(key, live, new, Some(omitted));
                 }
@@ -477,6 +541,36 @@ impl Replaying<'_> {
     /// Remove an object with what goes with it: a namespace's contents, owned objects (unless
     /// orphaned), and a controller's replacement of a managed Pod.
     pub(super) fn remove(&mut self, key: &ObjKey, cause: Cause, cascade: Option<Cascade>) {
+        // A claim a pod still uses stays, Terminating, until the pod goes: the
+        // `kubernetes.io/pvc-protection` finalizer (pkg/controller/volume/pvcprotection).
+        if key.kind == "PersistentVolumeClaim"
+            && !matches!(cause, Cause::Namespace(_))
+            && let Some(live) = self.model.get(key).cloned()
+            && let Some(pod) = self.claim_user(key, None)
+        {
+            if live.at("/metadata/deletionTimestamp").is_none() {
+                let mut new = live.clone();
+                set_path(
+                    &mut new,
+                    &["metadata", "deletionTimestamp"],
+                    json!("deletion requested in this run"),
+                );
+                set_path(
+                    &mut new,
+                    &["metadata", "finalizers"],
+                    json!([PVC_PROTECTION]),
+                );
+                let diff = Diff::between(&live, &new);
+                let mut e = changed_effect(key.clone(), &live, &new, diff, cause);
+                e.terminating = true;
+                self.r.effects.push(e);
+                self.model.put(key.clone(), new, self.manager, None);
+                self.r.notes.push(format!(
+                    "{key} stays Terminating while {pod} uses it ({PVC_PROTECTION})"
+                ));
+            }
+            return;
+        }
         let owner = self.model.owner(key);
         let children = self.model.children(key);
         let Some(before) = self.model.remove(key) else {
@@ -511,6 +605,22 @@ impl Replaying<'_> {
                 self.remove(&child, Cause::Owner(key.clone()), cascade);
             }
         }
+        // Claims deleted while this pod used them go with it.
+        if key.kind == "Pod"
+            && let Some(ns) = key.namespace.clone()
+        {
+            let claims: Vec<ObjKey> = self
+                .model
+                .of_kind(&kinds::by_kind("PersistentVolumeClaim", None), Some(&ns))
+                .filter(|(_, c)| c.at("/metadata/deletionTimestamp").is_some())
+                .map(|(k, _)| k.clone())
+                .collect();
+            for c in claims {
+                if self.claim_user(&c, Some(key)).is_none() {
+                    self.remove(&c, Cause::Owner(key.clone()), None);
+                }
+            }
+        }
         // A controller replaces a managed Pod that it still wants.
         if key.kind == "Pod"
             && cause == Cause::Direct
@@ -532,6 +642,26 @@ impl Replaying<'_> {
                 _ => {}
             }
         }
+    }
+
+    /// A pod (other than `except`) in the claim's namespace whose volumes use the claim.
+    fn claim_user(&self, claim: &ObjKey, except: Option<&ObjKey>) -> Option<ObjKey> {
+        let ns = claim.namespace.as_deref()?;
+        self.model
+            .of_kind(&kinds::by_kind("Pod", None), Some(ns))
+            .filter(|(k, _)| Some(*k) != except)
+            .find(|(_, p)| {
+                p.at("/spec/volumes")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .any(|v| {
+                        v.at("/persistentVolumeClaim/claimName")
+                            .and_then(Value::as_str)
+                            == Some(claim.name.as_str())
+                    })
+            })
+            .map(|(k, _)| k.clone())
     }
 
     pub(super) fn label(&mut self, key: ObjKey, live: Value, op: &Operation) {

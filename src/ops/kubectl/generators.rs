@@ -171,7 +171,12 @@ impl Builder<'_> {
                 } else {
                     format!("{}/v1", k.group)
                 };
-                json!({"apiVersion": api, "kind": kind_name, "metadata": {"name": name}})
+                let mut obj =
+                    json!({"apiVersion": api, "kind": kind_name, "metadata": {"name": name}});
+                if let Some(m) = obj.as_object_mut() {
+                    m.extend(self.rbac_fields(kind_name));
+                }
+                obj
             }
         };
         let mut op = self.base(Verb::Create);
@@ -198,6 +203,81 @@ impl Builder<'_> {
             .filter_map(|kv| kv.split_once('='))
             .map(|(k, v)| (k.to_string(), json!(v)))
             .collect()
+    }
+
+    /// The RBAC fields `kubectl create role|clusterrole|rolebinding|clusterrolebinding` builds
+    /// from its flags: a role's rules (`--verb`, `--resource`, `--resource-name`), a binding's
+    /// `roleRef` (`--clusterrole` / `--role`) and subjects (`--serviceaccount NS:NAME`,
+    /// `--user`, `--group`).
+    fn rbac_fields(&self, kind: &str) -> serde_json::Map<String, Value> {
+        let mut out = serde_json::Map::new();
+        let split = |flag: &str| -> Vec<String> {
+            self.args
+                .all(flag)
+                .iter()
+                .flat_map(|v| v.split(','))
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+                .collect()
+        };
+        match kind {
+            "Role" | "ClusterRole" => {
+                let verbs = split("verb");
+                let mut groups: Vec<String> = Vec::new();
+                let mut resources: Vec<String> = Vec::new();
+                for r in split("resource") {
+                    // `deployments.apps`, `pods/log`: resource[.group], subresource kept.
+                    let (res, group) = match r.split_once('.') {
+                        Some((res, g)) => (res.to_string(), g.to_string()),
+                        None => (r.clone(), String::new()),
+                    };
+                    if !groups.contains(&group) {
+                        groups.push(group);
+                    }
+                    resources.push(res);
+                }
+                if !verbs.is_empty() {
+                    let mut rule =
+                        json!({"verbs": verbs, "apiGroups": groups, "resources": resources});
+                    let names = split("resource-name");
+                    if !names.is_empty() {
+                        rule["resourceNames"] = json!(names);
+                    }
+                    out.insert("rules".into(), json!([rule]));
+                }
+            }
+            "RoleBinding" | "ClusterRoleBinding" => {
+                let role_ref = match (self.args.get("clusterrole"), self.args.get("role")) {
+                    (Some(c), _) => Some(("ClusterRole", c)),
+                    (None, Some(r)) => Some(("Role", r)),
+                    _ => None,
+                };
+                if let Some((k, n)) = role_ref {
+                    out.insert(
+                        "roleRef".into(),
+                        json!({"apiGroup": "rbac.authorization.k8s.io", "kind": k, "name": n}),
+                    );
+                }
+                let mut subjects = Vec::new();
+                for sa in self.args.all("serviceaccount") {
+                    let (ns, n) = sa.split_once(':').unwrap_or(("", sa));
+                    subjects.push(json!({"kind": "ServiceAccount", "namespace": ns, "name": n}));
+                }
+                for u in self.args.all("user") {
+                    subjects.push(
+                        json!({"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": u}),
+                    );
+                }
+                for g in self.args.all("group") {
+                    subjects.push(json!({"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": g}));
+                }
+                if !subjects.is_empty() {
+                    out.insert("subjects".into(), json!(subjects));
+                }
+            }
+            _ => {}
+        }
+        out
     }
 }
 

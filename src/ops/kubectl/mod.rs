@@ -78,7 +78,17 @@ pub fn kubectl(
         "auth" if rest.first().is_some_and(|w| w.text == "reconcile") => {
             vec![b.with_objects(Verb::Apply, &rest[1..])]
         }
-        "get" | "describe" | "logs" | "log" | "top" | "events" | "explain" | "api-resources"
+        // `get` lists objects of a namespace: the namespace its result's rows belong to (the
+        // kinds stay unset, so every mutation may read what it listed).
+        "get" => {
+            let t = b.targeted(Verb::Read, &rest).target;
+            let mut op = Operation::new(Verb::Read);
+            op.target.namespace = t.namespace;
+            op.target.namespace_explicit = t.namespace_explicit;
+            op.target.all_namespaces = t.all_namespaces;
+            vec![op]
+        }
+        "describe" | "logs" | "log" | "top" | "events" | "explain" | "api-resources"
         | "api-versions" | "version" | "cluster-info" | "auth" | "diff" | "wait" | "kustomize"
         | "port-forward" | "proxy" | "attach" | "completion" | "plugin" | "options" | "help"
         | "alpha" | "krew" | "whoami" | "convert" => vec![Operation::new(Verb::Read)],
