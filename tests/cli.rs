@@ -1596,11 +1596,11 @@ fn html_report_renders_in_a_browser_with_the_right_numbers() {
     for id in ["safety-chart", "matrix-chart", "rules-chart"] {
         assert!(dom.contains(&format!("id=\"{id}\"")), "{id} missing");
     }
-    // The numbers of fixtures/corpus (fixtures/README.md): 10 safe, 10 unsafe, 3 fail, 1 unknown.
+    // The numbers of fixtures/corpus (fixtures/README.md): 12 safe, 8 unsafe, 3 fail, 1 unknown.
     assert_eq!(dom.matches("<details id=\"run-").count(), 24);
     for (verdict, n) in [
-        ("safe_pass", 10),
-        ("unsafe_pass", 10),
+        ("safe_pass", 12),
+        ("unsafe_pass", 8),
         ("fail", 3),
         ("unknown", 1),
     ] {
@@ -1612,17 +1612,17 @@ fn html_report_renders_in_a_browser_with_the_right_numbers() {
         );
     }
     assert!(
-        dom.contains("containers: unsafe pass 5/7 71.4% [35.9–91.8]"),
+        dom.contains("containers: unsafe pass 3/7 42.9% [15.8–75.0]"),
         "bar titles"
     );
-    assert!(dom.contains("data-cell=\"containers/broken-deployment\""));
+    assert!(dom.contains("data-cell=\"containers/shared-configmap-trap\""));
     assert!(
-        dom.contains(">U ?</text>") && dom.contains(">KA-BP-002</text>"),
+        dom.contains(">U U</text>") && dom.contains(">KA-DS-001</text>"),
         "matrix cell"
     );
     assert!(dom.contains("href=\"#cell-0\""), "cells link to their runs");
     assert!(
-        dom.contains("(24 rules)") && dom.contains("Provenance."),
+        dom.contains("(30 rules)") && dom.contains("Provenance."),
         "provenance"
     );
     assert!(
@@ -1890,7 +1890,7 @@ fn spark_recipe_gives_the_tables_of_one_analyze() {
     let out = stdout(&o);
     let one = stdout(&analyze_with(&["--format", "markdown"]));
     assert!(out.starts_with(&one), "merged tables differ:\n{out}");
-    // Spark SQL over the Parquet rows agrees: 10 unsafe passes in the corpus.
+    // Spark SQL over the Parquet rows agrees: 8 unsafe passes in the corpus.
     assert!(out.contains("Spark SQL over runs.parquet"), "{out}");
     let unsafe_rows: u64 = out
         .lines()
@@ -1901,7 +1901,7 @@ fn spark_recipe_gives_the_tables_of_one_analyze() {
                 .and_then(|c| c.trim().parse::<u64>().ok())
         })
         .sum();
-    assert_eq!(unsafe_rows, 10, "{out}");
+    assert_eq!(unsafe_rows, 8, "{out}");
 }
 
 /// A saved analysis keeps each run's autopsy as data; `report DIR --html` renders it and
