@@ -34,6 +34,40 @@ pub struct Side {
     pub runs: Vec<DiffRun>,
 }
 
+/// What pairs a run of one side with a run of the other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MatchBy {
+    /// The run id (one corpus judged twice, or two analyses of the same runs).
+    #[default]
+    Id,
+    /// The scenario (the same task in two evaluations: two weeks, two agents).
+    Scenario,
+    /// The arm and the scenario.
+    ArmScenario,
+}
+
+impl MatchBy {
+    pub const ALL: [MatchBy; 3] = [MatchBy::Id, MatchBy::Scenario, MatchBy::ArmScenario];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            MatchBy::Id => "id",
+            MatchBy::Scenario => "scenario",
+            MatchBy::ArmScenario => "arm-scenario",
+        }
+    }
+
+    pub fn help(self) -> &'static str {
+        match self {
+            MatchBy::Id => "the run id",
+            MatchBy::Scenario => {
+                "the scenario: the same task in two evaluations (two weeks of a suite)"
+            }
+            MatchBy::ArmScenario => "the arm and the scenario (`ARM/SCENARIO`)",
+        }
+    }
+}
+
 /// Give repeated ids a `#n` suffix so that every run has a key of its own.
 fn keyed(mut runs: Vec<DiffRun>) -> Vec<DiffRun> {
     let mut seen: BTreeMap<String, u64> = BTreeMap::new();
@@ -48,6 +82,23 @@ fn keyed(mut runs: Vec<DiffRun>) -> Vec<DiffRun> {
 }
 
 impl Side {
+    /// The same side with its runs keyed by `by` (repeats of a key get `#2`, `#3`... in
+    /// corpus order).
+    pub fn matched_by(mut self, by: MatchBy) -> Side {
+        if by == MatchBy::Id {
+            return self;
+        }
+        for r in &mut self.runs {
+            r.key = match by {
+                MatchBy::Id => continue,
+                MatchBy::Scenario => r.scenario.clone(),
+                MatchBy::ArmScenario => format!("{}/{}", r.arm, r.scenario),
+            };
+        }
+        self.runs = keyed(self.runs);
+        self
+    }
+
     /// A side from run results (the corpus mode).
     pub fn of_results(label: String, provenance: Provenance, runs: &[&RunResult]) -> Side {
         let label_of = |v: &Option<String>| v.clone().unwrap_or_else(|| "(none)".to_string());
@@ -75,18 +126,20 @@ impl Side {
         }
     }
 
-    /// A side from a saved analysis; findings are joined to their run by (source, line).
+    /// A side from a saved analysis; findings are joined to their run by (source, line, run
+    /// id): one input line can hold many runs (an mcpchecker result holds a suite).
     pub fn of_saved(label: String, saved: Saved) -> Result<Side, ExportError> {
         let bad = |file: &str, i: usize, what: &str, value: &str| ExportError {
             path: saved.dir.join(file),
             message: format!("row {}: unknown {what} {value:?}", i + 1),
         };
-        let mut by_place: BTreeMap<(String, u64), BTreeMap<RuleKey, u64>> = BTreeMap::new();
+        let mut by_place: BTreeMap<(String, u64, String), BTreeMap<RuleKey, u64>> = BTreeMap::new();
         let f = &saved.findings;
         for i in 0..f.height() {
             let place = (
                 f.str_at("source", i).unwrap_or_default().to_string(),
                 f.u64_at("line", i).unwrap_or(0),
+                f.str_at("run", i).unwrap_or_default().to_string(),
             );
             let severity = f.str_at("severity", i).unwrap_or_default();
             let rule = (
@@ -104,6 +157,7 @@ impl Side {
             let place = (
                 r.str_at("source", i).unwrap_or_default().to_string(),
                 r.u64_at("line", i).unwrap_or(0),
+                r.str_at("run", i).unwrap_or_default().to_string(),
             );
             let verdict = r.str_at("verdict", i).unwrap_or_default();
             runs.push(DiffRun {
@@ -335,6 +389,13 @@ impl Diff {
             "Verdict changes: {} of {both} run(s) in both analyses\n",
             self.verdict_changed.len()
         );
+        if both == 0 && !self.old.runs.is_empty() && !self.new.runs.is_empty() {
+            let _ = writeln!(
+                s,
+                "No run is in both analyses. Two evaluations of the same tasks (two weeks of a \
+                 suite) have different run ids: pair them with `--match scenario`.\n"
+            );
+        }
         if !self.verdict_changed.is_empty() {
             let _ = writeln!(
                 s,

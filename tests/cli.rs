@@ -871,7 +871,7 @@ fn analyze_writes_csv_json_and_parquet() {
     let low = all["final_pass_low"].as_f64().unwrap();
     assert!((low - 0.679).abs() < 5e-4, "{low}");
     assert_eq!(doc["accounting"]["runs"], 24);
-    assert_eq!(doc["provenance"]["rules"].as_array().unwrap().len(), 30);
+    assert_eq!(doc["provenance"]["rules"].as_array().unwrap().len(), 31);
     for table in [
         "activity",
         "matrix",
@@ -1517,40 +1517,6 @@ fn reproduces_the_published_evidra_table() {
     );
 }
 
-/// Headless Chromium for the browser tests: required in CI (`.ci/run` installs Debian's
-/// `chromium`), skipped with a note on a machine without it.
-fn chromium() -> Option<PathBuf> {
-    let found = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.exists());
-    if found.is_none() {
-        common::skip(
-            "html_report_renders_in_a_browser_with_the_right_numbers",
-            "no chromium on this machine (.ci/run installs Debian's)",
-        );
-    }
-    found
-}
-
-fn headless(chromium: &Path, profile: &Path, args: &[&str]) -> Output {
-    Command::new(chromium)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(args)
-        .output()
-        .expect("chromium runs")
-}
-
 #[test]
 fn html_report_renders_in_a_browser_with_the_right_numbers() {
     let tmp = tempfile::tempdir().unwrap();
@@ -1584,15 +1550,13 @@ fn html_report_renders_in_a_browser_with_the_right_numbers() {
     assert_eq!(std::fs::read_to_string(&again).unwrap(), html);
     assert!(stdout(&r).starts_with("Safety by arm"), "{}", stdout(&r));
 
-    let Some(chromium) = chromium() else { return };
+    let Some(chromium) =
+        common::chromium("html_report_renders_in_a_browser_with_the_right_numbers")
+    else {
+        return;
+    };
+    let dom = common::rendered_dom(&chromium, &page, &tmp.path().join("profile"));
     let url = format!("file://{}", page.display());
-    let dom = headless(
-        &chromium,
-        &tmp.path().join("profile"),
-        &["--dump-dom", &url],
-    );
-    assert!(dom.status.success(), "{}", stderr(&dom));
-    let dom = stdout(&dom);
     for id in ["safety-chart", "matrix-chart", "rules-chart"] {
         assert!(dom.contains(&format!("id=\"{id}\"")), "{id} missing");
     }
@@ -1622,7 +1586,7 @@ fn html_report_renders_in_a_browser_with_the_right_numbers() {
     );
     assert!(dom.contains("href=\"#cell-0\""), "cells link to their runs");
     assert!(
-        dom.contains("(30 rules)") && dom.contains("Provenance."),
+        dom.contains("(31 rules)") && dom.contains("Provenance."),
         "provenance"
     );
     assert!(
@@ -1631,7 +1595,7 @@ fn html_report_renders_in_a_browser_with_the_right_numbers() {
     );
 
     let png = tmp.path().join("report.png");
-    let shot = headless(
+    let shot = common::headless(
         &chromium,
         &tmp.path().join("profile2"),
         &[

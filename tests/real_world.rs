@@ -69,9 +69,23 @@ fn mcpchecker_results_give_one_run_per_task_with_its_outcome() {
     let Some(dir) = shared_data("mcpchecker", "real/kubernetes-mcp-server-mcpchecker") else {
         return;
     };
-    for (file, runs, passed, total_calls) in [
-        ("builtin-openai-core-latest@072e25f9.json", 32, 30, 204),
-        ("openai-agent-latest@c61bca35.json", 29, 22, 171),
+    for (file, runs, passed, total_calls, report, arm) in [
+        (
+            "builtin-openai-core-latest@072e25f9.json",
+            32,
+            30,
+            204,
+            "2026-08-17@072e25f9",
+            "core+config",
+        ),
+        (
+            "openai-agent-latest@c61bca35.json",
+            29,
+            22,
+            171,
+            "2026-06-08@c61bca35",
+            "core",
+        ),
     ] {
         let path = dir.join(file);
         let (o, docs) = import("mcpchecker", &[&path], &[]);
@@ -90,7 +104,15 @@ fn mcpchecker_results_give_one_run_per_task_with_its_outcome() {
             docs.iter().map(|d| calls(d).len()).sum::<usize>(),
             total_calls
         );
-        assert!(docs.iter().all(|d| d["run"]["arm"] == "kubernetes"));
+        // The report is the evaluation (the earliest call's date, the commit in the name), the
+        // arm the suites the file ran; the MCP server stays on every call.
+        assert!(docs.iter().all(|d| d["run"]["report"] == report), "{file}");
+        assert!(docs.iter().all(|d| d["run"]["arm"] == arm), "{file}");
+        assert!(
+            docs.iter()
+                .flat_map(calls)
+                .all(|c| c["server"] == "kubernetes")
+        );
         assert!(docs.iter().all(|d| d["run"]["model"] == "openai:gpt-5"));
         assert!(
             docs[0]["meta"]["mcp_servers"][0]["tools"]
@@ -467,21 +489,7 @@ fn the_reviewed_mcpchecker_runs_keep_their_precision() {
         "--from".into(),
         "mcpchecker".into(),
     ];
-    for f in [
-        "builtin-openai-core-latest@072e25f9.json",
-        "openai-agent-latest@c61bca35.json",
-    ] {
-        args.push(dir.join(f).display().to_string());
-    }
-    for suite in ["helm", "kubevirt", "netobserv", "tekton"] {
-        args.push(
-            dir.join(format!(
-                "history/2026-08-17-072e25f9-builtin-openai-{suite}-latest.json"
-            ))
-            .display()
-            .to_string(),
-        );
-    }
+    args.push(dir.join("history").display().to_string());
     args.extend([
         "--labels".into(),
         labels.display().to_string(),
@@ -499,7 +507,7 @@ fn the_reviewed_mcpchecker_runs_keep_their_precision() {
         overall["fp"], 0,
         "a run the review calls safe is unsafe: {overall}"
     );
-    assert!(overall["tp"].as_u64().unwrap() >= 12, "{overall}");
+    assert!(overall["tp"].as_u64().unwrap() >= 14, "{overall}");
     let disagree: Vec<&str> = ev["runs"]
         .as_array()
         .unwrap()
@@ -507,7 +515,7 @@ fn the_reviewed_mcpchecker_runs_keep_their_precision() {
         .filter(|r| r["label"] != r["verdict"])
         .map(|r| r["run"].as_str().unwrap())
         .collect();
-    // The two Helm runs are incomplete (not a safety error); the five misses are the gaps
+    // The two Helm runs are incomplete (not a safety error); the three misses are the gaps
     // docs/real-world.md names. A new disagreement is a regression (or a better review).
     let known = [
         "2026-08-17-072e25f9-builtin-openai-helm-latest#install-helm-chart",
@@ -515,10 +523,322 @@ fn the_reviewed_mcpchecker_runs_keep_their_precision() {
         "2026-08-17-072e25f9-builtin-openai-helm-latest#fix-service-with-no-endpoints",
         "2026-08-17-072e25f9-builtin-openai-netobserv-latest#fix-service-with-no-endpoints",
         "2026-08-17-072e25f9-builtin-openai-tekton-latest#create-canary-deployment",
-        "2026-08-17-072e25f9-builtin-openai-tekton-latest#ssa-field-preservation",
-        "openai-agent-latest@c61bca35#ssa-field-preservation",
     ];
     for d in &disagree {
         assert!(known.contains(d), "new disagreement with the review: {d}");
     }
+}
+
+/// Every weekly result of kubernetes-mcp-server's CI, file by file: its runs and calls, the
+/// report (date@commit) and arm (suites) each run is labelled with, and one run id per task
+/// and week.
+const HISTORY: [(&str, usize, usize, &str); 21] = [
+    (
+        "2026-03-09-8128369d-openai-agent-latest",
+        24,
+        0,
+        "kubernetes",
+    ),
+    (
+        "2026-03-16-15bf5d1f-openai-agent-latest",
+        24,
+        177,
+        "kubernetes",
+    ),
+    (
+        "2026-03-23-3c32bf47-openai-agent-latest",
+        24,
+        179,
+        "kubernetes",
+    ),
+    (
+        "2026-04-07-9756ab9d-openai-agent-latest",
+        25,
+        148,
+        "kubernetes",
+    ),
+    (
+        "2026-04-13-2928d675-openai-agent-latest",
+        25,
+        170,
+        "kubernetes",
+    ),
+    (
+        "2026-04-20-213ebace-openai-agent-latest",
+        25,
+        173,
+        "kubernetes",
+    ),
+    ("2026-06-02-0c0f5a5e-openai-agent-latest", 29, 206, "core"),
+    ("2026-06-08-c61bca35-openai-agent-latest", 29, 171, "core"),
+    ("2026-06-16-6d13f048-openai-agent-latest", 29, 197, "core"),
+    ("2026-06-22-664e8e9f-openai-agent-latest", 29, 211, "core"),
+    ("2026-06-29-97b84a34-openai-agent-latest", 29, 181, "core"),
+    ("2026-07-06-9cf861ac-openai-agent-latest", 29, 238, "core"),
+    ("2026-07-13-550dcf07-openai-agent-latest", 29, 256, "core"),
+    (
+        "2026-07-27-b8277c54-builtin-openai-core-latest",
+        32,
+        167,
+        "core+config",
+    ),
+    (
+        "2026-08-04-72870f86-builtin-openai-core-latest",
+        32,
+        244,
+        "core+config",
+    ),
+    (
+        "2026-08-10-0ad04fa8-builtin-openai-core-latest",
+        32,
+        246,
+        "core+config",
+    ),
+    (
+        "2026-08-17-072e25f9-builtin-openai-core-latest",
+        32,
+        204,
+        "core+config",
+    ),
+    (
+        "2026-08-17-072e25f9-builtin-openai-helm-latest",
+        35,
+        226,
+        "core+config+helm",
+    ),
+    (
+        "2026-08-17-072e25f9-builtin-openai-kubevirt-latest",
+        51,
+        227,
+        "core+config+kubevirt",
+    ),
+    (
+        "2026-08-17-072e25f9-builtin-openai-netobserv-latest",
+        36,
+        232,
+        "core+config+netobserv",
+    ),
+    (
+        "2026-08-17-072e25f9-builtin-openai-tekton-latest",
+        43,
+        198,
+        "core+config+tekton",
+    ),
+];
+
+#[test]
+fn the_mcpchecker_history_imports_file_by_file_with_its_labels() {
+    let Some(dir) = shared_data(
+        "mcpchecker history",
+        "real/kubernetes-mcp-server-mcpchecker/history",
+    ) else {
+        return;
+    };
+    let (o, docs) = import("mcpchecker", &[&dir], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let mut ids = std::collections::BTreeSet::new();
+    for (stem, runs, n_calls, arm) in HISTORY {
+        let of_file: Vec<&Value> = docs
+            .iter()
+            .filter(|d| d["run"]["id"].as_str().unwrap().split('#').next() == Some(stem))
+            .collect();
+        assert_eq!(of_file.len(), runs, "{stem}: runs");
+        assert_eq!(
+            of_file.iter().map(|d| calls(d).len()).sum::<usize>(),
+            n_calls,
+            "{stem}: calls"
+        );
+        // DATE-COMMIT-NAME → report DATE@COMMIT.
+        let report = format!("{}@{}", &stem[..10], &stem[11..19]);
+        for d in &of_file {
+            assert_eq!(d["run"]["report"], report.as_str(), "{stem}");
+            assert_eq!(d["run"]["arm"], arm, "{stem}");
+            assert!(
+                ids.insert(d["run"]["id"].as_str().unwrap().to_string()),
+                "one id per task and week"
+            );
+            if stem > "2026-04-20" {
+                assert_eq!(d["run"]["model"], "openai:gpt-5", "{stem}");
+            }
+        }
+    }
+    assert_eq!(docs.len(), 643);
+    assert_eq!(docs.iter().map(|d| calls(d).len()).sum::<usize>(), 4051);
+    // A user's labels win over the derived ones.
+    let one = dir.join("2026-03-16-15bf5d1f-openai-agent-latest.json");
+    let (o, docs) = import(
+        "mcpchecker",
+        &[&one],
+        &["--report", "week 11", "--arm", "core"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        docs.iter()
+            .all(|d| d["run"]["report"] == "week 11" && d["run"]["arm"] == "core")
+    );
+}
+
+/// The history's core files, one a week (the toolset suites of 2026-08-17 left out).
+fn core_weeks(dir: &Path) -> Vec<String> {
+    HISTORY
+        .iter()
+        .filter(|(stem, ..)| stem.ends_with("openai-agent-latest") || stem.ends_with("core-latest"))
+        .map(|(stem, ..)| dir.join(format!("{stem}.json")).display().to_string())
+        .collect()
+}
+
+#[test]
+fn the_weekly_safety_table_is_in_report_order_whatever_the_input_order_and_threads() {
+    let Some(dir) = shared_data(
+        "mcpchecker weeks",
+        "real/kubernetes-mcp-server-mcpchecker/history",
+    ) else {
+        return;
+    };
+    let weeks = core_weeks(&dir);
+    assert_eq!(weeks.len(), 17);
+    let tables = |files: &[String], threads: &str| {
+        let mut args: Vec<&str> = vec![
+            "-q",
+            "-j",
+            threads,
+            "--from",
+            "mcpchecker",
+            "--by",
+            "report",
+        ];
+        args.extend(files.iter().map(String::as_str));
+        let (o, a) = analyze_json(&args);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        a["tables"].clone()
+    };
+    let forward = tables(&weeks, "1");
+    let mut backward = weeks.clone();
+    backward.reverse();
+    assert_eq!(tables(&backward, "2"), forward, "input order and threads");
+    let groups = forward["safety"].as_array().unwrap();
+    let reports: Vec<&str> = groups
+        .iter()
+        .map(|g| g["report"].as_str().unwrap())
+        .collect();
+    let mut sorted = reports.clone();
+    sorted.sort_unstable();
+    assert_eq!(reports, sorted, "weeks in order");
+    assert_eq!(reports.len(), 17 + 1, "17 weeks and the total: {reports:?}");
+    let week = |r: &str| groups.iter().find(|g| g["report"] == r).unwrap();
+    // 2026-03-09's run failed before any call; the latest week (docs/real-world.md).
+    assert_eq!(week("2026-03-09@8128369d")["fail"], 24);
+    let latest = week("2026-08-17@072e25f9");
+    assert_eq!(
+        (
+            latest["safe_pass"].as_u64(),
+            latest["unsafe_pass"].as_u64(),
+            latest["fail"].as_u64()
+        ),
+        (Some(25), Some(5), Some(2)),
+        "{latest}"
+    );
+}
+
+#[test]
+fn the_history_report_draws_the_trend_over_the_weeks() {
+    let Some(dir) = shared_data(
+        "mcpchecker trend",
+        "real/kubernetes-mcp-server-mcpchecker/history",
+    ) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let page = tmp.path().join("history.html");
+    let mut args: Vec<String> = [
+        "analyze",
+        "-q",
+        "--from",
+        "mcpchecker",
+        "--by",
+        "report",
+        "--html",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.push(page.display().to_string());
+    args.extend(core_weeks(&dir));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = run(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains("id=\"trend-chart\""));
+    // One point per week and series that has an outcome (all 17), with its interval.
+    assert_eq!(html.matches("data-series=\"safe pass\"><line").count(), 17);
+    assert_eq!(html.matches("data-series=\"final pass\"><line").count(), 17);
+    assert!(html.contains("2026-08-17@072e25f9: safe pass 25/32 78.1% [61.2–89.0]"));
+    assert!(html.contains("<td>2026-07-13@550dcf07</td><td class=\"n\">29</td><td class=\"n\">29/29 100.0% [88.3–100.0]</td>"));
+
+    let Some(chromium) = common::chromium("the_history_report_draws_the_trend_over_the_weeks")
+    else {
+        return;
+    };
+    let dom = common::rendered_dom(&chromium, &page, &tmp.path().join("profile"));
+    assert!(dom.contains("id=\"trend-chart\"") && dom.contains("id=\"trend-table\""));
+    assert_eq!(dom.matches("<polyline").count(), 2, "two series");
+    assert!(dom.contains("2026-03-09@8128369d: final pass 0/24 0.0% [0.0–13.8]"));
+}
+
+#[test]
+fn two_weeks_differ_by_task_with_the_rules_that_changed_their_verdict() {
+    let Some(dir) = shared_data(
+        "mcpchecker diff",
+        "real/kubernetes-mcp-server-mcpchecker/history",
+    ) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let mut saved = Vec::new();
+    for (week, stem) in [
+        ("old", "2026-08-10-0ad04fa8-builtin-openai-core-latest"),
+        ("new", "2026-08-17-072e25f9-builtin-openai-core-latest"),
+    ] {
+        let out = tmp.path().join(week).display().to_string();
+        let file = dir.join(format!("{stem}.json")).display().to_string();
+        let o = run(&[
+            "analyze",
+            "-q",
+            "--from",
+            "mcpchecker",
+            &file,
+            "--out",
+            &out,
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        saved.push(out);
+    }
+    let o = run(&[
+        "diff", &saved[0], &saved[1], "--match", "scenario", "--format", "markdown",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("Verdict changes: 6 of 32 run(s) in both analyses"),
+        "{out}"
+    );
+    // Each run carries only its own findings (an mcpchecker file is one input line).
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("| fix-crashloop ") && l.contains("+KA-DS-002@3 high")),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("| fix-probes ") && l.contains("-KA-UC-003@2 medium")),
+        "{out}"
+    );
+    assert!(!out.contains("| ahoy "), "ahoy did not change: {out}");
+    // By id, two weeks share no run.
+    let o = run(&["diff", &saved[0], &saved[1]]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("0 of 0 run(s)") && out.contains("--match scenario"),
+        "{out}"
+    );
 }

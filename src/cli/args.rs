@@ -1,5 +1,6 @@
 //! The command line's arguments (clap derive), and how the library's enums appear on it.
 
+use crate::diff::MatchBy;
 use crate::fold::GroupField;
 use crate::import::ImportFormat;
 use crate::pipeline;
@@ -218,6 +219,10 @@ pub struct DiffArgs {
     /// Exit 1 when some run changed verdict (like `git diff --exit-code`).
     #[arg(long)]
     pub exit_code: bool,
+    /// What pairs the runs of the two sides: `scenario` compares two evaluations of the same
+    /// tasks (two weeks of a suite), whose run ids differ.
+    #[arg(long = "match", value_enum, value_name = "KEY", default_value_t = MatchBy::Id)]
+    pub match_by: MatchBy,
 }
 
 #[derive(Debug, Subcommand)]
@@ -594,6 +599,15 @@ impl ValueEnum for GenFormat {
     }
     fn to_possible_value(&self) -> Option<PossibleValue> {
         Some(PossibleValue::new(self.name()))
+    }
+}
+
+impl ValueEnum for MatchBy {
+    fn value_variants<'a>() -> &'a [Self] {
+        &MatchBy::ALL
+    }
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(self.name()).help(self.help()))
     }
 }
 

@@ -31,7 +31,7 @@ pub fn run(g: &Global, d: &DiffArgs) -> Outcome {
         };
         both(load(a), load(b))?
     };
-    let result = Diff::of(old, new);
+    let result = Diff::of(old.matched_by(d.match_by), new.matched_by(d.match_by));
     let mut out = std::io::stdout().lock();
     write!(
         out,

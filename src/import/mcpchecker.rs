@@ -5,6 +5,16 @@
 //! content, success, timestamp). The suite's agent model and MCP servers (with the tools they
 //! offered) are recorded on every run.
 //!
+//! Labels, so that a history of weekly results can be grouped and ordered (each is overridden by
+//! `--report`, `--arm`, `--model`):
+//! - `report` is the evaluation: `DATE@COMMIT`, the date from a leading `YYYY-MM-DD` in the file
+//!   name, else the earliest call timestamp of the file; the commit from `@HEX` or `DATE-HEX-` in
+//!   the file name (7 to 40 hex digits). Either part alone when only one is known.
+//! - `arm` is the toolset configuration: the `suite` labels the summary's task sets select, joined
+//!   by `+` (`core+config+helm`); without a summary (the older bare arrays), the suites the tasks'
+//!   paths name (`evals/tasks/SUITE/TASK/...`); else the MCP server the calls went to.
+//! - `model` is `summary.agent.model` where recorded.
+//!
 //! Shape read from containers/kubernetes-mcp-server's committed `evals/results/*.json`
 //! (mcpchecker's `pkg/eval` result types).
 
@@ -62,6 +72,8 @@ pub fn import(file: &InputFile<'_>, labels: &RunLabels) -> Vec<Imported> {
             json!({ "name": s(srv, "name"), "type": s(srv, "type"), "tools": tools })
         })
         .collect();
+    let report = report_of(file.stem.as_str(), results);
+    let toolsets = toolsets_of(summary, results);
     let mut out = Vec::new();
     for (i, r) in results.iter().enumerate() {
         let pointer = format!("{base}/{i}");
@@ -77,6 +89,8 @@ pub fn import(file: &InputFile<'_>, labels: &RunLabels) -> Vec<Imported> {
         };
         let mut b = TraceBuilder::new(format!("{}#{task}", file.stem), labels);
         b.run_field("scenario", task);
+        b.run_field("report", report.clone());
+        b.run_field("arm", toolsets.clone());
         b.run_field("model", model);
         b.run_field("benchmark", "mcpchecker");
         if let Some(a) = agent {
@@ -143,6 +157,92 @@ pub fn import(file: &InputFile<'_>, labels: &RunLabels) -> Vec<Imported> {
     out
 }
 
+/// The evaluation a result file records: `DATE@COMMIT` from its name, the date falling back on
+/// the earliest call timestamp (see the module doc).
+fn report_of(stem: &str, results: &[Value]) -> Option<String> {
+    let named_date = date_prefix(stem);
+    let commit = commit_in(stem, named_date.is_some());
+    let date = named_date.map(str::to_string).or_else(|| {
+        results
+            .iter()
+            .filter_map(|r| {
+                r.pointer("/callHistory/ToolCalls")
+                    .and_then(Value::as_array)
+            })
+            .flatten()
+            .filter_map(|c| s(c, "timestamp"))
+            .filter(|t| super::is_rfc3339(t))
+            .min()
+            .map(|t| t[..10].to_string())
+    });
+    match (date, commit) {
+        (Some(d), Some(c)) => Some(format!("{d}@{c}")),
+        (Some(d), None) => Some(d),
+        (None, Some(c)) => Some(c.to_string()),
+        (None, None) => None,
+    }
+}
+
+/// A leading `YYYY-MM-DD`.
+fn date_prefix(stem: &str) -> Option<&str> {
+    let d = stem.get(..10)?;
+    let b = d.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    (digits(0..4) && b[4] == b'-' && digits(5..7) && b[7] == b'-' && digits(8..10)).then_some(d)
+}
+
+/// The commit a file name carries: after its last `@`, or the word after a leading date.
+fn commit_in(stem: &str, dated: bool) -> Option<&str> {
+    let is_commit = |w: &str| {
+        (7..=40).contains(&w.len())
+            && w.bytes()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+    };
+    if let Some((_, after)) = stem.rsplit_once('@') {
+        return is_commit(after).then_some(after);
+    }
+    if dated {
+        let word = stem.get(11..)?.split(['-', '_', '.']).next()?;
+        return is_commit(word).then_some(word);
+    }
+    None
+}
+
+/// The toolset configuration a result file ran: the suites its task sets select, else the
+/// suites its tasks' paths name (see the module doc).
+fn toolsets_of(summary: Option<&Value>, results: &[Value]) -> Option<String> {
+    let mut suites: Vec<&str> = summary
+        .and_then(|s| s.pointer("/evals/taskSets"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t.pointer("/labelSelector/suite").and_then(Value::as_str))
+        .collect();
+    if suites.is_empty() {
+        suites = results
+            .iter()
+            .filter_map(|r| s(r, "taskPath"))
+            .filter_map(suite_of_path)
+            .collect();
+    }
+    let mut seen = Vec::new();
+    for suite in suites {
+        if !seen.contains(&suite) {
+            seen.push(suite);
+        }
+    }
+    (!seen.is_empty()).then(|| seen.join("+"))
+}
+
+/// `.../tasks/SUITE/TASK/task.yaml` → SUITE.
+fn suite_of_path(path: &str) -> Option<&str> {
+    let parts: Vec<&str> = path.split('/').collect();
+    let at = parts.iter().rposition(|p| *p == "tasks")?;
+    (parts.len() > at + 3)
+        .then(|| parts[at + 1])
+        .filter(|s| !s.is_empty())
+}
+
 /// The assertion results (`toolsUsed`, `minToolCalls`, ...) and the verify steps (script or
 /// LLM judge) as trace v1 checks.
 fn checks_of(r: &Value) -> Vec<Value> {
@@ -181,4 +281,66 @@ fn checks_of(r: &Value) -> Vec<Value> {
 
 fn verdict(passed: bool) -> &'static str {
     if passed { "pass" } else { "fail" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call_at(ts: &str) -> Value {
+        json!({"callHistory": {"ToolCalls": [{"name": "pods_list", "timestamp": ts}]}})
+    }
+
+    #[test]
+    fn the_report_is_the_evaluation_date_and_commit() {
+        let none: [Value; 0] = [];
+        assert_eq!(
+            report_of("2026-03-09-8128369d-openai-agent-latest", &none).as_deref(),
+            Some("2026-03-09@8128369d")
+        );
+        // The commit after `@`, the date from the earliest call.
+        let calls = [
+            call_at("2026-08-17T09:52:00Z"),
+            call_at("2026-08-16T23:59:59.5Z"),
+        ];
+        assert_eq!(
+            report_of("builtin-openai-core-latest@072e25f9", &calls).as_deref(),
+            Some("2026-08-16@072e25f9")
+        );
+        assert_eq!(report_of("results", &calls).as_deref(), Some("2026-08-16"));
+        assert_eq!(report_of("results", &none), None);
+        // Not a commit: uppercase, too short, not hex.
+        assert_eq!(report_of("x@ABCDEF12", &none), None);
+        assert_eq!(
+            report_of("2026-03-09-abc-x", &none).as_deref(),
+            Some("2026-03-09")
+        );
+        assert_eq!(
+            report_of("2026-03-09-suite", &none).as_deref(),
+            Some("2026-03-09")
+        );
+        // A date-like prefix that is not one.
+        assert_eq!(report_of("2026-3-09-8128369d", &none), None);
+    }
+
+    #[test]
+    fn the_arm_is_the_suites_the_file_ran() {
+        let summary = json!({"evals": {"taskSets": [
+            {"labelSelector": {"suite": "core"}},
+            {"labelSelector": {"suite": "config"}},
+            {"labelSelector": {"suite": "core"}},
+            {"labelSelector": {"suite": "helm"}}
+        ]}});
+        assert_eq!(
+            toolsets_of(Some(&summary), &[]).as_deref(),
+            Some("core+config+helm")
+        );
+        let results = [
+            json!({"taskPath": "/home/runner/work/x/evals/tasks/kubernetes/fix-crashloop/task.yaml"}),
+            json!({"taskPath": "evals/tasks/kubernetes/ahoy/task.yaml"}),
+            json!({"taskPath": "tasks/short"}),
+        ];
+        assert_eq!(toolsets_of(None, &results).as_deref(), Some("kubernetes"));
+        assert_eq!(toolsets_of(Some(&json!({})), &[]), None);
+    }
 }

@@ -785,7 +785,7 @@ impl TraceBuilder {
 
 /// RFC 3339 date-time as the schema's `format: date-time` checks it (and not Go's zero time,
 /// which recorders write when they had no timestamp).
-fn is_rfc3339(t: &str) -> bool {
+pub(super) fn is_rfc3339(t: &str) -> bool {
     static RE: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
     let re = RE.get_or_init(|| {
         regex::Regex::new(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")

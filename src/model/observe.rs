@@ -93,31 +93,41 @@ fn without_managed_fields(t: &str) -> std::borrow::Cow<'_, str> {
 }
 
 fn objects_from_text(t: &str, op: &Operation) -> Vec<Value> {
+    match documents_in_text(t) {
+        Some(objects) => objects,
+        None => table(without_managed_fields(t).trim_start(), op),
+    }
+}
+
+/// The objects a JSON or YAML result holds (each with a name), `None` when the text is not
+/// JSON or YAML objects (a kubectl table, a message).
+pub fn documents_in_text(t: &str) -> Option<Vec<Value>> {
     let stripped = without_managed_fields(t);
     let trimmed = stripped.trim_start();
-    if trimmed.starts_with('{')
+    if !(trimmed.starts_with('{')
         || trimmed.starts_with('[')
         || trimmed.starts_with("apiVersion:")
         || trimmed.starts_with("- apiVersion:")
-        || trimmed.contains("\nkind:")
+        || trimmed.contains("\n- apiVersion:")
+        || trimmed.contains("\nkind:"))
     {
-        // MCP servers sometimes put a sentence before the YAML.
-        let body = trimmed
-            .find("apiVersion:")
-            .filter(|_| !trimmed.starts_with('{') && !trimmed.starts_with('['))
-            .map_or(trimmed, |i| {
-                let line_start = trimmed[..i].rfind('\n').map_or(0, |j| j + 1);
-                &trimmed[line_start..]
-            });
-        if let Ok(objs) = manifest::parse_text(body) {
-            return objs
-                .into_iter()
-                .filter(|o| o.at("/metadata/name").is_some())
-                .collect();
-        }
-        return Vec::new();
+        return None;
     }
-    table(trimmed, op)
+    // MCP servers sometimes put a sentence before the YAML.
+    let body = trimmed
+        .find("apiVersion:")
+        .filter(|_| !trimmed.starts_with('{') && !trimmed.starts_with('['))
+        .map_or(trimmed, |i| {
+            let line_start = trimmed[..i].rfind('\n').map_or(0, |j| j + 1);
+            &trimmed[line_start..]
+        });
+    Some(match manifest::parse_text(body) {
+        Ok(objs) => objs
+            .into_iter()
+            .filter(|o| o.at("/metadata/name").is_some())
+            .collect(),
+        Err(_) => Vec::new(),
+    })
 }
 
 /// Column names of a kubectl table header and where each starts: columns are separated by two

@@ -112,6 +112,20 @@ pub fn render_html(
     let _ = writeln!(h, "<h2 id=\"safety\">Safety by {}</h2>", esc(&label));
     safety_chart(&mut h, tables);
     safety_table(&mut h, tables);
+    if let Some(points) = trend_points(tables) {
+        let _ = writeln!(
+            h,
+            "<h2 id=\"trend\">Safe pass and final pass over the reports</h2>"
+        );
+        let _ = writeln!(
+            h,
+            "<p>The reports in their order (grouped <code>--by report</code>): the final-pass rate \
+             (dashed) and the safe-pass rate (solid) of each, with Wilson 95% intervals; a report \
+             with no recorded outcome has no point. The numbers follow the chart.</p>"
+        );
+        trend_chart(&mut h, &points);
+        trend_table(&mut h, &points);
+    }
 
     let _ = writeln!(h, "<h2 id=\"matrix\">Verdicts by arm and scenario</h2>");
     let _ = writeln!(
@@ -288,6 +302,122 @@ fn safety_chart(h: &mut String, tables: &Tables) {
         );
     }
     let _ = writeln!(h, "</svg>");
+}
+
+/// The groups of a `--by report` table, in order, when there are at least two: the points
+/// of the trend chart.
+fn trend_points(tables: &Tables) -> Option<Vec<&GroupRow>> {
+    let by_report = tables.by.as_slice() == [crate::fold::GroupField::Report];
+    (by_report && tables.groups.len() >= 2).then(|| tables.groups.iter().collect())
+}
+
+/// Two lines over the reports (x: report in order; y: rate 0–100%): final pass dashed, safe
+/// pass solid, each point with its Wilson interval as a vertical whisker.
+fn trend_chart(h: &mut String, points: &[&GroupRow]) {
+    let (left, top, plot_h, step) = (90.0, 14.0, 260.0, 56.0_f64.min(900.0 / points.len() as f64));
+    let plot_w = step * (points.len() as f64 - 1.0).max(1.0);
+    let label_h = 96.0;
+    let width = left + plot_w + 40.0;
+    let height = top + plot_h + label_h;
+    let _ = writeln!(
+        h,
+        "<svg role=\"img\" aria-labelledby=\"trend-t trend-d\" width=\"{width:.0}\" height=\"{height:.0}\" viewBox=\"0 0 {width:.0} {height:.0}\" class=\"chart\" id=\"trend-chart\">\
+         <title id=\"trend-t\">Safe pass and final pass over the reports</title>\
+         <desc id=\"trend-d\">For each report in order, the final-pass rate (dashed line) and the safe-pass rate (solid line) among runs with a recorded outcome, with Wilson 95% intervals. The numbers follow in a table.</desc>"
+    );
+    let x = |i: usize| left + i as f64 * step;
+    let y = |rate: f64| top + (1.0 - rate) * plot_h;
+    for t in [0.0, 0.25, 0.5, 0.75, 1.0] {
+        let _ = writeln!(
+            h,
+            "<line x1=\"{left}\" x2=\"{:.1}\" y1=\"{1:.1}\" y2=\"{1:.1}\" stroke=\"#ddd\"/><text x=\"{2}\" y=\"{3:.1}\" font-size=\"11\" text-anchor=\"end\">{4:.0}%</text>",
+            left + plot_w,
+            y(t),
+            left - 6.0,
+            y(t) + 4.0,
+            t * 100.0
+        );
+    }
+    for (i, p) in points.iter().enumerate() {
+        let _ = writeln!(
+            h,
+            "<text x=\"{0:.1}\" y=\"{1:.1}\" font-size=\"11\" text-anchor=\"end\" transform=\"rotate(-50 {0:.1} {1:.1})\">{2}</text>",
+            x(i) + 4.0,
+            top + plot_h + 14.0,
+            esc(&p.label())
+        );
+    }
+    // The two series' whiskers sit a little apart, so that neither hides the other.
+    for (series, colour, dash, share, offset) in [
+        (
+            "final pass",
+            "#000000",
+            " stroke-dasharray=\"5 3\"",
+            GroupRow::final_pass as fn(&GroupRow) -> Share,
+            -2.5,
+        ),
+        (
+            "safe pass",
+            SAFE,
+            "",
+            GroupRow::safe as fn(&GroupRow) -> Share,
+            2.5,
+        ),
+    ] {
+        let pts: Vec<(usize, Share)> = points
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (i, share(p)))
+            .filter(|(_, s)| s.rate.is_some())
+            .collect();
+        let path: Vec<String> = pts
+            .iter()
+            .filter_map(|(i, s)| s.rate.map(|r| format!("{:.1},{:.1}", x(*i), y(r))))
+            .collect();
+        let _ = writeln!(
+            h,
+            "<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\"{dash} points=\"{}\" data-series=\"{series}\"/>",
+            path.join(" ")
+        );
+        for (i, s) in &pts {
+            let (Some(r), Some(lo), Some(hi)) = (s.rate, s.low, s.high) else {
+                continue;
+            };
+            let _ = writeln!(
+                h,
+                "<g stroke=\"{colour}\" stroke-width=\"1.2\" data-series=\"{series}\"><line x1=\"{0:.1}\" x2=\"{0:.1}\" y1=\"{1:.1}\" y2=\"{2:.1}\"/><circle cx=\"{6:.1}\" cy=\"{3:.1}\" r=\"3.2\" fill=\"{colour}\"/><title>{4}: {series} {5}</title></g>",
+                x(*i) + offset,
+                y(lo),
+                y(hi),
+                y(r),
+                esc(&points[*i].label()),
+                esc(&s.render()),
+                x(*i)
+            );
+        }
+    }
+    let _ = writeln!(h, "</svg>");
+}
+
+/// The trend chart's numbers.
+fn trend_table(h: &mut String, points: &[&GroupRow]) {
+    let _ = writeln!(
+        h,
+        "<table id=\"trend-table\"><tr><th>report</th><th>runs</th><th>final pass</th><th>safe pass</th><th>unsafe pass</th><th>incomplete</th></tr>"
+    );
+    for p in points {
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            esc(&p.label()),
+            p.runs,
+            esc(&p.final_pass().render()),
+            esc(&p.safe().render()),
+            esc(&p.unsafe_().render()),
+            esc(&p.incomplete_().render())
+        );
+    }
+    let _ = writeln!(h, "</table>");
 }
 
 fn whisker(h: &mut String, s: Share, y: f64, dashed: bool, x: &dyn Fn(f64) -> f64) {

@@ -196,34 +196,52 @@ pub fn render_activity(tables: &Tables, format: TableFormat) -> String {
 }
 
 /// The arm × scenario matrix: each cell lists its runs' verdicts in repeat order (S safe pass,
-/// U unsafe pass, I incomplete, F fail, ? unknown) and the rule found most often in its unsafe and failed runs.
+/// U unsafe pass, I incomplete, F fail, ? unknown) and the rule found most often in its unsafe and failed runs;
+/// scenarios are the rows when there are more than [`MATRIX_SCENARIO_COLUMNS`] of them.
 pub fn render_matrix(tables: &Tables, format: TableFormat) -> String {
     let mut scenarios: Vec<&str> = tables.cells.iter().map(|c| c.scenario.as_str()).collect();
     scenarios.sort_unstable();
     scenarios.dedup();
     let mut arms: Vec<&str> = tables.cells.iter().map(|c| c.arm.as_str()).collect();
     arms.dedup();
+    let cell = |arm: &str, sc: &str| {
+        tables
+            .cells
+            .iter()
+            .find(|c| c.arm == arm && c.scenario == sc)
+            .map_or(String::new(), |c| match &c.top_rule {
+                Some(rule) => format!("{} · {rule}", c.verdicts),
+                None => c.verdicts.clone(),
+            })
+    };
     let mut t = new_table(format);
+    if scenarios.len() > MATRIX_SCENARIO_COLUMNS && scenarios.len() > arms.len() {
+        // Too many scenarios to read across: one row per scenario, one column per arm.
+        let mut header = vec!["scenario"];
+        header.extend(arms.iter().copied());
+        t.set_header(header);
+        for sc in &scenarios {
+            let row: Vec<String> = std::iter::once(sc.to_string())
+                .chain(arms.iter().map(|arm| cell(arm, sc)))
+                .collect();
+            t.add_row(row);
+        }
+        return t.to_string();
+    }
     let mut header = vec!["arm"];
     header.extend(scenarios.iter().copied());
     t.set_header(header);
     for arm in arms {
         let row: Vec<String> = std::iter::once(arm.to_string())
-            .chain(scenarios.iter().map(|sc| {
-                tables
-                    .cells
-                    .iter()
-                    .find(|c| c.arm == arm && c.scenario == *sc)
-                    .map_or(String::new(), |c| match &c.top_rule {
-                        Some(rule) => format!("{} · {rule}", c.verdicts),
-                        None => c.verdicts.clone(),
-                    })
-            }))
+            .chain(scenarios.iter().map(|sc| cell(arm, sc)))
             .collect();
         t.add_row(row);
     }
     t.to_string()
 }
+
+/// Past this many scenarios the matrix is printed with scenarios as rows.
+pub const MATRIX_SCENARIO_COLUMNS: usize = 10;
 
 /// The pass^k table, when some arm has at least two repeats of every scenario it ran.
 pub fn render_pass_k(tables: &Tables, format: TableFormat) -> Option<String> {

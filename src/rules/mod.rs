@@ -48,6 +48,10 @@ pub const DEFAULT_PACK: &[(&str, &str)] = &[
         include_str!("../../rules/default/KA-BP-004.yaml"),
     ),
     (
+        "rules/default/KA-BP-005.yaml",
+        include_str!("../../rules/default/KA-BP-005.yaml"),
+    ),
+    (
         "rules/default/KA-DS-001.yaml",
         include_str!("../../rules/default/KA-DS-001.yaml"),
     ),
@@ -726,7 +730,7 @@ mod tests {
             .map(|(_, text)| text.matches("\n  - id: ").count())
             .sum();
         assert_eq!(set.rules.len(), written);
-        assert_eq!(set.rules.len(), 30);
+        assert_eq!(set.rules.len(), 31);
         let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("rules/evidra-compat");
         let (compat, diags) = RuleSet::load(&[path], true);
         assert!(diags.iter().all(|d| !d.error), "{diags:?}");

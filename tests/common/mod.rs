@@ -1,6 +1,6 @@
 //! Helpers shared by the end-to-end tests.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 #[allow(dead_code)]
@@ -38,4 +38,54 @@ pub fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
     }
     files.sort();
     files
+}
+
+/// Headless Chromium for the browser tests: required in CI (`.ci/run` installs Debian's
+/// `chromium`), skipped with a note on a machine without it.
+#[allow(dead_code)]
+pub fn chromium(test: &str) -> Option<PathBuf> {
+    let found = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists());
+    if found.is_none() {
+        skip(
+            test,
+            "no chromium on this machine (.ci/run installs Debian's)",
+        );
+    }
+    found
+}
+
+#[allow(dead_code)]
+/// Run headless Chromium with a profile of its own.
+pub fn headless(chromium: &Path, profile: &Path, args: &[&str]) -> Output {
+    Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(args)
+        .output()
+        .expect("chromium runs")
+}
+
+#[allow(dead_code)]
+/// The DOM of `page` after headless Chromium rendered it (a profile of its own under `profile`).
+pub fn rendered_dom(chromium: &Path, page: &Path, profile: &Path) -> String {
+    let url = format!("file://{}", page.display());
+    let dom = headless(chromium, profile, &["--dump-dom", &url]);
+    assert!(
+        dom.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dom.stderr)
+    );
+    String::from_utf8_lossy(&dom.stdout).into_owned()
 }

@@ -12,7 +12,7 @@ pub use fidelity::Fidelity;
 pub use scope::{Scope, ScopeSource, glob};
 pub use seen::{Unseen, UnseenKind};
 
-use super::observe::observe;
+use super::observe::{documents_in_text, observe};
 use super::replay::{self, Cause, Change, ObjectEffect, OpReplay};
 use super::{Diff, Health, Model, ObjKey, hardening, patch};
 use crate::fact::{Fact, FactValue, Facts};
@@ -148,7 +148,15 @@ pub fn replay_run(
             {
                 inferred = Some(unhealthy_subjects(&model));
             }
-            let replay = replay::apply(&mut model, op, manager);
+            let mut replay = replay::apply(&mut model, op, manager);
+            // The object the server says it stored corrects what the replay kept.
+            if let Some(r) = &call.result
+                && r.is_error != Some(true)
+                && replay.effects.iter().any(|e| e.change == Change::Changed)
+            {
+                let returned = returned_objects(r.text, r.json);
+                replay::readback::correct(&mut model, op, &mut replay, &returned);
+            }
             let counts = op.verb.mutates() && replay.effective != Some(false);
             if counts {
                 mutations += 1;
@@ -660,10 +668,30 @@ fn effect_facts(ops: &mut [ReplayedOp], end: &Model, scope: &Scope) {
 
 /// The removed paths of an effect that its operation did not name (see [`Fact::DroppedPaths`]).
 fn dropped(op: &Operation, e: &ObjectEffect) -> Vec<String> {
-    let named: Vec<String> = match (&op.payload.patch, &e.before) {
+    let mut named: Vec<String> = match (&op.payload.patch, &e.before) {
         (Some(p), Some(before)) => patch::named_removals(p.patch_type, &p.body, before),
         _ => Vec::new(),
     };
+    // `label K-` / `annotate K-` remove exactly the keys they name.
+    let map = match op.verb {
+        Verb::Label => Some("labels"),
+        Verb::Annotate => Some("annotations"),
+        _ => None,
+    };
+    if let Some(map) = map {
+        named.extend(
+            op.payload
+                .labels
+                .iter()
+                .filter(|(_, v)| v.is_none())
+                .map(|(k, _)| {
+                    format!(
+                        "/metadata/{map}/{}",
+                        crate::trace::locate::escape_segment(k)
+                    )
+                }),
+        );
+    }
     let under = |p: &str, n: &str| p == n || p.starts_with(&format!("{n}/"));
     e.diff
         .removed
@@ -824,6 +852,14 @@ fn debug_pod(op: &Operation, e: &ObjectEffect, scope: &Scope) -> FactValue {
         FactValue::Bool(true)
     } else {
         FactValue::Unknown
+    }
+}
+
+/// The objects a write's result holds (the stored object an MCP server returns), if any.
+fn returned_objects(text: Option<&str>, json: Option<&Value>) -> Vec<Value> {
+    match json {
+        Some(j) => crate::ops::manifest::from_value(j).unwrap_or_default(),
+        None => text.and_then(documents_in_text).unwrap_or_default(),
     }
 }
 

@@ -9,6 +9,7 @@
 //! through the owner index. Nothing scans the whole model per operation.
 
 mod controllers;
+pub mod readback;
 mod writes;
 
 use writes::{edit_containers, set_path};

@@ -53,39 +53,67 @@ pub(super) fn set_path(v: &mut Value, path: &[&str], value: Value) {
     }
 }
 
+/// One segment of a diff path (as `leaf_paths` writes them).
+pub(super) enum Segment<'a> {
+    /// `[key=value]`: the item of a keyed list whose `key` is `value`.
+    Item { key: &'a str, id: &'a str },
+    /// A map key (JSON-pointer escapes undone).
+    Field(String),
+}
+
+/// The segments of a diff path; `None` for a malformed `[...]` segment.
+pub(super) fn segments(path: &str) -> Option<Vec<Segment<'_>>> {
+    path.trim_start_matches('/')
+        .split('/')
+        .map(
+            |seg| match seg.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
+                Some(inner) => inner
+                    .split_once('=')
+                    .map(|(key, id)| Segment::Item { key, id }),
+                None => Some(Segment::Field(seg.replace("~1", "/").replace("~0", "~"))),
+            },
+        )
+        .collect()
+}
+
+/// The position of the item of `items` whose `key` is `id`.
+pub(super) fn item_position(items: &[Value], key: &str, id: &str) -> Option<usize> {
+    items.iter().position(|it| {
+        it.get(key).is_some_and(|x| !x.is_null()) && crate::model::item_id(it, key) == id
+    })
+}
+
 /// Delete a leaf path as produced by `leaf_paths` (with `[key=value]` list segments).
 pub(super) fn delete_path(v: &mut Value, path: &str) {
-    let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let Some(segs) = segments(path) else { return };
     let mut cur = v;
     for (i, seg) in segs.iter().enumerate() {
         let last = i == segs.len() - 1;
-        if let Some(inner) = seg.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
-            let Some((k, id)) = inner.split_once('=') else {
-                return;
-            };
-            let Value::Array(items) = cur else { return };
-            let Some(pos) = items.iter().position(|it| {
-                it.get(k)
-                    .is_some_and(|x| x.as_str().map_or_else(|| x.to_string(), str::to_string) == id)
-            }) else {
-                return;
-            };
-            // An item cannot stay in a keyed list without its key: removing the key removes
-            // the item (a server-side apply that no longer lists a port drops the port).
-            if last || (i + 2 == segs.len() && segs[i + 1] == k) {
-                items.remove(pos);
-                return;
+        match seg {
+            Segment::Item { key, id } => {
+                let Value::Array(items) = cur else { return };
+                let Some(pos) = item_position(items, key, id) else {
+                    return;
+                };
+                // An item cannot stay in a keyed list without its key: removing the key
+                // removes the item (a server-side apply that no longer lists a port drops it).
+                let removes_key =
+                    i + 2 == segs.len() && matches!(&segs[i + 1], Segment::Field(f) if f == key);
+                if last || removes_key {
+                    items.remove(pos);
+                    return;
+                }
+                cur = &mut items[pos];
             }
-            cur = &mut items[pos];
-        } else {
-            let key = seg.replace("~1", "/").replace("~0", "~");
-            let Value::Object(m) = cur else { return };
-            if last {
-                m.remove(&key);
-                return;
+            Segment::Field(name) => {
+                let Value::Object(m) = cur else { return };
+                if last {
+                    m.remove(name);
+                    return;
+                }
+                let Some(next) = m.get_mut(name) else { return };
+                cur = next;
             }
-            let Some(next) = m.get_mut(&key) else { return };
-            cur = next;
         }
     }
 }

@@ -349,6 +349,54 @@ mod tests {
             }
         }
         assert!(mutating > 10);
+        // The tools the server offered (summary.mcpServers[].tools) and the tools called
+        // (callHistory) in every mcpchecker result its CI committed.
+        let results = dir.join("../../real/kubernetes-mcp-server-mcpchecker");
+        let mut result_files = Vec::new();
+        for sub in [results.clone(), results.join("history")] {
+            if let Ok(entries) = std::fs::read_dir(&sub) {
+                for e in entries.flatten() {
+                    if e.path().extension().is_some_and(|x| x == "json") {
+                        result_files.push(e.path());
+                    }
+                }
+            }
+        }
+        let mut recorded = std::collections::BTreeSet::new();
+        for f in &result_files {
+            let doc: Value = serde_json::from_str(&std::fs::read_to_string(f).unwrap()).unwrap();
+            let servers = doc["summary"]["mcpServers"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            for t in servers
+                .iter()
+                .flat_map(|s| s["tools"].as_array().cloned().unwrap_or_default())
+            {
+                recorded.insert(t["name"].as_str().unwrap().to_string());
+            }
+            let tasks = doc
+                .as_array()
+                .or(doc["results"].as_array())
+                .cloned()
+                .unwrap_or_default();
+            for c in tasks.iter().flat_map(|r| {
+                r["callHistory"]["ToolCalls"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+            }) {
+                recorded.insert(c["name"].as_str().unwrap().to_string());
+            }
+        }
+        if !result_files.is_empty() {
+            assert!(recorded.len() > 30, "{recorded:?}");
+        }
+        for name in &recorded {
+            if !map.tools.contains_key(name) {
+                problems.push(format!("{name}, recorded in the mcpchecker results, is not in rules/tools/containers.yaml"));
+            }
+        }
         assert!(problems.is_empty(), "{}", problems.join("\n"));
     }
 
