@@ -95,24 +95,34 @@ fn without_managed_fields(t: &str) -> std::borrow::Cow<'_, str> {
 fn objects_from_text(t: &str, op: &Operation) -> Vec<Value> {
     match documents_in_text(t) {
         Some(objects) => objects,
-        None => table(without_managed_fields(t).trim_start(), op),
+        None => table(t.trim_start(), op),
+    }
+}
+
+/// The objects a write's result holds (the stored object an MCP server returns), if any.
+pub fn documents_in_result(text: Option<&str>, json: Option<&Value>) -> Vec<Value> {
+    match json {
+        Some(j) => manifest::from_value(j).unwrap_or_default(),
+        None => text.and_then(documents_in_text).unwrap_or_default(),
     }
 }
 
 /// The objects a JSON or YAML result holds (each with a name), `None` when the text is not
-/// JSON or YAML objects (a kubectl table, a message).
+/// JSON or YAML objects (a kubectl table, a message): that is told from the text as it is,
+/// before its `managedFields` blocks are dropped.
 pub fn documents_in_text(t: &str) -> Option<Vec<Value>> {
-    let stripped = without_managed_fields(t);
-    let trimmed = stripped.trim_start();
-    if !(trimmed.starts_with('{')
-        || trimmed.starts_with('[')
-        || trimmed.starts_with("apiVersion:")
-        || trimmed.starts_with("- apiVersion:")
-        || trimmed.contains("\n- apiVersion:")
-        || trimmed.contains("\nkind:"))
+    let start = t.trim_start();
+    if !(start.starts_with('{')
+        || start.starts_with('[')
+        || start.starts_with("apiVersion:")
+        || start.starts_with("- apiVersion:")
+        || start.contains("\n- apiVersion:")
+        || start.contains("\nkind:"))
     {
         return None;
     }
+    let stripped = without_managed_fields(t);
+    let trimmed = stripped.trim_start();
     // MCP servers sometimes put a sentence before the YAML.
     let body = trimmed
         .find("apiVersion:")

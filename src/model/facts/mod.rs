@@ -12,7 +12,7 @@ pub use fidelity::Fidelity;
 pub use scope::{Scope, ScopeSource, glob};
 pub use seen::{Unseen, UnseenKind};
 
-use super::observe::{documents_in_text, observe};
+use super::observe::{documents_in_result, observe};
 use super::replay::{self, Cause, Change, ObjectEffect, OpReplay};
 use super::{Diff, Health, Model, ObjKey, hardening, patch};
 use crate::fact::{Fact, FactValue, Facts};
@@ -152,9 +152,9 @@ pub fn replay_run(
             // The object the server says it stored corrects what the replay kept.
             if let Some(r) = &call.result
                 && r.is_error != Some(true)
-                && replay.effects.iter().any(|e| e.change == Change::Changed)
+                && replay::readback::applies(op, &replay)
             {
-                let returned = returned_objects(r.text, r.json);
+                let returned = documents_in_result(r.text, r.json);
                 replay::readback::correct(&mut model, op, &mut replay, &returned);
             }
             let counts = op.verb.mutates() && replay.effective != Some(false);
@@ -852,14 +852,6 @@ fn debug_pod(op: &Operation, e: &ObjectEffect, scope: &Scope) -> FactValue {
         FactValue::Bool(true)
     } else {
         FactValue::Unknown
-    }
-}
-
-/// The objects a write's result holds (the stored object an MCP server returns), if any.
-fn returned_objects(text: Option<&str>, json: Option<&Value>) -> Vec<Value> {
-    match json {
-        Some(j) => crate::ops::manifest::from_value(j).unwrap_or_default(),
-        None => text.and_then(documents_in_text).unwrap_or_default(),
     }
 }
 

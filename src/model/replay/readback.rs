@@ -40,6 +40,19 @@ fn server_owned(path: &str) -> bool {
         || path.contains("/volumeMounts/[mountPath=/var/run/secrets/kubernetes.io/serviceaccount]")
 }
 
+/// Whether a result can correct this replay: an applied write that changed an object (so its
+/// result is worth parsing at all).
+pub fn applies(op: &Operation, replay: &OpReplay) -> bool {
+    matches!(
+        op.verb,
+        Verb::Apply | Verb::ServerSideApply | Verb::Replace | Verb::Patch
+    ) && op.effect == Effect::Applied
+        && replay
+            .effects
+            .iter()
+            .any(|e| e.change == Change::Changed && e.cause == Cause::Direct)
+}
+
 /// Correct the replay of `op` with the objects its result returned: fields the object had
 /// before are removed or kept as the stored object says. Returns what changed, per object.
 pub fn correct(
@@ -48,11 +61,7 @@ pub fn correct(
     replay: &mut OpReplay,
     returned: &[Value],
 ) -> Vec<Corrected> {
-    let writes = matches!(
-        op.verb,
-        Verb::Apply | Verb::ServerSideApply | Verb::Replace | Verb::Patch
-    );
-    if !writes || op.effect != Effect::Applied || returned.is_empty() {
+    if !applies(op, replay) || returned.is_empty() {
         return Vec::new();
     }
     let mut corrected = Vec::new();
