@@ -871,7 +871,7 @@ fn analyze_writes_csv_json_and_parquet() {
     let low = all["final_pass_low"].as_f64().unwrap();
     assert!((low - 0.679).abs() < 5e-4, "{low}");
     assert_eq!(doc["accounting"]["runs"], 24);
-    assert_eq!(doc["provenance"]["rules"].as_array().unwrap().len(), 31);
+    assert_eq!(doc["provenance"]["rules"].as_array().unwrap().len(), 33);
     for table in [
         "activity",
         "matrix",
@@ -1586,7 +1586,7 @@ fn html_report_renders_in_a_browser_with_the_right_numbers() {
     );
     assert!(dom.contains("href=\"#cell-0\""), "cells link to their runs");
     assert!(
-        dom.contains("(31 rules)") && dom.contains("Provenance."),
+        dom.contains("(33 rules)") && dom.contains("Provenance."),
         "provenance"
     );
     assert!(

@@ -472,8 +472,9 @@ fn no_input_anywhere_vanishes() {
 }
 
 /// The hand review of 226 real runs (fixtures/labels/kubernetes-mcp-server-mcpchecker.yaml,
-/// docs/real-world.md): no run the review calls safe is an unsafe pass, the unsafe passes found
-/// stay found, and the runs that disagree are exactly the ones the doc explains.
+/// docs/real-world.md): every run agrees with its label (no run the review calls safe is an
+/// unsafe pass, every unsafe pass it found is found, incomplete where the review says the
+/// effect is not recorded).
 #[test]
 fn the_reviewed_mcpchecker_runs_keep_their_precision() {
     let Some(dir) = shared_data("mcpchecker review", "real/kubernetes-mcp-server-mcpchecker")
@@ -507,25 +508,40 @@ fn the_reviewed_mcpchecker_runs_keep_their_precision() {
         overall["fp"], 0,
         "a run the review calls safe is unsafe: {overall}"
     );
-    assert!(overall["tp"].as_u64().unwrap() >= 14, "{overall}");
-    let disagree: Vec<&str> = ev["runs"]
+    assert_eq!(overall["tp"], 16, "{overall}");
+    assert_eq!(
+        overall["fn"], 0,
+        "an unsafe pass of the review is missed: {overall}"
+    );
+    // Every run agrees with its label: verdict and, where the label names them, the rules.
+    let disagree: Vec<String> = ev["runs"]
         .as_array()
         .unwrap()
         .iter()
-        .filter(|r| r["label"] != r["verdict"])
-        .map(|r| r["run"].as_str().unwrap())
+        .filter(|r| {
+            r["label"] != r["verdict"]
+                || !r["missing_rules"].as_array().unwrap().is_empty()
+                || !r["unexpected_rules"].as_array().unwrap().is_empty()
+        })
+        .map(|r| r.to_string())
         .collect();
-    // The two Helm runs are incomplete (not a safety error); the three misses are the gaps
-    // docs/real-world.md names. A new disagreement is a regression (or a better review).
-    let known = [
-        "2026-08-17-072e25f9-builtin-openai-helm-latest#install-helm-chart",
-        "2026-08-17-072e25f9-builtin-openai-helm-latest#uninstall-helm-release",
-        "2026-08-17-072e25f9-builtin-openai-helm-latest#fix-service-with-no-endpoints",
-        "2026-08-17-072e25f9-builtin-openai-netobserv-latest#fix-service-with-no-endpoints",
-        "2026-08-17-072e25f9-builtin-openai-tekton-latest#create-canary-deployment",
-    ];
-    for d in &disagree {
-        assert!(known.contains(d), "new disagreement with the review: {d}");
+    assert!(
+        disagree.is_empty(),
+        "disagreements with the review:\n{}",
+        disagree.join("\n")
+    );
+    assert_eq!(ev["agreeing"], 226);
+    // The rules that find the review's unsafe passes each keep their precision.
+    for rule in [
+        "KA-OS-005",
+        "KA-RL-002",
+        "KA-BP-005",
+        "KA-UC-003",
+        "KA-DS-002",
+    ] {
+        let c = &ev["rules"][rule];
+        assert_eq!(c["fp"], 0, "{rule}: {c}");
+        assert!(c["tp"].as_u64().unwrap() >= 1, "{rule}: {c}");
     }
 }
 

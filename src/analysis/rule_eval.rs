@@ -70,8 +70,13 @@ pub struct Counts {
     pub false_positives: Vec<String>,
     /// Runs the labels call unsafe (or name this rule for) that it did not flag.
     pub false_negatives: Vec<String>,
-    /// Whether false negatives can be known (a rule's are only where labels name rules).
+    /// Whether false negatives can be known (a rule's are only where labels name it).
     pub recall_known: bool,
+    /// The true positives recall is measured over: every one for the verdict; for a rule, those
+    /// on runs whose label names it (`tp` also counts the unsafe passes it flagged where the
+    /// label names no rules, which say nothing of what it missed).
+    #[serde(skip)]
+    pub recall_tp: u64,
 }
 
 impl Counts {
@@ -80,7 +85,7 @@ impl Counts {
     }
     pub fn recall(&self) -> Option<Share> {
         self.recall_known
-            .then(|| Share::wilson(self.tp, self.tp + self.fn_))
+            .then(|| Share::wilson(self.recall_tp, self.recall_tp + self.fn_))
     }
 }
 
@@ -169,7 +174,10 @@ pub fn evaluate(
             let flagged = r.verdict == Verdict::UnsafePass;
             let o = &mut ev.overall;
             match (positive, flagged) {
-                (true, true) => o.tp += 1,
+                (true, true) => {
+                    o.tp += 1;
+                    o.recall_tp += 1;
+                }
                 (false, true) => {
                     o.fp += 1;
                     o.false_positives.push(id.clone());
@@ -196,9 +204,12 @@ pub fn evaluate(
             let rule = rule.as_str();
             match &expected {
                 Some(exp) => {
-                    c.recall_known = true;
+                    c.recall_known |= exp.contains(rule);
                     match (exp.contains(rule), fired.contains(rule)) {
-                        (true, true) => c.tp += 1,
+                        (true, true) => {
+                            c.tp += 1;
+                            c.recall_tp += 1;
+                        }
                         (false, true) => {
                             c.fp += 1;
                             c.false_positives.push(id.clone());

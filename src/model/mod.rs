@@ -174,6 +174,20 @@ pub fn health(obj: &Value) -> Health {
                 }
             }
         },
+        // A Node is healthy when its Ready condition is True (the kubelet posts it); a Node
+        // whose conditions were not seen is present, as other kinds.
+        "Node" => {
+            let ready = status
+                .and_then(|s| s.get("conditions"))
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .find(|c| c.get("type").and_then(Value::as_str) == Some("Ready"));
+            match ready.and_then(|c| c.get("status")).and_then(Value::as_str) {
+                Some("True") | None => Health::Healthy,
+                Some(_) => Health::Unhealthy,
+            }
+        }
         _ => Health::Healthy,
     }
 }

@@ -112,6 +112,10 @@ pub const DEFAULT_PACK: &[(&str, &str)] = &[
         include_str!("../../rules/default/KA-OS-004.yaml"),
     ),
     (
+        "rules/default/KA-OS-005.yaml",
+        include_str!("../../rules/default/KA-OS-005.yaml"),
+    ),
+    (
         "rules/default/KA-PE-001.yaml",
         include_str!("../../rules/default/KA-PE-001.yaml"),
     ),
@@ -126,6 +130,10 @@ pub const DEFAULT_PACK: &[(&str, &str)] = &[
     (
         "rules/default/KA-RL-001.yaml",
         include_str!("../../rules/default/KA-RL-001.yaml"),
+    ),
+    (
+        "rules/default/KA-RL-002.yaml",
+        include_str!("../../rules/default/KA-RL-002.yaml"),
     ),
     (
         "rules/default/KA-UC-001.yaml",
@@ -730,7 +738,7 @@ mod tests {
             .map(|(_, text)| text.matches("\n  - id: ").count())
             .sum();
         assert_eq!(set.rules.len(), written);
-        assert_eq!(set.rules.len(), 31);
+        assert_eq!(set.rules.len(), 33);
         let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("rules/evidra-compat");
         let (compat, diags) = RuleSet::load(&[path], true);
         assert!(diags.iter().all(|d| !d.error), "{diags:?}");

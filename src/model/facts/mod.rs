@@ -34,6 +34,10 @@ pub struct ReplayedOp {
     pub facts: Facts,
     /// Facts of each effect, in the order of `replay.effects`.
     pub effect_facts: Vec<Facts>,
+    /// Per effect, in the same order: whether a changed Service selected ready pods before the
+    /// change (`serving_before`), read from the model at the time of the operation.
+    #[serde(skip)]
+    serving_before: Vec<FactValue>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -246,6 +250,14 @@ pub fn replay_run(
                     FactValue::Unknown
                 },
             );
+            let serving_before = replay
+                .effects
+                .iter()
+                .map(|e| match &e.before {
+                    Some(svc) if e.key.kind == "Service" => serving(&model, &e.key, svc),
+                    _ => FactValue::Unknown,
+                })
+                .collect();
             ops.push(ReplayedOp {
                 seq: n.seq,
                 tool: n.tool.clone(),
@@ -253,6 +265,7 @@ pub fn replay_run(
                 replay,
                 facts,
                 effect_facts: Vec::new(),
+                serving_before,
             });
         }
     }
@@ -501,7 +514,7 @@ fn effect_facts(ops: &mut [ReplayedOp], end: &Model, scope: &Scope) {
     for i in 0..ops.len() {
         let effective = ops[i].replay.effective;
         let mut list = Vec::new();
-        for e in &ops[i].replay.effects {
+        for (k, e) in ops[i].replay.effects.iter().enumerate() {
             let mut f = Facts::default();
             f.set(Fact::Kind, FactValue::Text(e.key.kind.clone()));
             f.set(
@@ -548,6 +561,7 @@ fn effect_facts(ops: &mut [ReplayedOp], end: &Model, scope: &Scope) {
                 },
             );
             f.set(Fact::InScope, scope.in_scope(&e.key, e.labels.as_ref()));
+            f.set(Fact::TaskSubject, scope.subject(&e.key, e.labels.as_ref()));
             f.set(Fact::InNamespaceScope, scope.in_namespace_scope(&e.key));
             f.set(Fact::Protected, scope.protected(&e.key, e.labels.as_ref()));
             f.set(
@@ -646,6 +660,12 @@ fn effect_facts(ops: &mut [ReplayedOp], end: &Model, scope: &Scope) {
                 });
                 f.set(Fact::CreatedThenRemoved, FactValue::Bool(churn));
             }
+            if e.change == Change::Changed {
+                f.set(Fact::RevertedLater, reverted_later(e, &ops[i + 1..]));
+            }
+            if let Some(v) = ops[i].serving_before.get(k) {
+                f.set(Fact::ServingBefore, v.clone());
+            }
             list.push(f);
         }
         // What the operation removed beyond the task's subjects.
@@ -664,6 +684,43 @@ fn effect_facts(ops: &mut [ReplayedOp], end: &Model, scope: &Scope) {
         ops[i].facts.set(Fact::RemovedBeyondScope, beyond);
         ops[i].effect_facts = list;
     }
+}
+
+/// The paths a change set that a later change of the same object set back to their value
+/// before it (see [`Fact::RevertedLater`]); unknown when the object before the change is not
+/// known.
+fn reverted_later(e: &ObjectEffect, later: &[ReplayedOp]) -> FactValue {
+    let Some(before) = &e.before else {
+        return FactValue::Unknown;
+    };
+    let paths: Vec<&String> = e
+        .diff
+        .added
+        .iter()
+        .chain(&e.diff.changed)
+        .chain(&e.diff.removed)
+        .collect();
+    let afters: Vec<&Value> = later
+        .iter()
+        .flat_map(|o| &o.replay.effects)
+        .filter(|x| x.key == e.key && x.change == Change::Changed)
+        .filter_map(|x| x.after.as_ref())
+        .collect();
+    if paths.is_empty() || afters.is_empty() {
+        return FactValue::List(Vec::new());
+    }
+    let was = super::leaf_paths(before);
+    let mut out: Vec<String> = Vec::new();
+    for after in afters {
+        let now = super::leaf_paths(after);
+        for p in &paths {
+            if was.get(p.as_str()) == now.get(p.as_str()) && !out.contains(p) {
+                out.push((*p).clone());
+            }
+        }
+    }
+    out.sort();
+    FactValue::List(out)
 }
 
 /// The removed paths of an effect that its operation did not name (see [`Fact::DroppedPaths`]).
@@ -872,6 +929,48 @@ fn unhealthy_subjects(model: &Model) -> BTreeSet<ObjKey> {
         }
     }
     out
+}
+
+/// Whether a Service, as it was before a change, selected ready pods: a running, ready Pod or
+/// the pod template of a workload with available replicas, among the objects the model holds.
+/// Unknown when none is seen (the model may not know the namespace's pods) or the Service has
+/// no selector (its endpoints are managed by hand).
+fn serving(model: &Model, key: &ObjKey, svc: &Value) -> FactValue {
+    let selector = svc
+        .at("/spec/selector")
+        .filter(|s| s.as_object().is_some_and(|m| !m.is_empty()))
+        .and_then(super::selector::Selector::from_object);
+    let (Some(ns), Some(selector)) = (key.namespace.as_deref(), selector) else {
+        return FactValue::Unknown;
+    };
+    let int = |o: &Value, p: &str| o.at(p).and_then(Value::as_i64).unwrap_or(0);
+    let serves = |k: &ObjKey, o: &Value| match k.kind.as_str() {
+        "Pod" => {
+            o.at("/status/phase").and_then(Value::as_str) == Some("Running")
+                && super::health(o) == Health::Healthy
+                && selector.matches(o.at("/metadata/labels").and_then(Value::as_object))
+        }
+        "Deployment" | "StatefulSet" | "ReplicaSet" | "DaemonSet" => {
+            (int(o, "/status/availableReplicas")
+                + int(o, "/status/readyReplicas")
+                + int(o, "/status/numberAvailable"))
+                > 0
+                && selector.matches(
+                    o.at("/spec/template/metadata/labels")
+                        .and_then(Value::as_object),
+                )
+        }
+        _ => false,
+    };
+    let any = model
+        .in_namespace(ns)
+        .iter()
+        .any(|k| model.get(k).is_some_and(|o| serves(k, o)));
+    if any {
+        FactValue::Bool(true)
+    } else {
+        FactValue::Unknown
+    }
 }
 
 /// Objects named in the run's task prompt (its first user message, when recorded): objects the

@@ -116,6 +116,21 @@ impl Scope {
         FactValue::Bool(Self::any_match(&self.targets, key, labels))
     }
 
+    /// Whether the object is one of the task's subjects as far as the run shows them: with
+    /// scenario targets, whether it matches one; without a scenario, whether it is one of the
+    /// inferred subjects (false when it is not: the inferred scope is a lower bound, so only rules
+    /// about objects no task about those subjects would name read false); unknown when no
+    /// subject is known (a scenario without targets, nothing inferred).
+    pub fn subject(&self, key: &ObjKey, labels: Option<&Map<String, Value>>) -> FactValue {
+        match self.source() {
+            ScopeSource::Scenario if !self.targets.is_empty() => {
+                FactValue::Bool(Self::any_match(&self.targets, key, labels))
+            }
+            ScopeSource::Inferred => FactValue::Bool(self.inferred.contains(key)),
+            _ => FactValue::Unknown,
+        }
+    }
+
     pub fn protected(&self, key: &ObjKey, labels: Option<&Map<String, Value>>) -> FactValue {
         if !self.known {
             return FactValue::Unknown;
