@@ -160,9 +160,13 @@ impl ImportTally {
 
 /// Where the runs go as the per-run stages make them: kept in the corpus (`run`), or folded
 /// into something whose size does not grow with the corpus (`run_into`). One sink is made per
-/// unit of work (and per batch of a stream); sinks are merged in no particular order, so a
-/// sink's merge must not depend on it.
-pub trait Sink<R>: Default + Send {
+/// unit of work (and per batch of a stream), from the seed the analysis gives; sinks are merged
+/// in no particular order, so a sink's merge must not depend on it, and a sink of a stream
+/// takes its runs in no particular order either (batches run in parallel).
+pub trait Sink<R>: Send + Sized {
+    /// What every sink of one analysis is made from (shared by the threads).
+    type Seed: Sync;
+    fn new(seed: &Self::Seed) -> Self;
     /// Take the run read at `at`; give it back to keep it in the corpus as an item.
     fn take(&mut self, at: Place, run: R) -> Option<R>;
     fn merge(&mut self, other: Self);
@@ -184,6 +188,10 @@ pub struct Place {
 pub struct KeepRuns;
 
 impl<R> Sink<R> for KeepRuns {
+    type Seed = ();
+    fn new(_: &()) -> Self {
+        KeepRuns
+    }
     fn take(&mut self, _: Place, run: R) -> Option<R> {
         Some(run)
     }
@@ -195,6 +203,10 @@ impl<R> Sink<R> for KeepRuns {
 pub struct CountRuns;
 
 impl<R> Sink<R> for CountRuns {
+    type Seed = ();
+    fn new(_: &()) -> Self {
+        CountRuns
+    }
     fn take(&mut self, _: Place, _: R) -> Option<R> {
         None
     }
@@ -284,11 +296,11 @@ struct UnitBuffer<R, S> {
 }
 
 impl<R, S: Sink<R>> UnitBuffer<R, S> {
-    fn new(unit: usize) -> Self {
+    fn new(unit: usize, seed: &S::Seed) -> Self {
         UnitBuffer {
             unit,
             items: Vec::new(),
-            sink: S::default(),
+            sink: S::new(seed),
             folded: 0,
             tally: ImportTally::default(),
         }
@@ -349,7 +361,7 @@ where
     R: Send,
     F: Fn(&Trace<'_>) -> R + Sync,
 {
-    run_into::<R, KeepRuns, F>(discovery, opts, per_run).0
+    run_into::<R, KeepRuns, F>(discovery, opts, &(), per_run).0
 }
 
 /// Run the pipeline over `discovery`, applying `per_run` to every valid trace and handing each
@@ -358,6 +370,7 @@ where
 pub fn run_into<R, S, F>(
     discovery: Discovery,
     opts: &Options,
+    seed: &S::Seed,
     per_run: F,
 ) -> (Corpus<R>, SinkOutput<S>)
 where
@@ -401,13 +414,13 @@ where
     };
     // Each unit's sink is merged into the corpus-wide one as soon as the unit is done (a lock
     // taken once per unit, not per run), so that folds of finished units do not pile up.
-    let corpus_sink: Mutex<S> = Mutex::new(S::default());
+    let corpus_sink: Mutex<S> = Mutex::new(S::new(seed));
     let outs: Vec<Option<UnitOut<R, S>>> = units
         .par_iter()
         .enumerate()
         .map(|(i, u)| {
-            let mut out = ctx.run_unit::<R, S>(i, u)?;
-            let sink = std::mem::take(&mut out.sink);
+            let mut out = ctx.run_unit::<R, S>(i, u, seed)?;
+            let sink = std::mem::replace(&mut out.sink, S::new(seed));
             let mut all = corpus_sink.lock().unwrap_or_else(PoisonError::into_inner);
             all.merge(sink);
             all.settle();
@@ -421,7 +434,7 @@ where
     let stopped_early =
         ctx.first_bad.load(Ordering::Relaxed) != usize::MAX || !input_problems.is_empty();
     let (mut items, mut folded, tally) =
-        assemble(units.len(), outs.into_iter().flatten().collect());
+        assemble(units.len(), outs.into_iter().flatten().collect(), seed);
     folded.0.sink.merge(corpus_sink);
     folded.0.sink.settle();
     let folded_runs = folded.1;
@@ -501,12 +514,13 @@ fn is_plain(path: &std::path::Path) -> bool {
 fn assemble<R, S: Sink<R>>(
     units: usize,
     mut outs: Vec<UnitOut<R, S>>,
+    seed: &S::Seed,
 ) -> (Vec<Item<R>>, (SinkOutput<S>, u64), ImportTally) {
     outs.sort_by_key(|o| (o.source, o.chunk.map_or(0, |c| c.0)));
     let mut items = Vec::new();
     let mut current = usize::MAX;
     let mut base = 0u64;
-    let mut sink = S::default();
+    let mut sink = S::new(seed);
     let mut folded = 0;
     let mut tally = ImportTally::default();
     let mut bases = vec![(0, 0); units];
@@ -564,7 +578,7 @@ impl<F> Driver<'_, F> {
 }
 
 impl<F> Driver<'_, F> {
-    fn run_unit<R, S>(&self, index: usize, unit: &Unit) -> Option<UnitOut<R, S>>
+    fn run_unit<R, S>(&self, index: usize, unit: &Unit, seed: &S::Seed) -> Option<UnitOut<R, S>>
     where
         R: Send,
         S: Sink<R>,
@@ -574,25 +588,25 @@ impl<F> Driver<'_, F> {
             return None;
         }
         let out = match unit {
-            Unit::Document(s) => self.document(index, &self.sources[*s]),
+            Unit::Document(s) => self.document(index, &self.sources[*s], seed),
             Unit::Range {
                 source,
                 chunk,
                 start,
                 end,
-            } => self.range(index, &self.sources[*source], *chunk, *start, *end),
-            Unit::Stream(s) => self.stream(index, &self.sources[*s]),
-            Unit::Import(s) => self.import(index, &self.sources[*s]),
+            } => self.range(index, &self.sources[*source], *chunk, *start, *end, seed),
+            Unit::Stream(s) => self.stream(index, &self.sources[*s], seed),
+            Unit::Import(s) => self.import(index, &self.sources[*s], seed),
         };
         Some(out)
     }
 
     /// Convert one source with the importer, then treat each document as a record.
-    fn import<R, S: Sink<R>>(&self, unit: usize, source: &Source) -> UnitOut<R, S>
+    fn import<R, S: Sink<R>>(&self, unit: usize, source: &Source, seed: &S::Seed) -> UnitOut<R, S>
     where
         F: Fn(&Trace<'_>) -> R,
     {
-        let mut kept = UnitBuffer::new(unit);
+        let mut kept = UnitBuffer::new(unit, seed);
         if let Some((format, labels)) = &self.opts.import {
             let max = self.opts.limits.max_record_bytes;
             let read = crate::import::read(*format, source, labels, max);
@@ -707,7 +721,7 @@ impl<F> Driver<'_, F> {
         )
     }
 
-    fn document<R, S: Sink<R>>(&self, unit: usize, source: &Source) -> UnitOut<R, S>
+    fn document<R, S: Sink<R>>(&self, unit: usize, source: &Source, seed: &S::Seed) -> UnitOut<R, S>
     where
         F: Fn(&Trace<'_>) -> R,
     {
@@ -730,7 +744,7 @@ impl<F> Driver<'_, F> {
         };
         self.note_rejection(unit, &item.outcome);
         self.progress.inc(source.size.unwrap_or(0));
-        let mut kept = UnitBuffer::new(unit);
+        let mut kept = UnitBuffer::new(unit, seed);
         kept.push(item);
         kept.out(source.index, None)
     }
@@ -764,6 +778,7 @@ impl<F> Driver<'_, F> {
         chunk: usize,
         start: u64,
         end: u64,
+        seed: &S::Seed,
     ) -> UnitOut<R, S>
     where
         F: Fn(&Trace<'_>) -> R,
@@ -771,7 +786,7 @@ impl<F> Driver<'_, F> {
         let SourcePath::File(path) = &source.path else {
             unreachable!("ranges are planned for files only")
         };
-        let mut kept = UnitBuffer::new(unit);
+        let mut kept = UnitBuffer::new(unit, seed);
         let mut last_line = 0;
         let result = input::read_range(
             path,
@@ -808,13 +823,13 @@ impl<F> Driver<'_, F> {
         kept.out(source.index, Some((chunk, lines)))
     }
 
-    fn stream<R, S: Sink<R>>(&self, unit: usize, source: &Source) -> UnitOut<R, S>
+    fn stream<R, S: Sink<R>>(&self, unit: usize, source: &Source, seed: &S::Seed) -> UnitOut<R, S>
     where
         R: Send,
         F: Fn(&Trace<'_>) -> R + Sync,
     {
         let out = |items: Vec<Item<R>>| {
-            let mut kept = UnitBuffer::new(unit);
+            let mut kept = UnitBuffer::new(unit, seed);
             for item in items {
                 kept.push(item);
             }
@@ -891,7 +906,7 @@ impl<F> Driver<'_, F> {
         let mut kept: UnitBuffer<R, S> = batches
             .par_bridge()
             .fold(
-                || UnitBuffer::new(unit),
+                || UnitBuffer::new(unit, seed),
                 |mut kept, batch| {
                     for (item, range) in &batch.lines {
                         if self.skip(unit) {
@@ -910,7 +925,7 @@ impl<F> Driver<'_, F> {
                     kept
                 },
             )
-            .reduce(|| UnitBuffer::new(unit), UnitBuffer::merge);
+            .reduce(|| UnitBuffer::new(unit, seed), UnitBuffer::merge);
         if let Some(f) = failed {
             self.note_rejection(unit, &f.outcome);
             kept.push(f);

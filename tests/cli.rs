@@ -171,6 +171,73 @@ fn output_is_identical_with_one_or_two_threads() {
     }
 }
 
+/// A saved analysis is spooled and read back in corpus order: a compressed stream (whose
+/// batches run in parallel) saves the same files on 1 and 2 threads, and the same as when every
+/// run is kept in memory (which `--html` does).
+#[test]
+fn a_spooled_saved_analysis_is_in_corpus_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("corpus");
+    let g = run(&[
+        "gen",
+        "--out",
+        corpus.to_str().unwrap(),
+        "--size",
+        "9MB",
+        "--seed",
+        "9",
+        "--format",
+        "jsonl.gz",
+        "--quiet",
+    ]);
+    assert_eq!(g.status.code(), Some(0), "{}", stderr(&g));
+    let save = |name: &str, threads: &str, html: bool| {
+        let out = dir.path().join(name);
+        let html_path = dir.path().join(format!("{name}.html"));
+        let mut args = vec![
+            "-q",
+            "analyze",
+            corpus.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        if html {
+            args.extend(["--html", html_path.to_str().unwrap()]);
+        }
+        let o = run_threads(&args, threads);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert!(
+            !out.join(".kubeautopsy-spool").exists(),
+            "the spool is removed"
+        );
+        out
+    };
+    let one = save("one", "1", false);
+    let two = save("two", "2", false);
+    let kept = save("kept", "2", true);
+    let results = std::fs::read_to_string(one.join("results.jsonl")).unwrap();
+    assert!(results.lines().count() > 100, "{}", results.lines().count());
+    for file in [
+        "results.jsonl",
+        "runs.csv",
+        "findings.csv",
+        "runs.parquet",
+        "analysis.json",
+    ] {
+        let a = std::fs::read(one.join(file)).unwrap();
+        assert_eq!(
+            a,
+            std::fs::read(two.join(file)).unwrap(),
+            "{file}: 1 vs 2 threads"
+        );
+        assert_eq!(
+            a,
+            std::fs::read(kept.join(file)).unwrap(),
+            "{file}: spooled vs kept"
+        );
+    }
+}
+
 #[test]
 fn large_jsonl_files_split_into_ranges_give_the_same_result() {
     let dir = tempfile::tempdir().unwrap();

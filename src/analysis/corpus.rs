@@ -1,6 +1,7 @@
 //! A corpus analysed: the pipeline runs [`Analyzer::run`] on every valid trace and hands each
-//! run's output to a sink that keeps it (for `--out`, `--html`, `--strict`) or folds it into
-//! the tables' numbers at once (memory flat in the corpus size). Either way the result is a
+//! run's output to a sink that keeps it (for `--html`), folds it into the tables' numbers at
+//! once, or spools it to disk to be read back in corpus order ([`analyze_spooled`], for `--out`
+//! and `--strict`); the last two keep memory flat in the corpus size. Either way the result is a
 //! [`CorpusAnalysis`]: the fold, the runs kept, the rejections, the accounting and the runs that
 //! repeat an earlier run's id.
 
@@ -24,8 +25,7 @@ pub struct RunOutput {
 /// How much of each run a corpus analysis keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Retention {
-    /// Every run's result and autopsy (a saved analysis, an HTML report, or `--strict`, which
-    /// may have to drop the runs after the first rejection).
+    /// Every run's result and autopsy (an HTML report, which lists every run).
     KeepRuns,
     /// No run: each is folded into the tables' numbers as it is made.
     FoldOnly,
@@ -71,6 +71,10 @@ struct FoldSink {
 }
 
 impl Sink<RunOutput> for FoldSink {
+    type Seed = ();
+    fn new(_: &()) -> Self {
+        FoldSink::default()
+    }
     fn take(&mut self, at: Place, run: RunOutput) -> Option<RunOutput> {
         self.fold.add(&run.result);
         self.ids.add(&run.result.head.id, at);
@@ -102,7 +106,7 @@ pub fn analyze(
     match keep {
         Retention::KeepRuns => {
             let (corpus, _) =
-                pipeline::run_into::<_, pipeline::KeepRuns, _>(discovery, opts, per_run);
+                pipeline::run_into::<_, pipeline::KeepRuns, _>(discovery, opts, &(), per_run);
             let mut accounting = Accounting::of(&corpus);
             let mut analysis = CorpusAnalysis {
                 corpus,
@@ -120,7 +124,8 @@ pub fn analyze(
             analysis
         }
         Retention::FoldOnly => {
-            let (corpus, folded) = pipeline::run_into::<_, FoldSink, _>(discovery, opts, per_run);
+            let (corpus, folded) =
+                pipeline::run_into::<_, FoldSink, _>(discovery, opts, &(), per_run);
             let mut accounting = Accounting::of(&corpus);
             let place = |p: Place| {
                 let (source, line) = folded.line_of(p);
@@ -137,6 +142,102 @@ pub fn analyze(
             }
         }
     }
+}
+
+/// A run of a spooled analysis, handed over in corpus order.
+pub struct InOrder<'a> {
+    pub source: &'a str,
+    pub line: u64,
+    pub result: RunResult,
+    /// Its result and autopsy as a saved analysis holds them (`run_result::saved_json`).
+    pub result_json: &'a str,
+    pub autopsy_json: &'a str,
+}
+
+/// Analyse every run of a corpus with memory flat in its size, and hand each run (with its
+/// autopsy) to `each` in corpus order: runs are spooled to part files under `spool_dir` as they
+/// are made (removed at the end), then read back in order, folded into the tables' numbers and
+/// handed over. With `--strict`, only the runs before the first rejection are read back.
+pub fn analyze_spooled(
+    analyzer: &Analyzer,
+    discovery: Discovery,
+    opts: &Options,
+    spool_dir: &std::path::Path,
+    mut each: impl FnMut(InOrder<'_>) -> Result<(), String>,
+) -> Result<CorpusAnalysis, String> {
+    use super::spool::{Spool, SpoolSink};
+    let spool = Spool::create(spool_dir)?;
+    let per_run = |t: &Trace<'_>| {
+        let a = analyzer.run(t);
+        RunOutput {
+            result: a.result(),
+            autopsy: Some(Packed::of(&a.autopsy())),
+        }
+    };
+    let (mut corpus, out) = pipeline::run_into::<_, SpoolSink, _>(discovery, opts, &spool, per_run);
+    let out = out.map(SpoolSink::finish);
+    let spooled = match &out.sink {
+        Ok(s) => s,
+        Err(e) => {
+            spool.remove();
+            return Err(e.clone());
+        }
+    };
+    // --strict: nothing after the first rejection (the corpus keeps it as its last item).
+    let cutoff = opts
+        .strict
+        .then(|| {
+            corpus
+                .items
+                .iter()
+                .find(|i| matches!(i.outcome, Outcome::Rejected(_)))
+                .map(|i| (i.source, i.line))
+        })
+        .flatten();
+    let mut fold = RunFold::default();
+    let mut ids: IdIndex<(usize, u64)> = IdIndex::default();
+    let mut kept = 0u64;
+    let sources = &corpus.sources;
+    let done = spooled.for_each(|run| {
+        let (source, line) = out.line_of(run.at);
+        if cutoff.is_some_and(|c| (source, line) > c) {
+            return Ok(false);
+        }
+        let result: RunResult = serde_json::from_str(&run.result)
+            .map_err(|e| format!("a spooled run cannot be read back: {e}"))?;
+        fold.add(&result);
+        ids.add(&result.head.id, (source, line));
+        kept += 1;
+        // One index in corpus order names each duplicate as it is added: the ids' text is not
+        // needed after (held, it would grow with the corpus).
+        if kept.is_multiple_of(1024) {
+            ids.settle();
+        }
+        each(InOrder {
+            source: sources.get(source).map_or("", |s| &*s.display),
+            line,
+            result,
+            result_json: &run.result,
+            autopsy_json: &run.autopsy,
+        })?;
+        Ok(true)
+    });
+    spool.remove();
+    done?;
+    corpus.folded_runs = kept;
+    let mut accounting = Accounting::of(&corpus);
+    let place = |(source, line): (usize, u64)| {
+        let path = corpus.sources.get(source).map_or("", |s| &*s.display);
+        format!("{path}:{line}")
+    };
+    let duplicates = ids.duplicates(place);
+    accounting.duplicate_run_ids = duplicates.len() as u64;
+    Ok(CorpusAnalysis {
+        corpus,
+        fold,
+        accounting,
+        duplicates,
+    })
 }
 
 /// The runs of `rows` that repeat an earlier run's id.

@@ -8,6 +8,7 @@
 pub mod corpus;
 pub mod rule_eval;
 pub mod rule_tests;
+pub mod spool;
 
 use crate::fact::{Fact, FactValue};
 use crate::model::facts::{Fidelity, RunReplay, replay_run};

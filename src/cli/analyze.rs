@@ -16,15 +16,39 @@ pub fn run(g: &Global, a: &AnalyzeArgs) -> Outcome {
     }
     let analyzer = analyzer(&a.with, a.unsafe_at)?;
     let (discovery, opts) = common::corpus_inputs(g, &a.input, a.from, &a.labels, a.strict)?;
-    // Runs are kept (with their autopsies) only when a saved analysis or an HTML report wants
-    // them, or --strict may have to drop those after the first rejection; otherwise each is
-    // folded into the tables as it is made, so memory stays flat.
-    let keep = if a.out.is_some() || a.html.is_some() || a.strict {
-        Retention::KeepRuns
-    } else {
-        Retention::FoldOnly
-    };
-    let analysis = corpus::analyze(&analyzer, discovery, &opts, keep);
+    // A saved analysis and --strict spool each run to disk as it is made and read the runs
+    // back in corpus order (memory flat in the corpus size); an HTML report keeps every run
+    // (with its autopsy); otherwise each run is folded into the tables as it is made.
+    let fatal = |e: String| CliError::Fatal(format!("cannot save the analysis: {e}"));
+    let mut run_files = None;
+    let analysis =
+        if a.html.is_none() && (a.out.is_some() || a.strict) {
+            if let Some(dir) = &a.out {
+                run_files = Some(export::RunFiles::create(dir).map_err(|e| fatal(e.to_string()))?);
+            }
+            let spool_dir = match &a.out {
+                Some(dir) => dir.join(".kubeautopsy-spool"),
+                None => {
+                    std::env::temp_dir().join(format!("kubeautopsy-spool-{}", std::process::id()))
+                }
+            };
+            corpus::analyze_spooled(&analyzer, discovery, &opts, &spool_dir, |r| {
+                match &mut run_files {
+                    Some(files) => files
+                        .push(r.source, r.line, r.result, (r.result_json, r.autopsy_json))
+                        .map_err(|e| e.to_string()),
+                    None => Ok(()),
+                }
+            })
+            .map_err(fatal)?
+        } else {
+            let keep = if a.html.is_some() {
+                Retention::KeepRuns
+            } else {
+                Retention::FoldOnly
+            };
+            corpus::analyze(&analyzer, discovery, &opts, keep)
+        };
     common::note_unmatched_outcomes(g.quiet, &opts);
     let mut accounting = analysis.accounting.clone();
 
@@ -49,8 +73,13 @@ pub fn run(g: &Global, a: &AnalyzeArgs) -> Outcome {
     let rows = analysis.rows();
     if let Some(dir) = &a.out {
         let rejections: Vec<&crate::diag::Rejection> = analysis.corpus.rejections().collect();
-        let files = export::write(dir, &tables, &rows, &rejections, &accounting, &provenance)
-            .map_err(|e| CliError::Fatal(format!("cannot save the analysis: {e}")))?;
+        let files = match run_files {
+            Some(files) => {
+                export::write_tables(files, &tables, &rejections, &accounting, &provenance)
+            }
+            None => export::write(dir, &tables, &rows, &rejections, &accounting, &provenance),
+        }
+        .map_err(|e| fatal(e.to_string()))?;
         if !g.quiet {
             eprintln!(
                 "saved the analysis in {} ({} files)",

@@ -15,6 +15,7 @@ pub fn run(g: &Global, v: &ValidateArgs) -> Outcome {
     let (corpus, _) = pipeline::run_into::<(), pipeline::CountRuns, _>(
         discovery,
         &options(g, &v.input, false),
+        &(),
         |_| (),
     );
     let accounting = Accounting::of(&corpus);

@@ -453,8 +453,6 @@ pub struct Model {
     objects: BTreeMap<ObjKey, Value>,
     /// Owner uid → keys of the objects it owns.
     owned: HashMap<String, BTreeSet<ObjKey>>,
-    /// Namespace → keys of its objects.
-    by_namespace: HashMap<String, BTreeSet<ObjKey>>,
     /// Field manager of leaf paths set by server-side applies, per object; a path without an
     /// entry belongs to [`INITIAL_MANAGER`] or to a client-side writer.
     managers: HashMap<ObjKey, BTreeMap<String, String>>,
@@ -618,12 +616,15 @@ impl Model {
             .filter(move |(key, _)| ns.is_none() || key.namespace.as_deref() == ns)
     }
 
-    /// Keys of every object in a namespace.
+    /// Keys of every object in a namespace, in key order. A scan of the model: its two callers
+    /// (a namespace deleted, a Service changed) are rare, and an index kept per namespace cost
+    /// every observed object a second ordered insert.
     pub fn in_namespace(&self, ns: &str) -> Vec<ObjKey> {
-        self.by_namespace
-            .get(ns)
-            .map(|s| s.iter().cloned().collect())
-            .unwrap_or_default()
+        self.objects
+            .keys()
+            .filter(|k| k.namespace.as_deref() == Some(ns))
+            .cloned()
+            .collect()
     }
 
     /// Keys of the objects owned by `key`'s object.
@@ -725,12 +726,6 @@ impl Model {
     }
 
     fn index(&mut self, key: &ObjKey, obj: &Value) {
-        if let Some(ns) = &key.namespace {
-            self.by_namespace
-                .entry(ns.clone())
-                .or_default()
-                .insert(key.clone());
-        }
         for r in obj
             .at("/metadata/ownerReferences")
             .and_then(Value::as_array)
@@ -768,11 +763,6 @@ impl Model {
     }
 
     fn unindex(&mut self, key: &ObjKey, obj: &Value) {
-        if let Some(ns) = &key.namespace
-            && let Some(s) = self.by_namespace.get_mut(ns)
-        {
-            s.remove(key);
-        }
         for r in obj
             .at("/metadata/ownerReferences")
             .and_then(Value::as_array)

@@ -372,7 +372,7 @@ pub fn helm_messages(text: &str) -> Vec<HelmPrinted> {
 
     for (i, raw) in text.lines().enumerate() {
         let line = clean_line(raw);
-        let line = line.as_str();
+        let line = &*line;
         if let Some(release) =
             quoted_between(line, "Release \"", "\" has been upgraded. Happy Helming!")
         {
@@ -487,7 +487,11 @@ fn parse_object_line(line: &str, number: usize) -> Option<PrintedObject> {
 
 /// The line without surrounding whitespace (and a trailing `\r`) and without ANSI SGR codes
 /// (helm colours STATUS on a terminal).
-fn clean_line(raw: &str) -> String {
+fn clean_line(raw: &str) -> std::borrow::Cow<'_, str> {
+    // Most lines hold no escape: the line itself, trimmed (no copy).
+    if !raw.contains('\u{1b}') {
+        return std::borrow::Cow::Borrowed(raw.trim());
+    }
     let mut out = String::with_capacity(raw.len());
     let mut chars = raw.chars().peekable();
     while let Some(c) = chars.next() {
@@ -503,7 +507,7 @@ fn clean_line(raw: &str) -> String {
             out.push(c);
         }
     }
-    out.trim().to_string()
+    std::borrow::Cow::Owned(out.trim().to_string())
 }
 
 /// The line without its dry-run suffix, and which dry run the suffix named.

@@ -6,7 +6,7 @@ use super::frame::Frame;
 use super::{Accounting, Provenance, TableFormat, Tables};
 use crate::diag::Rejection;
 use crate::fold::GroupField;
-use crate::run_result::{Packed, RunResult, RunRow};
+use crate::run_result::{Packed, RunResult, RunRow, saved_json};
 use serde_json::{Value, json};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -155,7 +155,177 @@ pub fn analysis_json(tables: &Tables, accounting: &Accounting, provenance: &Prov
     })
 }
 
-/// Write the saved analysis under `dir` (created if needed); returns the files written.
+/// One line of `results.jsonl` from the JSON of its parts: the same bytes as the object
+/// `{"autopsy", "line", "result", "source"}` serialized (keys in order).
+fn results_line(source: &str, line: u64, result: &str, autopsy: &str) -> String {
+    let source = Value::from(source);
+    format!("{{\"autopsy\":{autopsy},\"line\":{line},\"result\":{result},\"source\":{source}}}\n")
+}
+
+/// Runs per batch of the per-run tables: a batch is one Parquet row group (a saved analysis of
+/// up to this many runs is one group, as a single write makes it).
+const BATCH_RUNS: usize = 8192;
+
+/// One per-run table written batch by batch: CSV with its header once, Parquet one row group
+/// per batch.
+struct BatchedFrame {
+    name: &'static str,
+    csv: std::io::BufWriter<std::fs::File>,
+    parquet_path: PathBuf,
+    /// Opened at the second batch; a single batch is written whole at the end.
+    parquet: Option<super::frame::ParquetBatches<std::io::BufWriter<std::fs::File>>>,
+    /// The first batch, held until it is known whether more follow.
+    first: Option<Frame>,
+    batches: u64,
+}
+
+impl BatchedFrame {
+    fn create(dir: &Path, name: &'static str) -> Result<BatchedFrame, ExportError> {
+        let path = dir.join(format!("{name}.csv"));
+        let csv = std::fs::File::create(&path).map_err(|e| err(&path, e))?;
+        Ok(BatchedFrame {
+            name,
+            csv: std::io::BufWriter::new(csv),
+            parquet_path: dir.join(format!("{name}.parquet")),
+            parquet: None,
+            first: None,
+            batches: 0,
+        })
+    }
+
+    fn push(&mut self, frame: Frame) -> Result<(), ExportError> {
+        let csv_path = self.parquet_path.with_extension("csv");
+        frame
+            .append_csv(&mut self.csv, self.batches == 0)
+            .map_err(|e| err(&csv_path, e))?;
+        self.batches += 1;
+        match (self.batches, self.first.take()) {
+            (1, _) => self.first = Some(frame),
+            (_, first) => {
+                let path = &self.parquet_path;
+                if self.parquet.is_none() {
+                    let file = std::fs::File::create(path).map_err(|e| err(path, e))?;
+                    let start = first.as_ref().unwrap_or(&frame);
+                    self.parquet = Some(
+                        start
+                            .parquet_batches(std::io::BufWriter::new(file))
+                            .map_err(|e| err(path, e))?,
+                    );
+                }
+                if let Some(w) = &mut self.parquet {
+                    for f in first.iter().chain([&frame]) {
+                        f.write_batch(w).map_err(|e| err(path, e))?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<(), ExportError> {
+        use std::io::Write as _;
+        let csv_path = self.parquet_path.with_extension("csv");
+        self.csv.flush().map_err(|e| err(&csv_path, e))?;
+        let path = &self.parquet_path;
+        match (&mut self.parquet, self.first.take()) {
+            (Some(w), _) => w.finish().map(|_| ()).map_err(|e| err(path, e)),
+            (None, first) => {
+                let frame = first.unwrap_or_else(|| Frame::new(self.name));
+                let file = std::fs::File::create(path).map_err(|e| err(path, e))?;
+                frame
+                    .write_parquet(std::io::BufWriter::new(file))
+                    .map_err(|e| err(path, e))
+            }
+        }
+    }
+}
+
+/// The per-run files of a saved analysis (`results.jsonl`, `runs` and `findings` as CSV and
+/// Parquet), written as runs come, in corpus order, a batch at a time: what is held is one
+/// batch, whatever the corpus size.
+pub struct RunFiles {
+    dir: PathBuf,
+    results: std::io::BufWriter<std::fs::File>,
+    batch: Vec<(String, u64, RunResult)>,
+    /// Runs per batch ([`BATCH_RUNS`]; smaller in tests).
+    batch_runs: usize,
+    runs: BatchedFrame,
+    findings: BatchedFrame,
+}
+
+impl RunFiles {
+    pub fn create(dir: &Path) -> Result<RunFiles, ExportError> {
+        std::fs::create_dir_all(dir).map_err(|e| err(dir, e))?;
+        let path = dir.join("results.jsonl");
+        let file = std::fs::File::create(&path).map_err(|e| err(&path, e))?;
+        Ok(RunFiles {
+            dir: dir.to_path_buf(),
+            results: std::io::BufWriter::new(file),
+            batch: Vec::new(),
+            batch_runs: BATCH_RUNS,
+            runs: BatchedFrame::create(dir, "runs")?,
+            findings: BatchedFrame::create(dir, "findings")?,
+        })
+    }
+
+    /// The next run in corpus order, with its saved JSON ([`saved_json`]).
+    pub fn push(
+        &mut self,
+        source: &str,
+        line: u64,
+        run: RunResult,
+        (result, autopsy): (&str, &str),
+    ) -> Result<(), ExportError> {
+        use std::io::Write as _;
+        let text = results_line(source, line, result, autopsy);
+        let path = self.dir.join("results.jsonl");
+        self.results
+            .write_all(text.as_bytes())
+            .map_err(|e| err(&path, e))?;
+        self.batch.push((source.to_string(), line, run));
+        if self.batch.len() >= self.batch_runs {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), ExportError> {
+        let batch = std::mem::take(&mut self.batch);
+        let rows: Vec<RunRow<'_>> = batch
+            .iter()
+            .map(|(source, line, run)| RunRow {
+                source,
+                line: *line,
+                run,
+                autopsy: None,
+                saved_timeline: None,
+            })
+            .collect();
+        self.runs.push(runs_frame(&rows))?;
+        self.findings.push(findings_frame(&rows))
+    }
+
+    /// Write what is left; the files written.
+    fn finish(mut self) -> Result<Vec<PathBuf>, ExportError> {
+        use std::io::Write as _;
+        if !self.batch.is_empty() || self.runs.batches == 0 {
+            self.flush()?;
+        }
+        let path = self.dir.join("results.jsonl");
+        self.results.flush().map_err(|e| err(&path, e))?;
+        let mut files = Vec::new();
+        for f in [self.runs, self.findings] {
+            files.push(f.parquet_path.clone());
+            files.push(f.parquet_path.with_extension("csv"));
+            f.finish()?;
+        }
+        files.push(path);
+        Ok(files)
+    }
+}
+
+/// Write the saved analysis under `dir` (created if needed) from every run's row; returns the
+/// files written.
 pub fn write(
     dir: &Path,
     tables: &Tables,
@@ -164,13 +334,29 @@ pub fn write(
     accounting: &Accounting,
     provenance: &Provenance,
 ) -> Result<Vec<PathBuf>, ExportError> {
-    std::fs::create_dir_all(dir).map_err(|e| err(dir, e))?;
-    let mut written = Vec::new();
-    let mut frames = vec![
-        runs_frame(runs),
-        findings_frame(runs),
-        rejected_frame(rejections),
-    ];
+    let mut files = RunFiles::create(dir)?;
+    for r in runs {
+        let (result, autopsy) = saved_json(r.run, r.autopsy);
+        files.push(r.source, r.line, r.run.clone(), (&result, &autopsy))?;
+    }
+    write_tables(files, tables, rejections, accounting, provenance)
+}
+
+/// Finish a saved analysis whose per-run files are written: the rejected inputs, every table,
+/// the report and the manifest; returns the files written.
+pub fn write_tables(
+    run_files: RunFiles,
+    tables: &Tables,
+    rejections: &[&Rejection],
+    accounting: &Accounting,
+    provenance: &Provenance,
+) -> Result<Vec<PathBuf>, ExportError> {
+    let dir = run_files.dir.clone();
+    let dir = dir.as_path();
+    let per_run = run_files.finish()?;
+    // Listed as before: runs and findings (Parquet, CSV), then the other tables, results, report.
+    let mut written: Vec<PathBuf> = per_run[..4].to_vec();
+    let mut frames = vec![rejected_frame(rejections)];
     frames.extend(tables.frames());
     for f in &frames {
         for ext in ["parquet", "csv"] {
@@ -186,24 +372,7 @@ pub fn write(
             written.push(path);
         }
     }
-    let results = dir.join("results.jsonl");
-    {
-        use std::io::Write as _;
-        let file = std::fs::File::create(&results).map_err(|e| err(&results, e))?;
-        let mut out = std::io::BufWriter::new(file);
-        for r in runs {
-            let line = json!({
-                "source": r.source,
-                "line": r.line,
-                "result": r.run,
-                "autopsy": r.autopsy,
-            });
-            serde_json::to_writer(&mut out, &line).map_err(|e| err(&results, e))?;
-            out.write_all(b"\n").map_err(|e| err(&results, e))?;
-        }
-        out.flush().map_err(|e| err(&results, e))?;
-    }
-    written.push(results);
+    written.extend(per_run[4..].iter().cloned());
     let md = dir.join("report.md");
     let text = super::render_report(tables, accounting, provenance, TableFormat::Markdown);
     std::fs::write(&md, text).map_err(|e| err(&md, e))?;
@@ -348,5 +517,69 @@ impl Saved {
             runs,
             findings,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The per-run files written in many batches hold what one batch holds: the same bytes of
+    /// `results.jsonl` and CSV, the same Parquet rows (in one row group per batch).
+    #[test]
+    fn per_run_files_in_batches_hold_the_same_rows() {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let analyzer = crate::analysis::Analyzer {
+            normalizer: crate::ops::normalize::Normalizer::load(None).unwrap(),
+            scenarios: crate::scenarios::Scenarios::load(&[root.join("fixtures/scenarios")])
+                .unwrap(),
+            rules: crate::rules::RuleSet::default_pack().unwrap(),
+            unsafe_at: crate::rules::Severity::Medium,
+        };
+        let analysis = crate::analysis::corpus::analyze(
+            &analyzer,
+            crate::input::discover(&[root.join("fixtures/corpus")]),
+            &crate::pipeline::Options::default(),
+            crate::analysis::corpus::Retention::KeepRuns,
+        );
+        let rows = analysis.rows();
+        assert!(rows.len() > 10);
+        let base =
+            std::env::temp_dir().join(format!("kubeautopsy-runfiles-{}", std::process::id()));
+        let write = |dir: &Path, batch_runs: usize| {
+            let mut files = RunFiles::create(dir).unwrap();
+            files.batch_runs = batch_runs;
+            for r in &rows {
+                let (result, autopsy) = saved_json(r.run, r.autopsy);
+                files
+                    .push(r.source, r.line, r.run.clone(), (&result, &autopsy))
+                    .unwrap();
+            }
+            files.finish().unwrap()
+        };
+        let one = write(&base.join("one"), BATCH_RUNS);
+        let many = write(&base.join("many"), 4);
+        for (a, b) in one.iter().zip(&many) {
+            let name = a.file_name().unwrap().to_string_lossy().into_owned();
+            if name.ends_with(".parquet") {
+                let read =
+                    |p: &Path| Frame::read_parquet("t", std::fs::File::open(p).unwrap()).unwrap();
+                assert_eq!(read(a), read(b), "{name}");
+            } else {
+                assert_eq!(
+                    std::fs::read(a).unwrap(),
+                    std::fs::read(b).unwrap(),
+                    "{name}"
+                );
+            }
+        }
+        // results.jsonl is what the object of its four fields serializes to.
+        let text = std::fs::read_to_string(&one[4]).unwrap();
+        let first = text.lines().next().unwrap();
+        let r = &rows[0];
+        let expected =
+            json!({"source": r.source, "line": r.line, "result": r.run, "autopsy": r.autopsy});
+        assert_eq!(first, expected.to_string());
+        let _ = std::fs::remove_dir_all(&base);
     }
 }

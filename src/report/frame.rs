@@ -7,6 +7,8 @@ use crate::verdict::Share;
 use polars::prelude::{
     Column, CsvWriter, DataFrame, ParquetReader, ParquetWriter, PolarsResult, SerReader, SerWriter,
 };
+/// polars's Parquet writer of row groups one at a time.
+pub type ParquetBatches<W> = polars::io::parquet::write::BatchedWriter<W>;
 use serde_json::{Map, Value};
 use std::io::Write;
 
@@ -157,6 +159,26 @@ impl Frame {
 
     pub fn write_csv(&self, out: impl Write) -> PolarsResult<()> {
         CsvWriter::new(out).finish(&mut self.to_polars()?)
+    }
+
+    /// The rows as CSV, with the header line only when `header` (a batch after the first).
+    pub fn append_csv(&self, out: impl Write, header: bool) -> PolarsResult<()> {
+        CsvWriter::new(out)
+            .include_header(header)
+            .finish(&mut self.to_polars()?)
+    }
+
+    /// A Parquet writer of this frame's columns, one row group per [`Frame::write_batch`].
+    pub fn parquet_batches<W: Write>(&self, out: W) -> PolarsResult<ParquetBatches<W>> {
+        ParquetWriter::new(out).batched(self.to_polars()?.schema())
+    }
+
+    /// This frame's rows as the next row group of `w` (none when it has no rows).
+    pub fn write_batch<W: Write>(&self, w: &mut ParquetBatches<W>) -> PolarsResult<()> {
+        if self.height() == 0 {
+            return Ok(());
+        }
+        w.write_batch(&self.to_polars()?)
     }
 
     pub fn write_parquet(&self, out: impl Write) -> PolarsResult<()> {

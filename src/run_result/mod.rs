@@ -107,6 +107,19 @@ impl RunRow<'_> {
     }
 }
 
+/// The JSON of a run's saved result and autopsy, as `results.jsonl` holds them (maps in key
+/// order; `null` without an autopsy).
+pub fn saved_json(result: &RunResult, autopsy: Option<&Packed>) -> (String, String) {
+    // Results and autopsies always serialize (strings, numbers, enums and raw JSON only).
+    let text = |v: Result<serde_json::Value, serde_json::Error>| {
+        v.map_or_else(|_| "null".into(), |v| v.to_string())
+    };
+    (
+        text(serde_json::to_value(result)),
+        text(serde_json::to_value(autopsy)),
+    )
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
