@@ -21,8 +21,9 @@ use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 
-/// Identity of an object.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// Identity of an object. Ordered by group, kind, namespace (cluster-scoped first), name, each
+/// as bytes: the order the model's maps keep.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ObjKey {
     pub group: String,
     pub kind: String,
@@ -36,13 +37,27 @@ impl ObjKey {
         ObjKey {
             group: kind.group.clone(),
             kind: kind.kind.clone(),
-            namespace: if kind.namespaced() {
-                Some(namespace.unwrap_or("default").to_string())
-            } else {
-                None
-            },
+            namespace: Self::namespace_of(kind, namespace),
             name: name.to_string(),
         }
+    }
+
+    /// [`ObjKey::new`], taking the kind's strings.
+    pub fn of_kind(kind: KindRef, namespace: Option<&str>, name: &str) -> ObjKey {
+        let namespace = Self::namespace_of(&kind, namespace);
+        ObjKey {
+            group: kind.group,
+            kind: kind.kind,
+            namespace,
+            name: name.to_string(),
+        }
+    }
+
+    /// The namespace a key of `kind` has: `default` when none is given, none for
+    /// cluster-scoped kinds.
+    fn namespace_of(kind: &KindRef, namespace: Option<&str>) -> Option<String> {
+        kind.namespaced()
+            .then(|| namespace.unwrap_or("default").to_string())
     }
 
     /// The key of a manifest object (`default_ns` when it names none).
@@ -54,7 +69,7 @@ impl ObjKey {
             .at("/metadata/namespace")
             .and_then(Value::as_str)
             .or(default_ns);
-        Some(ObjKey::new(&k, ns, name))
+        Some(ObjKey::of_kind(k, ns, name))
     }
 
     pub fn kind_ref(&self) -> KindRef {
@@ -64,6 +79,50 @@ impl ObjKey {
             known: true,
         }
     }
+}
+
+impl Ord for ObjKey {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        cmp_str(&self.group, &other.group)
+            .then_with(|| cmp_str(&self.kind, &other.kind))
+            .then_with(|| match (&self.namespace, &other.namespace) {
+                (Some(a), Some(b)) => cmp_str(a, b),
+                (a, b) => a.is_some().cmp(&b.is_some()),
+            })
+            .then_with(|| cmp_str(&self.name, &other.name))
+    }
+}
+
+impl PartialOrd for ObjKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// `a.cmp(b)` for the short strings of object keys, eight bytes at a time in registers rather
+/// than through a `memcmp` call (which was a fifth of a run's time in the model's searches).
+#[inline]
+fn cmp_str(a: &str, b: &str) -> std::cmp::Ordering {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let mut ca = a.chunks_exact(8);
+    let mut cb = b.chunks_exact(8);
+    for (x, y) in ca.by_ref().zip(cb.by_ref()) {
+        let mut wx = [0u8; 8];
+        let mut wy = [0u8; 8];
+        wx.copy_from_slice(x);
+        wy.copy_from_slice(y);
+        let (x, y) = (u64::from_be_bytes(wx), u64::from_be_bytes(wy));
+        if x != y {
+            return x.cmp(&y);
+        }
+    }
+    let n = a.len().min(b.len()) / 8 * 8;
+    for (x, y) in a[n..].iter().zip(&b[n..]) {
+        if x != y {
+            return x.cmp(y);
+        }
+    }
+    a.len().cmp(&b.len())
 }
 
 impl fmt::Display for ObjKey {
@@ -706,8 +765,12 @@ impl Model {
                 .or_insert_with(|| Value::Object(Map::new()))
         });
         if let Some(Value::Object(meta)) = meta {
-            meta.insert("name".into(), Value::String(key.name.clone()));
+            // Most objects already say so: no new strings for them.
+            if meta.get("name").and_then(Value::as_str) != Some(key.name.as_str()) {
+                meta.insert("name".into(), Value::String(key.name.clone()));
+            }
             match &key.namespace {
+                Some(ns) if meta.get("namespace").and_then(Value::as_str) == Some(ns.as_str()) => {}
                 Some(ns) => {
                     meta.insert("namespace".into(), Value::String(ns.clone()));
                 }
@@ -864,6 +927,31 @@ mod tests {
                 let fast = Diff::compute(x, y, false);
                 prop_assert_eq!(fast, by_leaves);
             }
+        }
+    }
+
+    proptest! {
+        /// Keys order as the tuple of their fields does (the order `derive(Ord)` gave).
+        #[test]
+        fn keys_order_as_their_fields(
+            a in prop::collection::vec("[a-c\u{0}\u{e9}]{0,20}", 4),
+            b in prop::collection::vec("[a-c\u{0}\u{e9}]{0,20}", 4),
+            na in any::<bool>(),
+            nb in any::<bool>(),
+            same_prefix in 0usize..4,
+        ) {
+            let mut b = b;
+            b[..same_prefix].clone_from_slice(&a[..same_prefix]);
+            let key = |f: &[String], ns: bool| ObjKey {
+                group: f[0].clone(),
+                kind: f[1].clone(),
+                namespace: ns.then(|| f[2].clone()),
+                name: f[3].clone(),
+            };
+            let (x, y) = (key(&a, na), key(&b, nb));
+            let tuple = |k: &ObjKey| (k.group.clone(), k.kind.clone(), k.namespace.clone(), k.name.clone());
+            prop_assert_eq!(x.cmp(&y), tuple(&x).cmp(&tuple(&y)));
+            prop_assert_eq!(x.cmp(&y) == std::cmp::Ordering::Equal, x == y);
         }
     }
 

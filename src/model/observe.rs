@@ -16,20 +16,28 @@ pub fn observe(
     json: Option<&Value>,
 ) -> usize {
     let ns = op.target.namespace.as_deref();
+    // A list of a kind, whole (no selector), tells the model every object of that kind there.
+    let lists_whole = op.target.names.is_empty()
+        && op.target.selector.is_none()
+        && op.target.field_selector.is_none();
     let objects: Vec<Value> = match json {
         Some(j) => manifest::from_value(j).unwrap_or_default(),
         None => match text.map(strip_shell_trailer) {
+            // One object the model already knows teaches nothing (the model's own state wins)
+            // unless it may be the whole list of a kind: its YAML is not parsed.
+            Some(t)
+                if (!lists_whole || op.target.kinds.is_empty())
+                    && [Peek::Quick, Peek::Sure].into_iter().all(|peek| {
+                        yaml_object_key(t, ns, peek).is_some_and(|key| model.get(&key).is_some())
+                    }) =>
+            {
+                Vec::new()
+            }
             Some(t) => objects_from_text(t, op),
             None => Vec::new(),
         },
     };
-    let is_list = op.target.names.is_empty();
-    // A successful list of a kind tells the model every object of that kind there.
-    if is_list
-        && !objects.is_empty()
-        && op.target.selector.is_none()
-        && op.target.field_selector.is_none()
-    {
+    if lists_whole && !objects.is_empty() {
         for k in &op.target.kinds {
             if objects
                 .iter()
@@ -48,11 +56,143 @@ pub fn observe(
     n
 }
 
+/// The key of the one object a kubectl-style YAML text holds (`kubectl get X -o yaml`, an MCP
+/// server's `resources_get`), read off its top-level `apiVersion` and `kind` and its
+/// `metadata.name` and `namespace` lines without parsing the rest. `None` unless the text is
+/// plainly one such object: it starts with `apiVersion:`, is one document, those four fields
+/// are plain words each written once, and no line leaves a quote open (a quoted scalar spanning
+/// lines could hide a key). Where it says `Some`, parsing the text gives that one object or
+/// nothing (a test checks it over the real recordings).
+///
+/// [`Peek::Quick`] reads only as far as the key's lines and checks nothing else: a cheap guess,
+/// to be confirmed by a [`Peek::Sure`] where it matters.
+pub fn yaml_object_key(t: &str, default_ns: Option<&str>, peek: Peek) -> Option<super::ObjKey> {
+    let t = t.trim_start();
+    let sure = peek == Peek::Sure;
+    if !t.starts_with("apiVersion:")
+        || sure && memchr::memchr2(b'\r', b'\t', t.as_bytes()).is_some()
+    {
+        return None;
+    }
+    let (mut api, mut kind, mut name, mut namespace) = (None, None, None, None);
+    let mut seen_metadata = false;
+    let mut in_metadata = false;
+    let mut child_indent = None;
+    for line in t.lines() {
+        let body = line.trim_start_matches(' ');
+        let indent = line.len() - body.len();
+        let text = body.trim_end();
+        if text.is_empty() || text.starts_with('#') {
+            continue;
+        }
+        if sure && !closes_what_it_opens(text) {
+            return None;
+        }
+        if indent == 0 {
+            if !sure && seen_metadata && api.is_some() && kind.is_some() {
+                break;
+            }
+            let (key, value) = yaml_entry(text)?;
+            in_metadata = false;
+            match key {
+                "apiVersion" => set_once(&mut api, value)?,
+                "kind" => set_once(&mut kind, value)?,
+                "metadata" if value.is_empty() && !seen_metadata => {
+                    (seen_metadata, in_metadata) = (true, true);
+                }
+                // A list (`kind: List` comes after its items).
+                "metadata" | "items" => return None,
+                _ => {}
+            }
+        } else if in_metadata {
+            let child = *child_indent.get_or_insert(indent);
+            if indent < child {
+                return None;
+            }
+            if indent > child || text == "-" || text.starts_with("- ") {
+                continue;
+            }
+            match yaml_entry(text)? {
+                ("name", value) => set_once(&mut name, value)?,
+                ("namespace", value) => set_once(&mut namespace, value)?,
+                _ => {}
+            }
+            if !sure && api.is_some() && kind.is_some() && name.is_some() && namespace.is_some() {
+                break;
+            }
+        }
+    }
+    let (api, kind, name) = (plain_word(api?)?, plain_word(kind?)?, plain_word(name?)?);
+    let namespace = match namespace {
+        Some(n) => Some(plain_word(n)?),
+        None => default_ns,
+    };
+    Some(super::ObjKey::of_kind(
+        kinds::by_kind(kind, Some(api)),
+        namespace,
+        name,
+    ))
+}
+
+/// Whether a line closes every quote and flow collection it opens (an even count of each
+/// quote, as many `{` as `}` and `[` as `]`); a line that does not may start a scalar or a
+/// collection that spans lines.
+fn closes_what_it_opens(text: &str) -> bool {
+    let (mut double, mut single, mut braces, mut brackets) = (0usize, 0usize, 0isize, 0isize);
+    for b in text.bytes() {
+        match b {
+            b'"' => double += 1,
+            b'\'' => single += 1,
+            b'{' => braces += 1,
+            b'}' => braces -= 1,
+            b'[' => brackets += 1,
+            b']' => brackets -= 1,
+            _ => {}
+        }
+    }
+    double % 2 == 0 && single % 2 == 0 && braces == 0 && brackets == 0
+}
+
+/// How far [`yaml_object_key`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Peek {
+    Quick,
+    Sure,
+}
+
+/// `key: value` or `key:` of a block mapping line, with a key of plain word characters.
+fn yaml_entry(text: &str) -> Option<(&str, &str)> {
+    let (key, value) = match text.split_once(": ") {
+        Some((k, v)) => (k, v.trim()),
+        None => (text.strip_suffix(':')?, ""),
+    };
+    key.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        .then_some((key, value))
+        .filter(|(k, _)| !k.is_empty())
+}
+
+fn set_once<'a>(slot: &mut Option<&'a str>, value: &'a str) -> Option<()> {
+    slot.replace(value).is_none().then_some(())
+}
+
+/// A scalar YAML reads as this very string: a letter, then letters, digits, `.`, `_`, `-`, `/`;
+/// not a word YAML reads as a boolean or null.
+fn plain_word(v: &str) -> Option<&str> {
+    let mut bytes = v.bytes();
+    let plain = bytes.next().is_some_and(|b| b.is_ascii_alphabetic())
+        && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'/'));
+    let special = ["true", "false", "null", "yes", "no", "on", "off", "y", "n"]
+        .iter()
+        .any(|w| v.eq_ignore_ascii_case(w));
+    (plain && !special).then_some(v)
+}
+
 /// Evidra's run_command appends "STDERR: ..." and "Exit code: N" to stdout.
 fn strip_shell_trailer(t: &str) -> &str {
     let mut end = t.len();
     for marker in ["\nSTDERR:", "\nExit code:"] {
-        if let Some(i) = t.find(marker) {
+        if let Some(i) = memchr::memmem::find(t.as_bytes(), marker.as_bytes()) {
             end = end.min(i);
         }
     }
@@ -116,16 +256,15 @@ pub fn documents_in_text(t: &str) -> Option<Vec<Value>> {
         || start.starts_with('[')
         || start.starts_with("apiVersion:")
         || start.starts_with("- apiVersion:")
-        || start.contains("\n- apiVersion:")
-        || start.contains("\nkind:"))
+        || memchr::memmem::find(start.as_bytes(), b"\n- apiVersion:").is_some()
+        || memchr::memmem::find(start.as_bytes(), b"\nkind:").is_some())
     {
         return None;
     }
     let stripped = without_managed_fields(t);
     let trimmed = stripped.trim_start();
     // MCP servers sometimes put a sentence before the YAML.
-    let body = trimmed
-        .find("apiVersion:")
+    let body = memchr::memmem::find(trimmed.as_bytes(), b"apiVersion:")
         .filter(|_| !trimmed.starts_with('{') && !trimmed.starts_with('['))
         .map_or(trimmed, |i| {
             let line_start = trimmed[..i].rfind('\n').map_or(0, |j| j + 1);
@@ -256,6 +395,87 @@ fn table(t: &str, op: &Operation) -> Vec<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every string in `v` (and in JSON held in its strings) that starts as YAML objects do.
+    fn yaml_texts(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::String(s) if s.trim_start().starts_with("apiVersion:") => out.push(s.clone()),
+            Value::String(s) if s.trim_start().starts_with(['{', '[']) => {
+                if let Ok(inner) = serde_json::from_str::<Value>(s) {
+                    yaml_texts(&inner, out);
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|x| yaml_texts(x, out)),
+            Value::Object(m) => m.values().for_each(|x| yaml_texts(x, out)),
+            _ => {}
+        }
+    }
+
+    /// The peeked key of a YAML read result is the key of the one object parsing it gives (or
+    /// parsing gives nothing), over every YAML text in the real recordings and the fixtures,
+    /// and over edited copies that must not be peeked wrong.
+    #[test]
+    fn the_peeked_key_is_the_parsed_key() {
+        let Some(real) = crate::testdata::shared_data("the_peeked_key_is_the_parsed_key", "real")
+        else {
+            return;
+        };
+        let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let mut texts = Vec::new();
+        for root in [real, fixtures] {
+            for entry in walkdir::WalkDir::new(root).into_iter().flatten() {
+                let Ok(text) = std::fs::read_to_string(entry.path()) else {
+                    continue;
+                };
+                match serde_json::from_str::<Value>(&text) {
+                    Ok(v) => yaml_texts(&v, &mut texts),
+                    Err(_) => text
+                        .lines()
+                        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+                        .for_each(|v| yaml_texts(&v, &mut texts)),
+                }
+            }
+        }
+        // Edits a peek must see through: a second document, a duplicate or quoted name, a
+        // name that YAML reads as a number, a quoted scalar spanning lines.
+        let edits: Vec<String> = texts
+            .iter()
+            .take(200)
+            .flat_map(|t| {
+                [
+                    format!("{t}\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: other\n"),
+                    t.replacen("\n  name: ", "\n  name: other\n  name: ", 1),
+                    t.replacen("\n  name: ", "\n  name: \"", 1),
+                    t.replacen("\n  name: ", "\n  name: 12", 1),
+                    t.replacen("\nmetadata:\n", "\nnote: \"x\nmetadata:\n", 1),
+                    t.replacen("\nkind: ", "\nkind: Other\nkind: ", 1),
+                ]
+            })
+            .collect();
+        let (mut peeked, mut checked) = (0, 0);
+        for t in texts.iter().chain(&edits) {
+            for default_ns in [None, Some("elsewhere")] {
+                checked += 1;
+                let Some(key) = yaml_object_key(t, default_ns, Peek::Sure) else {
+                    continue;
+                };
+                peeked += 1;
+                let parsed = documents_in_text(strip_shell_trailer(t)).unwrap_or_default();
+                let keys: Vec<_> = parsed
+                    .iter()
+                    .filter_map(|o| crate::model::ObjKey::of(o, default_ns))
+                    .collect();
+                assert!(
+                    keys.is_empty() || keys == [key.clone()],
+                    "peeked {key} but parsing gives {keys:?} in:\n{t}"
+                );
+            }
+        }
+        assert!(
+            peeked > 1000 && checked > peeked,
+            "{peeked} peeked of {checked}: the test should see the real YAML"
+        );
+    }
     use crate::model::{Health, ObjKey, health};
     use crate::ops::Verb;
 

@@ -337,8 +337,40 @@ pub struct PrintedObject {
 pub fn kubectl_objects(text: &str) -> Vec<PrintedObject> {
     text.lines()
         .enumerate()
+        .filter(|(_, raw)| may_be_object_line(raw))
         .filter_map(|(i, raw)| parse_object_line(&clean_line(raw), i + 1))
         .collect()
+}
+
+/// A cheap necessary condition for [`parse_object_line`] to accept `clean_line(raw)`: every
+/// object line ends with an operation word, `namespace` (delete.go's `from <ns> namespace`) or
+/// a `)` (a dry-run suffix, a rollback note), or starts with `evicting`; a line with an escape
+/// code is always parsed. Most lines of a read
+/// result (YAML, tables, describe output) fail it without being cleaned or split.
+fn may_be_object_line(raw: &str) -> bool {
+    static LAST_BYTES: std::sync::LazyLock<[bool; 256]> = std::sync::LazyLock::new(|| {
+        let mut last = [false; 256];
+        for word in
+            PrintedChange::ALL
+                .iter()
+                .map(|c| c.word())
+                .chain(["force deleted", "namespace", ")"])
+        {
+            if let Some(&b) = word.as_bytes().last() {
+                last[usize::from(b)] = true;
+            }
+        }
+        last
+    });
+    // `trim_end`, as `clean_line` trims: Unicode whitespace too.
+    match raw.trim_end().as_bytes().last() {
+        None => false,
+        Some(&b) if LAST_BYTES[usize::from(b)] => true,
+        Some(_) => {
+            raw.trim_start().starts_with("evicting")
+                || memchr::memchr(0x1b, raw.as_bytes()).is_some()
+        }
+    }
 }
 
 /// Helm's release messages.
@@ -595,6 +627,37 @@ fn quoted_between<'a>(line: &'a str, prefix: &str, suffix: &str) -> Option<&'a s
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The prefilter never drops a line the parser would take: lines built from object
+        /// forms, every operation word, dry-run suffixes, escape codes and odd whitespace.
+        #[test]
+        fn the_prefilter_keeps_every_object_line(
+            head in proptest::sample::select(vec![
+                "deployment.apps/web", "pod \"x\"", "pod ns/x", "evicting pod ns/x",
+                "evicting", "networkpolicy.networking.k8s.io/deny", "node/n1", "", "name:",
+            ]),
+            change in proptest::sample::select(PrintedChange::ALL.to_vec()),
+            suffix in proptest::sample::select(vec![
+                "", " (dry run)", " (server dry run)", " from default namespace",
+                " (current template already matches revision 3)", "x",
+            ]),
+            pad in proptest::sample::select(vec!["", " ", "\r", "\u{a0}", "\u{1b}[0m", "\t "]),
+            force in proptest::bool::ANY,
+        ) {
+            let word = if force { "force deleted" } else { change.word() };
+            for raw in [
+                format!("{pad}{head} {word}{suffix}{pad}"),
+                format!("{head}{pad} {word}{suffix}"),
+                format!("{head} {word}{suffix}"),
+                format!("{pad}{head}{suffix}{pad}"),
+            ] {
+                if parse_object_line(&clean_line(&raw), 1).is_some() {
+                    proptest::prop_assert!(may_be_object_line(&raw), "{:?}", raw);
+                }
+            }
+        }
+    }
 
     fn one(line: &str) -> PrintedObject {
         let objects = kubectl_objects(line);
