@@ -335,9 +335,11 @@ pub struct PrintedObject {
 /// Every object line kubectl printed in `text` (other lines ignored: warnings, tables, YAML,
 /// errors).
 pub fn kubectl_objects(text: &str) -> Vec<PrintedObject> {
+    // Escape codes are rare: looked for once in the whole text, not in each line.
+    let escapes = memchr::memchr(0x1b, text.as_bytes()).is_some();
     text.lines()
         .enumerate()
-        .filter(|(_, raw)| may_be_object_line(raw))
+        .filter(|(_, raw)| may_be_object_line(raw, escapes))
         .filter_map(|(i, raw)| parse_object_line(&clean_line(raw), i + 1))
         .collect()
 }
@@ -345,9 +347,9 @@ pub fn kubectl_objects(text: &str) -> Vec<PrintedObject> {
 /// A cheap necessary condition for [`parse_object_line`] to accept `clean_line(raw)`: every
 /// object line ends with an operation word, `namespace` (delete.go's `from <ns> namespace`) or
 /// a `)` (a dry-run suffix, a rollback note), or starts with `evicting`; a line with an escape
-/// code is always parsed. Most lines of a read
-/// result (YAML, tables, describe output) fail it without being cleaned or split.
-fn may_be_object_line(raw: &str) -> bool {
+/// code is always parsed (`escapes`: the text may hold one). Most lines of a read result (YAML,
+/// tables, describe output, logs) fail it without being cleaned or split.
+fn may_be_object_line(raw: &str, escapes: bool) -> bool {
     static LAST_BYTES: std::sync::LazyLock<[bool; 256]> = std::sync::LazyLock::new(|| {
         let mut last = [false; 256];
         for word in
@@ -368,7 +370,7 @@ fn may_be_object_line(raw: &str) -> bool {
         Some(&b) if LAST_BYTES[usize::from(b)] => true,
         Some(_) => {
             raw.trim_start().starts_with("evicting")
-                || memchr::memchr(0x1b, raw.as_bytes()).is_some()
+                || escapes && memchr::memchr(0x1b, raw.as_bytes()).is_some()
         }
     }
 }
@@ -653,7 +655,7 @@ mod tests {
                 format!("{pad}{head}{suffix}{pad}"),
             ] {
                 if parse_object_line(&clean_line(&raw), 1).is_some() {
-                    proptest::prop_assert!(may_be_object_line(&raw), "{:?}", raw);
+                    proptest::prop_assert!(may_be_object_line(&raw, raw.contains('\u{1b}')), "{:?}", raw);
                 }
             }
         }
