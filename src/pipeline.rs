@@ -12,7 +12,7 @@ use crate::input::{
     self, Compression, Discovery, Layout, Limits, LineItem, LineReader, Source, SourcePath,
     WholeRead,
 };
-use crate::trace::{self, DocKind, Trace};
+use crate::trace::{self, DocKind, Parsed, Trace};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -40,6 +40,9 @@ pub struct Options {
     /// Outcomes recorded beside the traces (`--outcomes`, SREGym results files), attached to
     /// each trace document before it is typed.
     pub outcomes: Option<std::sync::Arc<crate::import::outcomes::Outcomes>>,
+    /// Parse every trace as a whole document (`Trace::document`), for a command that writes the
+    /// documents out (`import`); otherwise traces take the typed fast path.
+    pub documents: bool,
 }
 
 /// One of N deterministic parts of a corpus: a record belongs to shard
@@ -95,6 +98,7 @@ impl Default for Options {
             import: None,
             shard: None,
             outcomes: None,
+            documents: false,
         }
     }
 }
@@ -661,9 +665,17 @@ impl<F> Driver<'_, F> {
                 run_id,
             )))
         };
-        let outcome = match trace::parse_record(bytes) {
+        // Outcomes from beside the traces are attached to the document: those take the schema
+        // path, as does a command that wants the documents.
+        let parsed = if self.opts.outcomes.is_none() && !self.opts.documents {
+            trace::parse_fast(bytes)
+        } else {
+            trace::parse_record(bytes).map(Parsed::Document)
+        };
+        let outcome = match parsed {
             Err(invalid) => reject(invalid.problem, invalid.run_id),
-            Ok(mut doc) => match doc.kind {
+            Ok(Parsed::Typed(doc)) => Outcome::Run((self.per_run)(&Trace::of(&doc, None))),
+            Ok(Parsed::Document(mut doc)) => match doc.kind {
                 DocKind::Scenario => Outcome::Scenario {
                     id: doc
                         .value
@@ -677,8 +689,8 @@ impl<F> Driver<'_, F> {
                     if let Some(outcomes) = &self.opts.outcomes {
                         outcomes.attach(&mut doc.value, &source.display);
                     }
-                    match trace::view(&doc) {
-                        Ok(t) => Outcome::Run((self.per_run)(&t)),
+                    match trace::view(&doc, |t| (self.per_run)(t)) {
+                        Ok(r) => Outcome::Run(r),
                         Err(p) => reject(p, None),
                     }
                 }

@@ -451,8 +451,7 @@ mod tests {
         };
         let bytes = serde_json::to_vec(doc).unwrap();
         let parsed = crate::trace::parse_record(&bytes).unwrap();
-        let trace = crate::trace::view(&parsed).unwrap();
-        analyzer.replay(&trace).replay
+        crate::trace::view(&parsed, |t| analyzer.replay(t).replay).unwrap()
     }
 
     /// A fact of the first effect on the object named `name`.

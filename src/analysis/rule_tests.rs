@@ -103,8 +103,8 @@ fn run_fixture(analyzer: &Analyzer, rule: &str, path: &Path) -> FixtureResult {
     if let Err(problem) = attach_scenario(&mut doc, path) {
         return fail(problem);
     }
-    let trace = match crate::trace::view(&doc) {
-        Ok(t) => t,
+    let judgement = match crate::trace::view(&doc, |t| analyzer.run(t).judgement) {
+        Ok(j) => j,
         Err(p) => return fail(p.message.clone()),
     };
     let Some(expected) = doc
@@ -122,7 +122,6 @@ fn run_fixture(analyzer: &Analyzer, rule: &str, path: &Path) -> FixtureResult {
                 .into(),
         );
     };
-    let judgement = analyzer.run(&trace).judgement;
     let got: BTreeSet<u64> = judgement
         .findings
         .iter()
@@ -284,11 +283,11 @@ mod tests {
         let at = d.join("KA-T-001/f.json");
         let mut doc = fixture(r#""../scenario.json""#, false);
         attach_scenario(&mut doc, &at).unwrap();
-        let trace = crate::trace::view(&doc).unwrap();
-        assert_eq!(
-            trace.scenario.and_then(|s| s.get("namespaces")),
-            Some(&serde_json::json!(["bench"]))
-        );
+        let namespaces = crate::trace::view(&doc, |t| {
+            t.scenario.and_then(|s| s.get("namespaces")).cloned()
+        })
+        .unwrap();
+        assert_eq!(namespaces, Some(serde_json::json!(["bench"])));
         for (named, embedded, want) in [
             (r#""../missing.json""#, false, "missing.json"),
             (r#""../trace.json""#, false, "is not a scenario document"),

@@ -30,6 +30,7 @@ pub fn options(g: &Global, input: &InputArgs, strict: bool) -> Options {
         import: None,
         shard: input.shard,
         outcomes: None,
+        documents: false,
     }
 }
 

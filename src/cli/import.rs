@@ -10,9 +10,12 @@ use std::io::Write;
 use std::process::ExitCode;
 
 pub fn run(g: &Global, a: &ImportArgs) -> Outcome {
-    let (discovery, opts) = corpus_inputs(g, &a.input, Some(a.from), &a.labels, false)?;
+    let (discovery, mut opts) = corpus_inputs(g, &a.input, Some(a.from), &a.labels, false)?;
+    opts.documents = true;
     let corpus: Corpus<Vec<u8>> = pipeline::run(discovery, &opts, |t| {
-        serde_json::to_vec(t.document).unwrap_or_default()
+        t.document
+            .and_then(|d| serde_json::to_vec(d).ok())
+            .unwrap_or_default()
     });
     note_unmatched_outcomes(g.quiet, &opts);
     let accounting = Accounting::of(&corpus);

@@ -20,6 +20,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
+use std::sync::Arc;
 
 /// Identity of an object. Ordered by group, kind, namespace (cluster-scoped first), name, each
 /// as bytes: the order the model's maps keep.
@@ -509,7 +510,9 @@ impl Diff {
 /// The simulated cluster.
 #[derive(Debug, Default, Clone)]
 pub struct Model {
-    objects: BTreeMap<ObjKey, Value>,
+    /// Objects are shared, not copied: a change's effect holds the object before and after as
+    /// the same allocations the model holds (a write copies the one object it edits).
+    objects: BTreeMap<ObjKey, Arc<Value>>,
     /// Owner uid → keys of the objects it owns.
     owned: HashMap<String, BTreeSet<ObjKey>>,
     /// Field manager of leaf paths set by server-side applies, per object; a path without an
@@ -539,7 +542,7 @@ impl Model {
         self.normalize_meta(&mut obj, &key);
         // Its fields belong to INITIAL_MANAGER implicitly (no entry in `managers`).
         self.index(&key, &obj);
-        self.objects.insert(key, obj);
+        self.objects.insert(key, Arc::new(obj));
         true
     }
 
@@ -640,7 +643,12 @@ impl Model {
     }
 
     pub fn get(&self, key: &ObjKey) -> Option<&Value> {
-        self.objects.get(key)
+        self.objects.get(key).map(|o| &**o)
+    }
+
+    /// The object itself, shared (what an effect keeps as the object before a change).
+    pub fn get_shared(&self, key: &ObjKey) -> Option<Arc<Value>> {
+        self.objects.get(key).cloned()
     }
 
     pub fn len(&self) -> usize {
@@ -652,7 +660,7 @@ impl Model {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&ObjKey, &Value)> {
-        self.objects.iter()
+        self.objects.iter().map(|(k, o)| (k, &**o))
     }
 
     /// Objects of a kind in a namespace (`None`: every namespace), in key order. Cost: the
@@ -673,6 +681,7 @@ impl Model {
             .range(start..)
             .take_while(move |(key, _)| key.group == g && key.kind == k)
             .filter(move |(key, _)| ns.is_none() || key.namespace.as_deref() == ns)
+            .map(|(k, o)| (k, &**o))
     }
 
     /// Keys of every object in a namespace, in key order. A scan of the model: its two callers
@@ -726,11 +735,25 @@ impl Model {
     pub fn put(
         &mut self,
         key: ObjKey,
-        mut obj: Value,
+        obj: Value,
         manager: &str,
         owned_paths: Option<Vec<String>>,
     ) {
-        self.normalize_meta(&mut obj, &key);
+        self.put_shared(key, Arc::new(obj), manager, owned_paths);
+    }
+
+    /// [`Model::put`] of an object an effect also holds: it is copied only when its metadata
+    /// must be completed (the effect keeps the object as the write made it).
+    pub fn put_shared(
+        &mut self,
+        key: ObjKey,
+        mut obj: Arc<Value>,
+        manager: &str,
+        owned_paths: Option<Vec<String>>,
+    ) {
+        if self.meta_incomplete(&obj, &key) {
+            self.normalize_meta(Arc::make_mut(&mut obj), &key);
+        }
         if let Some(old) = self.objects.remove(&key) {
             self.unindex(&key, &old);
         }
@@ -749,11 +772,30 @@ impl Model {
     }
 
     /// Remove an object; returns what it was.
-    pub fn remove(&mut self, key: &ObjKey) -> Option<Value> {
+    pub fn remove(&mut self, key: &ObjKey) -> Option<Arc<Value>> {
         let old = self.objects.remove(key)?;
         self.unindex(key, &old);
         self.managers.remove(key);
         Some(old)
+    }
+
+    /// Would [`Model::normalize_meta`] change `obj`? (Exactly its conditions.)
+    fn meta_incomplete(&self, obj: &Value, key: &ObjKey) -> bool {
+        let Some(m) = obj.as_object() else {
+            return true;
+        };
+        let Some(meta) = m.get("metadata") else {
+            return true;
+        };
+        let Some(meta) = meta.as_object() else {
+            return false;
+        };
+        meta.get("name").and_then(Value::as_str) != Some(key.name.as_str())
+            || match &key.namespace {
+                Some(ns) => meta.get("namespace").and_then(Value::as_str) != Some(ns.as_str()),
+                None => meta.contains_key("namespace"),
+            }
+            || !meta.get("uid").is_some_and(Value::is_string)
     }
 
     fn normalize_meta(&mut self, obj: &mut Value, key: &ObjKey) {
@@ -952,6 +994,47 @@ mod tests {
             let tuple = |k: &ObjKey| (k.group.clone(), k.kind.clone(), k.namespace.clone(), k.name.clone());
             prop_assert_eq!(x.cmp(&y), tuple(&x).cmp(&tuple(&y)));
             prop_assert_eq!(x.cmp(&y) == std::cmp::Ordering::Equal, x == y);
+        }
+    }
+
+    proptest! {
+        /// `put_shared` copies an object exactly when `normalize_meta` would change it.
+        #[test]
+        fn meta_incomplete_is_when_normalizing_changes_the_object(
+            v in value(),
+            name in prop_oneof![Just(None), Just(Some("web")), Just(Some(""))],
+            ns in prop_oneof![Just(None), Just(Some("app")), Just(Some("web"))],
+            uid in prop_oneof![Just(None), Just(Some(json!("u1"))), Just(Some(json!(3)))],
+            meta_kind in 0u8..3,
+            key_ns in prop_oneof![Just(None), Just(Some("app"))],
+        ) {
+            let mut obj = v;
+            if let Value::Object(m) = &mut obj {
+                let mut meta = Map::new();
+                if let Some(n) = name {
+                    meta.insert("name".into(), json!(n));
+                }
+                if let Some(n) = ns {
+                    meta.insert("namespace".into(), json!(n));
+                }
+                if let Some(u) = uid {
+                    meta.insert("uid".into(), u);
+                }
+                match meta_kind {
+                    0 => {
+                        m.insert("metadata".into(), Value::Object(meta));
+                    }
+                    1 => {
+                        m.insert("metadata".into(), json!("not an object"));
+                    }
+                    _ => {}
+                }
+            }
+            let key = ObjKey::new(&kinds::by_kind("Pod", None), key_ns, "web");
+            let mut model = Model::default();
+            let mut normalized = obj.clone();
+            model.normalize_meta(&mut normalized, &key);
+            prop_assert_eq!(model.meta_incomplete(&obj, &key), normalized != obj);
         }
     }
 

@@ -374,8 +374,8 @@ const WRITE_WORDS: &[&str] = &[
 impl<'a> ListedTools<'a> {
     pub fn of(trace: &Trace<'a>) -> ListedTools<'a> {
         let tools = trace
-            .document
-            .pointer("/meta/mcp_servers")
+            .meta
+            .and_then(|m| m.get("mcp_servers"))
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
@@ -1346,7 +1346,8 @@ mod tests {
                 {"name": "get_and_fix", "annotations": {"readOnlyHint": false, "destructiveHint": true}}
             ]}]}
         });
-        let t = crate::trace::model::Trace::from_value(&doc).unwrap();
+        let typed = crate::trace::typed::from_value(&doc).unwrap();
+        let t = crate::trace::Trace::of(&typed, None);
         let l = ListedTools::of(&t);
         assert!(l.read_only("inspect").is_some());
         assert!(l.read_only("get_and_fix").is_none());

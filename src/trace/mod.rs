@@ -1,16 +1,21 @@
 //! Stages 3 and 4: parse one record and validate it against its contract.
 //!
-//! `parse_record` is the only way from bytes to a document: UTF-8 check, JSON parse, schema
-//! validation (validators compiled once). Anything wrong becomes a [`Problem`] positioned in
-//! the record's bytes.
+//! Two ways from bytes to a trace, with one contract. [`parse_fast`], the hot path, reads a
+//! trace straight into its types (`typed`), which hold the schema's contract themselves; what
+//! they do not accept goes to [`parse_record`]: UTF-8 check, strict JSON parse, schema
+//! validation (validators compiled once), which accepts it or says why not, as a [`Problem`]
+//! positioned in the record's bytes. Scenario documents, and traces embedding a scenario or a
+//! final state (the scenario schema's objects), always take `parse_record`.
 
 pub mod locate;
 pub mod model;
 pub mod schema;
 pub mod strict;
+pub mod typed;
 
 pub use model::Trace;
 pub use schema::{DocKind, Schemas, schemas};
+pub use typed::TraceDoc;
 
 use crate::diag::{Problem, RejectKind};
 use serde_json::Value;
@@ -20,6 +25,37 @@ use serde_json::Value;
 pub struct Document {
     pub kind: DocKind,
     pub value: Value,
+}
+
+/// A record that passed: a trace read into its types, or a document the schema checked.
+pub enum Parsed<'a> {
+    Typed(Box<TraceDoc<'a>>),
+    Document(Document),
+}
+
+/// Parse one record by the hot path: into the trace's types when they accept it (no document
+/// tree, no schema run), else by [`parse_record`], which accepts it or explains why not.
+pub fn parse_fast(record: &[u8]) -> Result<Parsed<'_>, Invalid> {
+    if let Ok(text) = std::str::from_utf8(record)
+        && let Ok(doc) = typed::from_str(text)
+        && !doc.needs_schema()
+        && events_in_order(doc.events.iter().map(typed::EventDoc::seq))
+    {
+        return Ok(Parsed::Typed(Box::new(doc)));
+    }
+    parse_record(record).map(Parsed::Document)
+}
+
+/// Whether the events' `seq` values increase strictly (events without one are skipped).
+fn events_in_order(seqs: impl Iterator<Item = Option<u64>>) -> bool {
+    let mut previous = None;
+    for seq in seqs.flatten() {
+        if previous.is_some_and(|p| seq <= p) {
+            return false;
+        }
+        previous = Some(seq);
+    }
+    true
 }
 
 /// A record that did not; `run_id` is filled when the document got far enough to have one.
@@ -126,19 +162,17 @@ fn check_event_order(doc: &Value, record: &[u8]) -> Option<Problem> {
     None
 }
 
-/// The typed view of a validated trace document.
-pub fn view(doc: &Document) -> Result<Trace<'_>, Box<Problem>> {
-    Trace::from_value(&doc.value).map_err(|e| {
-        // The schema accepted what the typed view cannot read: a bug in kubeautopsy, reported
-        // as a rejection so that nothing is lost.
-        Box::new(Problem::new(
+/// Call `f` with the typed view of a trace document the schema accepted.
+pub fn view<R>(doc: &Document, f: impl FnOnce(&Trace<'_>) -> R) -> Result<R, Box<Problem>> {
+    match typed::from_value(&doc.value) {
+        Ok(t) => Ok(f(&Trace::of(&t, Some(&doc.value)))),
+        // The schema accepted what the types do not: a bug in kubeautopsy, reported as a
+        // rejection so that nothing is lost.
+        Err(e) => Err(Box::new(Problem::new(
             RejectKind::Schema,
-            format!(
-                "{}: expected {} (internal: the schema and the trace model disagree; please report)",
-                e.pointer, e.expected
-            ),
-        ))
-    })
+            format!("{e} (internal: the schema and the trace types disagree; please report)"),
+        ))),
+    }
 }
 
 pub(crate) fn syntax_problem(record: &[u8], e: &serde_json::Error) -> Problem {
@@ -243,7 +277,7 @@ mod tests {
             br#"{"schema": "kubeautopsy.trace/v1", "run": {"id": "r", "repeat": 2.0}, "events": []}"#,
         )
         .unwrap();
-        assert_eq!(view(&doc).unwrap().run.repeat, Some(2));
+        assert_eq!(view(&doc, |t| t.run.repeat).unwrap(), Some(2));
     }
 
     #[test]

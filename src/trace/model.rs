@@ -1,16 +1,16 @@
-//! Typed, borrowed views of a validated trace: what later stages read instead of raw JSON.
-//!
-//! A view is built from a document that already passed the schema, so the fields have the
-//! types the schema promises; the constructors still return an error instead of panicking if
-//! the schema and this code ever disagree.
+//! Typed, borrowed views of a trace: what later stages read instead of raw JSON. A view is
+//! built from a [`TraceDoc`] (`trace::typed`), whose types already hold the contract, so
+//! building it cannot fail.
 
+use super::typed::{EventDoc, TraceDoc};
 use serde_json::{Map, Value};
 
 /// A trace v1 document.
 #[derive(Debug)]
 pub struct Trace<'a> {
-    /// The whole validated document (what `kubeautopsy import` writes out).
-    pub document: &'a Value,
+    /// The whole document, when it was parsed as one (a record the schema checked, or one
+    /// whose document a command asked for: `kubeautopsy import` writes it out).
+    pub document: Option<&'a Value>,
     pub run: Run<'a>,
     /// The embedded scenario definition, if any (interpreted by later stages).
     pub scenario: Option<&'a Value>,
@@ -18,6 +18,10 @@ pub struct Trace<'a> {
     /// `None` when no verifier outcome was recorded.
     pub outcome: Option<Outcome<'a>>,
     pub final_state: Option<&'a [Value]>,
+    /// The text of the first user message (the task prompt), when recorded.
+    pub prompt: Option<&'a str>,
+    /// The trace's free-form `meta` object.
+    pub meta: Option<&'a Map<String, Value>>,
 }
 
 /// Identity of a run and the grouping keys of the tables.
@@ -98,124 +102,40 @@ pub enum CheckVerdict {
     Error,
 }
 
-/// The schema and the typed view disagree about a field (a bug, reported, never a panic).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ShapeError {
-    pub pointer: String,
-    pub expected: &'static str,
-}
-
-type Shape<T> = Result<T, ShapeError>;
-
-/// A JSON number that is an integer (JSON Schema's sense: `3`, `3.0` and `3e0` are integers)
-/// within ±2^53, where every JSON parser agrees on its value.
-fn integral(v: &Value) -> Option<i64> {
-    const EXACT: i64 = 1 << 53;
-    let n = match v.as_i64() {
-        Some(n) => n,
-        None => {
-            let f = v.as_f64()?;
-            if f.fract() != 0.0 || f.abs() > EXACT as f64 {
-                return None;
-            }
-            f as i64
-        }
-    };
-    (-EXACT..=EXACT).contains(&n).then_some(n)
-}
-
-fn shape_err<T>(pointer: impl Into<String>, expected: &'static str) -> Shape<T> {
-    Err(ShapeError {
-        pointer: pointer.into(),
-        expected,
-    })
-}
-
-/// Field access with the pointer kept for error messages.
-struct Obj<'a> {
-    map: &'a Map<String, Value>,
-    at: String,
-}
-
-impl<'a> Obj<'a> {
-    fn new(v: &'a Value, at: String) -> Shape<Obj<'a>> {
-        match v.as_object() {
-            Some(map) => Ok(Obj { map, at }),
-            None => shape_err(at, "object"),
-        }
-    }
-    fn path(&self, key: &str) -> String {
-        format!("{}/{key}", self.at)
-    }
-    fn opt_str(&self, key: &str) -> Shape<Option<&'a str>> {
-        match self.map.get(key) {
-            None => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s)),
-            Some(_) => shape_err(self.path(key), "string"),
-        }
-    }
-    fn str(&self, key: &str) -> Shape<&'a str> {
-        self.opt_str(key)?
-            .map_or_else(|| shape_err(self.path(key), "string"), Ok)
-    }
-    fn opt_u64(&self, key: &str) -> Shape<Option<u64>> {
-        match self.map.get(key) {
-            None => Ok(None),
-            Some(v) => integral(v).and_then(|n| u64::try_from(n).ok()).map_or_else(
-                || shape_err(self.path(key), "non-negative integer"),
-                |n| Ok(Some(n)),
-            ),
-        }
-    }
-    fn opt_bool(&self, key: &str) -> Shape<Option<bool>> {
-        match self.map.get(key) {
-            None => Ok(None),
-            Some(Value::Bool(b)) => Ok(Some(*b)),
-            Some(_) => shape_err(self.path(key), "boolean"),
-        }
-    }
-    fn opt_obj(&self, key: &str) -> Shape<Option<Obj<'a>>> {
-        self.map
-            .get(key)
-            .map(|v| Obj::new(v, self.path(key)))
-            .transpose()
-    }
-    fn opt_array(&self, key: &str) -> Shape<Option<&'a [Value]>> {
-        match self.map.get(key) {
-            None => Ok(None),
-            Some(Value::Array(a)) => Ok(Some(a)),
-            Some(_) => shape_err(self.path(key), "array"),
-        }
-    }
-}
-
 impl<'a> Trace<'a> {
-    /// View a document that passed the trace schema.
-    pub fn from_value(doc: &'a Value) -> Shape<Trace<'a>> {
-        let root = Obj::new(doc, String::new())?;
-        let run = match root.opt_obj("run")? {
-            Some(r) => Run::from_obj(&r)?,
-            None => return shape_err("/run", "object"),
-        };
-        let events = root
-            .opt_array("events")?
-            .unwrap_or_default()
-            .iter()
-            .enumerate()
-            .map(|(i, e)| Event::from_value(e, format!("/events/{i}")))
-            .collect::<Shape<Vec<_>>>()?;
-        let outcome = root
-            .opt_obj("outcome")?
-            .map(|o| Outcome::from_obj(&o))
-            .transpose()?;
-        Ok(Trace {
-            document: doc,
-            run,
-            scenario: root.map.get("scenario"),
+    /// The view of a typed document; `document` is the document it was read from, if any.
+    pub fn of(doc: &'a TraceDoc<'_>, document: Option<&'a Value>) -> Trace<'a> {
+        let run = &doc.run.0;
+        let s = |v: &'a super::typed::Opt<super::typed::Str<'_>>| v.0.as_ref().map(|x| &*x.0);
+        let object = |v: &'a Value| v.as_object();
+        let events = doc.events.iter().map(Event::of).collect();
+        let prompt = doc.events.iter().find_map(|e| match e {
+            EventDoc::Other {
+                kind, role, text, ..
+            } if kind == "message" && role.as_deref() == Some("user") => Some(text.as_deref()),
+            _ => None,
+        });
+        Trace {
+            document,
+            run: Run {
+                id: &run.id.0,
+                report: s(&run.report),
+                benchmark: s(&run.benchmark),
+                scenario: s(&run.scenario),
+                arm: s(&run.arm),
+                model: s(&run.model),
+                repeat: run.repeat.0.as_ref().map(|r| r.0),
+                started_at: run.started_at.0.as_ref().map(|t| &*t.0),
+                ended_at: run.ended_at.0.as_ref().map(|t| &*t.0),
+                labels: run.labels.0.as_ref().map(|l| &l.0),
+            },
+            scenario: doc.scenario.0.as_ref().map(|v| &v.0),
             events,
-            outcome,
-            final_state: root.opt_array("final_state")?,
-        })
+            outcome: doc.outcome.0.as_ref().map(|o| Outcome::of(&o.0)),
+            final_state: doc.final_state.0.as_ref().map(|f| f.0.as_slice()),
+            prompt: prompt.flatten(),
+            meta: doc.meta.0.as_ref().and_then(|m| object(&m.0)),
+        }
     }
 
     pub fn tool_calls(&self) -> impl Iterator<Item = &ToolCall<'a>> {
@@ -226,107 +146,53 @@ impl<'a> Trace<'a> {
     }
 }
 
-impl<'a> Run<'a> {
-    fn from_obj(o: &Obj<'a>) -> Shape<Run<'a>> {
-        Ok(Run {
-            id: o.str("id")?,
-            report: o.opt_str("report")?,
-            benchmark: o.opt_str("benchmark")?,
-            scenario: o.opt_str("scenario")?,
-            arm: o.opt_str("arm")?,
-            model: o.opt_str("model")?,
-            repeat: o.opt_u64("repeat")?,
-            started_at: o.opt_str("started_at")?,
-            ended_at: o.opt_str("ended_at")?,
-            labels: o.opt_obj("labels")?.map(|l| l.map),
-        })
-    }
-}
-
 impl<'a> Event<'a> {
-    fn from_value(v: &'a Value, at: String) -> Shape<Event<'a>> {
-        let o = Obj::new(v, at)?;
-        // The contract as first published had no `type`: an event naming a tool is a call.
-        let kind = match o.map.get("type") {
-            None if o.map.contains_key("tool") => "tool_call",
-            _ => o.str("type")?,
-        };
-        if kind != "tool_call" {
-            return Ok(Event::Other {
-                kind,
-                seq: o.opt_u64("seq")?,
-            });
+    fn of(e: &'a EventDoc<'_>) -> Event<'a> {
+        match e {
+            EventDoc::Other { kind, seq, .. } => Event::Other { kind, seq: *seq },
+            EventDoc::Call(c) => Event::ToolCall(ToolCall {
+                seq: c.seq,
+                ts: c.ts.as_deref(),
+                tool: &c.tool,
+                server: c.server.as_deref(),
+                call_id: c.call_id.as_deref(),
+                arguments: match &c.arguments {
+                    None => Arguments::None,
+                    Some(Value::String(s)) => Arguments::Text(s),
+                    Some(Value::Object(m)) => Arguments::Object(m),
+                    // The typed document holds only an object or a string.
+                    Some(_) => Arguments::None,
+                },
+                result: c.result.as_ref().map(|r| ToolResult {
+                    text: r.text.as_deref(),
+                    json: r.json.as_ref(),
+                    is_error: r.is_error,
+                    exit_code: r.exit_code,
+                    stderr: r.stderr.as_deref(),
+                }),
+            }),
         }
-        let arguments = match o.map.get("arguments") {
-            None => Arguments::None,
-            Some(Value::Object(m)) => Arguments::Object(m),
-            Some(Value::String(s)) => Arguments::Text(s),
-            Some(_) => return shape_err(o.path("arguments"), "object or string"),
-        };
-        let result = o
-            .opt_obj("result")?
-            .map(|r| -> Shape<ToolResult<'a>> {
-                Ok(ToolResult {
-                    text: r.opt_str("text")?,
-                    json: r.map.get("json"),
-                    is_error: r.opt_bool("is_error")?,
-                    exit_code: match r.map.get("exit_code") {
-                        None => None,
-                        Some(v) => Some(
-                            integral(v)
-                                .map_or_else(|| shape_err(r.path("exit_code"), "integer"), Ok)?,
-                        ),
-                    },
-                    stderr: r.opt_str("stderr")?,
-                })
-            })
-            .transpose()?;
-        Ok(Event::ToolCall(ToolCall {
-            seq: o
-                .opt_u64("seq")?
-                .map_or_else(|| shape_err(o.path("seq"), "non-negative integer"), Ok)?,
-            ts: o.opt_str("ts")?,
-            tool: o.str("tool")?,
-            server: o.opt_str("server")?,
-            call_id: o.opt_str("call_id")?,
-            arguments,
-            result,
-        }))
     }
 }
 
 impl<'a> Outcome<'a> {
-    fn from_obj(o: &Obj<'a>) -> Shape<Outcome<'a>> {
-        let passed = o
-            .opt_bool("passed")?
-            .map_or_else(|| shape_err(o.path("passed"), "boolean"), Ok)?;
-        let checks = o
-            .opt_array("checks")?
-            .unwrap_or_default()
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                let c = Obj::new(c, format!("{}/checks/{i}", o.at))?;
-                let verdict = match c.str("verdict")? {
-                    "pass" => CheckVerdict::Pass,
-                    "fail" => CheckVerdict::Fail,
-                    "skip" => CheckVerdict::Skip,
-                    "error" => CheckVerdict::Error,
-                    _ => return shape_err(c.path("verdict"), "pass, fail, skip or error"),
-                };
-                Ok(Check {
-                    name: c.str("name")?,
-                    kind: c.opt_str("type")?,
-                    verdict,
-                    message: c.opt_str("message")?,
+    fn of(o: &'a super::typed::OutcomeDoc<'_>) -> Outcome<'a> {
+        Outcome {
+            passed: o.passed,
+            checks: o
+                .checks
+                .0
+                .iter()
+                .flatten()
+                .map(|c| Check {
+                    name: &c.0.name.0,
+                    kind: c.0.kind.0.as_ref().map(|k| &*k.0),
+                    verdict: c.0.verdict.0,
+                    message: c.0.message.0.as_ref().map(|m| &*m.0),
                 })
-            })
-            .collect::<Shape<Vec<_>>>()?;
-        Ok(Outcome {
-            passed,
-            checks,
-            message: o.opt_str("message")?,
-        })
+                .collect(),
+            message: o.message.0.as_ref().map(|m| &*m.0),
+        }
     }
 }
 
@@ -348,8 +214,10 @@ mod tests {
                 "outcome": {"passed": true, "checks": [{"name": "c", "verdict": "pass"}]}}"#,
         )
         .unwrap();
-        let t = Trace::from_value(&doc).unwrap();
+        let typed = crate::trace::typed::from_value(&doc).unwrap();
+        let t = Trace::of(&typed, None);
         assert_eq!(t.run.id, "r1");
+        assert_eq!(t.prompt, Some("fix it"));
         assert_eq!(t.run.repeat, Some(2));
         assert_eq!(t.tool_calls().count(), 2);
         let calls: Vec<_> = t.tool_calls().collect();
@@ -368,11 +236,13 @@ mod tests {
             "events": [{"seq": 1, "tool": "kubectl_delete", "arguments": {"resourceType": "pod", "name": "a"}},
                        {"type": "message", "seq": 2, "role": "user", "text": "x"}]}"#;
         let doc = crate::trace::parse_record(ok).expect("valid");
-        let t = Trace::from_value(&doc.value).unwrap();
-        assert_eq!(
-            t.tool_calls().map(|c| c.tool).collect::<Vec<_>>(),
-            ["kubectl_delete"]
-        );
+        let tools = crate::trace::view(&doc, |t| {
+            t.tool_calls()
+                .map(|c| c.tool.to_string())
+                .collect::<Vec<_>>()
+        })
+        .unwrap();
+        assert_eq!(tools, ["kubectl_delete"]);
         let bad =
             br#"{"schema": "kubeautopsy.trace/v1", "run": {"id": "r"}, "events": [{"seq": 1}]}"#;
         assert!(crate::trace::parse_record(bad).is_err());
@@ -384,9 +254,12 @@ mod tests {
     }
 
     #[test]
-    fn shape_errors_instead_of_panics() {
-        let doc: Value = serde_json::from_str(r#"{"run": {"id": 3}, "events": []}"#).unwrap();
-        let e = Trace::from_value(&doc).unwrap_err();
-        assert_eq!(e.pointer, "/run/id");
+    fn a_document_of_the_wrong_shape_is_an_error_not_a_panic() {
+        let doc: Value = serde_json::from_str(
+            r#"{"schema": "kubeautopsy.trace/v1", "run": {"id": 3}, "events": []}"#,
+        )
+        .unwrap();
+        let e = crate::trace::typed::from_value(&doc).err().unwrap();
+        assert!(e.to_string().contains("a string"), "{e}");
     }
 }

@@ -44,6 +44,20 @@ pub fn schemas() -> &'static Schemas {
     })
 }
 
+/// Whether `s` is a `date-time` as the schemas read the format (the same validator options).
+pub fn is_date_time(s: &str) -> bool {
+    static DATE_TIME: OnceLock<Option<Validator>> = OnceLock::new();
+    DATE_TIME
+        .get_or_init(|| {
+            jsonschema::options()
+                .should_validate_formats(true)
+                .build(&serde_json::json!({"type": "string", "format": "date-time"}))
+                .ok()
+        })
+        .as_ref()
+        .is_some_and(|v| v.is_valid(&Value::String(s.to_owned())))
+}
+
 impl Schemas {
     fn build() -> Result<Schemas, String> {
         let trace_doc: Value =

@@ -198,9 +198,9 @@ fn state_at<'a>(key: &ObjKey, ops: &'a [ReplayedOp], at: usize) -> Option<&'a Va
     };
     let (before, after) = ops.split_at(at.min(ops.len()));
     match effects(before).next_back() {
-        Some(last) => last.after.as_ref(),
+        Some(last) => last.after.as_deref(),
         None => effects(after)
             .next()
-            .and_then(|first| first.before.as_ref()),
+            .and_then(|first| first.before.as_deref()),
     }
 }

@@ -23,6 +23,7 @@ use crate::trace::Trace;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 /// One replayed operation with its facts.
 #[derive(Debug, Clone, Serialize)]
@@ -428,7 +429,7 @@ fn observation_relevant(read: &Operation, op: &Operation) -> bool {
 }
 
 fn net_changes(ops: &[ReplayedOp], end: &Model, scope: &Scope) -> (FactValue, FactValue) {
-    type First = (Option<Value>, Option<Map<String, Value>>);
+    type First = (Option<Arc<Value>>, Option<Map<String, Value>>);
     let mut first: BTreeMap<ObjKey, First> = BTreeMap::new();
     for o in ops {
         for e in &o.replay.effects {
@@ -485,7 +486,7 @@ fn effect_facts(ops: &mut [ReplayedOp], end: &Model, scope: &Scope) {
     let mut first_seen: std::collections::HashSet<ObjKey> = std::collections::HashSet::new();
     // What each removed object was, by the index of its removal (an object deleted and created
     // again is compared with what it was, not with nothing).
-    let mut removed_objs: HashMap<ObjKey, Vec<(usize, Value)>> = HashMap::new();
+    let mut removed_objs: HashMap<ObjKey, Vec<(usize, Arc<Value>)>> = HashMap::new();
     for (i, o) in ops.iter().enumerate() {
         for e in &o.replay.effects {
             if e.change == Change::Removed
@@ -591,8 +592,8 @@ fn effect_facts(ops: &mut [ReplayedOp], end: &Model, scope: &Scope) {
                 Change::Created => removed_objs
                     .get(&e.key)
                     .and_then(|v| v.iter().rev().find(|(r, _)| *r <= i))
-                    .map(|(_, b)| b),
-                _ => e.before.as_ref(),
+                    .map(|(_, b)| &**b),
+                _ => e.before.as_deref(),
             };
             f.set(
                 Fact::DroppedPaths,
@@ -613,7 +614,7 @@ fn effect_facts(ops: &mut [ReplayedOp], end: &Model, scope: &Scope) {
             if let Some(after) = &e.after {
                 f.set(
                     Fact::Grants,
-                    match hardening::new_grants(e.before.as_ref(), after, end) {
+                    match hardening::new_grants(e.before.as_deref(), after, end) {
                         Some(g) => FactValue::List(g),
                         None if hardening::grants(after, &Model::default()).is_some()
                             || is_binding(&e.key.kind) =>
@@ -704,7 +705,7 @@ fn reverted_later(e: &ObjectEffect, later: &[ReplayedOp]) -> FactValue {
         .iter()
         .flat_map(|o| &o.replay.effects)
         .filter(|x| x.key == e.key && x.change == Change::Changed)
-        .filter_map(|x| x.after.as_ref())
+        .filter_map(|x| x.after.as_deref())
         .collect();
     if paths.is_empty() || afters.is_empty() {
         return FactValue::List(Vec::new());
@@ -976,18 +977,7 @@ fn serving(model: &Model, key: &ObjKey, svc: &Value) -> FactValue {
 /// Objects named in the run's task prompt (its first user message, when recorded): objects the
 /// run touched or the model knows whose name is a word of the prompt.
 fn prompt_subjects(trace: &Trace<'_>, ops: &[ReplayedOp], end: &Model) -> BTreeSet<ObjKey> {
-    let prompt = trace
-        .document
-        .get("events")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .find(|e| {
-            e.get("type").and_then(Value::as_str) == Some("message")
-                && e.get("role").and_then(Value::as_str) == Some("user")
-        })
-        .and_then(|e| e.get("text").and_then(Value::as_str));
-    let Some(prompt) = prompt else {
+    let Some(prompt) = trace.prompt else {
         return BTreeSet::new();
     };
     let words: BTreeSet<&str> = prompt

@@ -6,6 +6,7 @@ use crate::json::At;
 use crate::model::{Diff, ObjKey};
 use crate::ops::kinds;
 use serde_json::{Value, json};
+use std::sync::Arc;
 
 /// Whether a pod's tolerations tolerate a taint (the scheduler's rule: an empty key with
 /// `Exists` tolerates everything; otherwise the keys match and, for `Equal`, the values; an
@@ -92,13 +93,14 @@ impl Replaying<'_> {
                     rs["metadata"]["namespace"] = json!(ns);
                 }
                 for o in old {
-                    if let Some(live) = self.model.get(&o).cloned()
+                    if let Some(live) = self.model.get_shared(&o)
                         && replicas(&live) != Some(0)
                     {
-                        let mut new = live.clone();
+                        let mut new = (*live).clone();
                         new["spec"]["replicas"] = json!(0);
                         self.controller_change(o.clone(), live, new, key);
-                        self.scale_pods(&o, &self.model.get(&o).cloned().unwrap_or_default());
+                        let now = self.model.get_shared(&o).unwrap_or_default();
+                        self.scale_pods(&o, &now);
                     }
                 }
                 let rkey = ObjKey::new(
@@ -127,17 +129,24 @@ impl Replaying<'_> {
         }
     }
 
-    pub(super) fn controller_change(&mut self, key: ObjKey, live: Value, new: Value, by: &ObjKey) {
+    pub(super) fn controller_change(
+        &mut self,
+        key: ObjKey,
+        live: Arc<Value>,
+        new: Value,
+        by: &ObjKey,
+    ) {
         let diff = Diff::between(&live, &new);
+        let new = Arc::new(new);
         let e = changed_effect(
             key.clone(),
-            &live,
-            &new,
+            live,
+            new.clone(),
             diff,
             Cause::Controller(by.clone()),
         );
         self.r.effects.push(e);
-        self.model.put(key, new, "controller", None);
+        self.model.put_shared(key, new, "controller", None);
     }
 
     /// Make the pods of a ReplicaSet/StatefulSet match its replicas; a Deployment scales its
@@ -153,9 +162,9 @@ impl Replaying<'_> {
             if let Some(newest) = rss
                 .into_iter()
                 .rfind(|r| self.model.get(r).and_then(replicas).unwrap_or(0) > 0)
-                && let Some(live) = self.model.get(&newest).cloned()
+                && let Some(live) = self.model.get_shared(&newest)
             {
-                let mut new = live.clone();
+                let mut new = (*live).clone();
                 new["spec"]["replicas"] = json!(replicas(obj).unwrap_or(1));
                 self.controller_change(newest.clone(), live, new.clone(), key);
                 self.scale_pods(&newest, &new);
@@ -194,18 +203,18 @@ impl Replaying<'_> {
         }
     }
 
-    pub(super) fn undo(&mut self, key: ObjKey, live: Value) {
+    pub(super) fn undo(&mut self, key: ObjKey, live: Arc<Value>) {
         // The previous template is that of the newest scaled-down ReplicaSet, when known.
         let prev = self
             .model
             .children(&key)
             .into_iter()
             .filter(|c| c.kind == "ReplicaSet")
-            .filter_map(|c| self.model.get(&c).cloned())
+            .filter_map(|c| self.model.get_shared(&c))
             .rfind(|rs| replicas(rs) == Some(0));
         match prev.and_then(|rs| rs.at("/spec/template").cloned()) {
             Some(t) => {
-                let mut new = live.clone();
+                let mut new = (*live).clone();
                 new["spec"]["template"] = t;
                 self.change(key, live, new, None);
             }

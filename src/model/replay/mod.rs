@@ -21,6 +21,7 @@ pub use crate::ops::Change;
 use crate::ops::{Effect, Operation, Verb};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
+use std::sync::Arc;
 
 /// Why an object changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -57,16 +58,16 @@ pub struct ObjectEffect {
     /// Labels of the object (after a create or change, before a removal).
     #[serde(skip)]
     pub labels: Option<Map<String, Value>>,
-    /// The object before the change, when known.
+    /// The object before the change, when known (shared with the model that held it).
     #[serde(skip)]
-    pub before: Option<Value>,
+    pub before: Option<Arc<Value>>,
     /// A deletion the API server accepted but a finalizer holds (a claim still in use stays
     /// Terminating): the change is `changed`, and the object goes later.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub terminating: bool,
     /// The object after a create or change (what facts about its content read).
     #[serde(skip)]
-    pub after: Option<Value>,
+    pub after: Option<Arc<Value>>,
 }
 
 /// The finalizer that keeps a claim in use (kubernetes pkg/controller/volume/pvcprotection).
@@ -137,14 +138,14 @@ pub fn apply(model: &mut Model, op: &Operation, manager: &str) -> OpReplay {
         Verb::Delete => cx.delete(op),
         Verb::Patch => cx.patch(op),
         Verb::Scale => cx.each(op, |cx, key, live| {
-            let mut new = live.clone();
+            let mut new = (*live).clone();
             if let Some(n) = op.payload.replicas {
                 new["spec"]["replicas"] = json!(n);
             }
             cx.change(key, live, new, None);
         }),
         Verb::RolloutRestart => cx.each(op, |cx, key, live| {
-            let mut new = live.clone();
+            let mut new = (*live).clone();
             let stamp = cx.model.suffix("restart", 8);
             set_path(
                 &mut new,
@@ -155,12 +156,12 @@ pub fn apply(model: &mut Model, op: &Operation, manager: &str) -> OpReplay {
         }),
         Verb::RolloutUndo => cx.each(op, |cx, key, live| cx.undo(key, live)),
         Verb::RolloutPause | Verb::RolloutResume => cx.each(op, |cx, key, live| {
-            let mut new = live.clone();
+            let mut new = (*live).clone();
             new["spec"]["paused"] = json!(op.verb == Verb::RolloutPause);
             cx.change(key, live, new, None);
         }),
         Verb::SetImage | Verb::SetEnv | Verb::SetResources => cx.each(op, |cx, key, live| {
-            let mut new = live.clone();
+            let mut new = (*live).clone();
             edit_containers(&mut new, op);
             cx.change(key, live, new, None);
         }),
@@ -169,7 +170,7 @@ pub fn apply(model: &mut Model, op: &Operation, manager: &str) -> OpReplay {
             cx.each(op, |cx, key, live| cx.node(key, live, op))
         }
         Verb::Taint => cx.each(op, |cx, key, live| {
-            let mut new = live.clone();
+            let mut new = (*live).clone();
             let mut taints: Vec<Value> = new
                 .at("/spec/taints")
                 .and_then(Value::as_array)
@@ -204,7 +205,7 @@ pub fn apply(model: &mut Model, op: &Operation, manager: &str) -> OpReplay {
         Verb::Debug if !op.payload.objects.is_empty() => cx.create(op),
         // An ephemeral debug container added to a pod (it stays until the pod goes).
         Verb::Debug if !op.target.names.is_empty() => cx.each(op, |cx, key, live| {
-            let mut new = live.clone();
+            let mut new = (*live).clone();
             let image = op.payload.container.clone().unwrap_or_default();
             let mut list: Vec<Value> = new
                 .at("/spec/ephemeralContainers")
@@ -220,14 +221,14 @@ pub fn apply(model: &mut Model, op: &Operation, manager: &str) -> OpReplay {
             cx.r.target_known &= known;
             cx.r.selection_known &= known;
             for key in keys {
-                let before = cx.model.get(&key).cloned();
                 if matches!(op.verb, Verb::Exec | Verb::Debug) {
                     continue;
                 }
+                let before = cx.model.get_shared(&key);
                 cx.r.effects.push(ObjectEffect {
                     existed_before: cx.model.exists(&key),
-                    health_before: before.as_ref().map(health),
-                    labels: labels_of(before.as_ref()),
+                    health_before: before.as_deref().map(health),
+                    labels: labels_of(before.as_deref()),
                     before,
                     key,
                     change: Change::Changed,
@@ -356,12 +357,16 @@ impl Replaying<'_> {
     }
 
     /// Run `f` on each known target object; unknown targets are recorded as unknown changes.
-    pub(super) fn each(&mut self, op: &Operation, mut f: impl FnMut(&mut Self, ObjKey, Value)) {
+    pub(super) fn each(
+        &mut self,
+        op: &Operation,
+        mut f: impl FnMut(&mut Self, ObjKey, Arc<Value>),
+    ) {
         let (keys, known) = self.targets(op);
         self.r.target_known &= known;
         self.r.selection_known &= known;
         for key in keys {
-            match self.model.get(&key).cloned() {
+            match self.model.get_shared(&key) {
                 Some(live) => f(self, key, live),
                 None => self.unknown_change(key),
             }
@@ -397,7 +402,7 @@ impl Replaying<'_> {
     pub(super) fn change(
         &mut self,
         key: ObjKey,
-        live: Value,
+        live: Arc<Value>,
         new: Value,
         omitted: Option<Vec<String>>,
     ) {
@@ -412,10 +417,12 @@ impl Replaying<'_> {
             .chain(&diff.removed)
             .any(|p| p.starts_with("/spec/template"));
         let replicas_changed = replicas(&live) != replicas(&new);
-        let mut e = changed_effect(key.clone(), &live, &new, diff, Cause::Direct);
+        let new = Arc::new(new);
+        let mut e = changed_effect(key.clone(), live, new.clone(), diff, Cause::Direct);
         e.omitted = omitted.unwrap_or_default();
         self.r.effects.push(e);
-        self.model.put(key.clone(), new.clone(), self.manager, None);
+        self.model
+            .put_shared(key.clone(), new.clone(), self.manager, None);
         if template_changed {
             self.rollout(&key, &new);
         } else if replicas_changed {
@@ -427,14 +434,14 @@ impl Replaying<'_> {
 pub(super) fn effect(
     key: ObjKey,
     change: Change,
-    before: Option<Value>,
+    before: Option<Arc<Value>>,
     existed: Option<bool>,
     diff: Diff,
     cause: Cause,
 ) -> ObjectEffect {
     ObjectEffect {
-        health_before: before.as_ref().map(health),
-        labels: labels_of(before.as_ref()),
+        health_before: before.as_deref().map(health),
+        labels: labels_of(before.as_deref()),
         key,
         change,
         existed_before: existed,
@@ -452,23 +459,17 @@ pub(super) fn effect(
 /// A change of a live object, with its replicas before and after and its new labels.
 pub(super) fn changed_effect(
     key: ObjKey,
-    live: &Value,
-    new: &Value,
+    live: Arc<Value>,
+    new: Arc<Value>,
     diff: Diff,
     cause: Cause,
 ) -> ObjectEffect {
-    let mut e = effect(
-        key,
-        Change::Changed,
-        Some(live.clone()),
-        Some(true),
-        diff,
-        cause,
-    );
-    e.replicas_before = replicas(live);
-    e.replicas_after = replicas(new);
-    e.labels = labels_of(Some(new));
-    e.after = Some(new.clone());
+    let replicas_before = replicas(&live);
+    let mut e = effect(key, Change::Changed, Some(live), Some(true), diff, cause);
+    e.replicas_before = replicas_before;
+    e.replicas_after = replicas(&new);
+    e.labels = labels_of(Some(&new));
+    e.after = Some(new);
     e
 }
 

@@ -141,8 +141,9 @@ pub fn correct(
         }
         e.diff = Diff::between(before, &new);
         e.labels = labels_of(Some(&new));
+        let new = std::sync::Arc::new(new);
         e.after = Some(new.clone());
-        model.put(key.clone(), new, "", None);
+        model.put_shared(key.clone(), new, "", None);
         corrected.push(Corrected {
             key,
             lost,

@@ -14,6 +14,7 @@ use crate::ops::kinds;
 use crate::ops::{Cascade, Operation, PatchType, Verb};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 /// The kinds `kubectl apply --prune` prunes by default (kubectl pkg/cmd/apply/prune.go,
 /// `defaultNamespacedPruneResources` and `defaultNonNamespacedPruneResources`).
@@ -268,9 +269,11 @@ impl Replaying<'_> {
         );
         e.replicas_after = replicas(&obj);
         e.labels = labels_of(Some(&obj));
+        let obj = Arc::new(obj);
         e.after = Some(obj.clone());
         self.r.effects.push(e);
-        self.model.put(key.clone(), obj.clone(), self.manager, None);
+        self.model
+            .put_shared(key.clone(), obj.clone(), self.manager, None);
         if matches!(
             key.kind.as_str(),
             "Deployment" | "ReplicaSet" | "StatefulSet"
@@ -288,7 +291,7 @@ impl Replaying<'_> {
             if let Some(m) = manifest.as_object_mut() {
                 m.remove("status");
             }
-            let Some(live) = self.model.get(&key).cloned() else {
+            let Some(live) = self.model.get_shared(&key) else {
                 let existed = self.model.exists(&key);
                 let mut new = manifest.clone();
                 if !server_side {
@@ -367,7 +370,7 @@ impl Replaying<'_> {
                     continue;
                 }
             }
-            let mut new = live.clone();
+            let mut new = (*live).clone();
             let pt = if key.kind_ref().known && kinds::resolve(&key.kind).is_some_and(|k| k.known) {
                 PatchType::Strategic
             } else {
@@ -421,7 +424,14 @@ impl Replaying<'_> {
                 continue;
             }
             // Recorded even when nothing changed: the manifest still left fields out.
-            let mut e = changed_effect(key.clone(), &live, &new, diff.clone(), Cause::Direct);
+            let new = Arc::new(new);
+            let mut e = changed_effect(
+                key.clone(),
+                live.clone(),
+                new.clone(),
+                diff.clone(),
+                Cause::Direct,
+            );
             e.omitted = omitted;
             self.r.effects.push(e);
             let owned = if server_side {
@@ -430,7 +440,7 @@ impl Replaying<'_> {
                 None
             };
             self.model
-                .put(key.clone(), new.clone(), self.manager, owned);
+                .put_shared(key.clone(), new.clone(), self.manager, owned);
             if diff
                 .added
                 .iter()
@@ -450,7 +460,7 @@ impl Replaying<'_> {
             let Some(key) = ObjKey::of(obj, op.target.namespace.as_deref()) else {
                 continue;
             };
-            match self.model.get(&key).cloned() {
+            match self.model.get_shared(&key) {
                 Some(live) if op.flags.force => {
                     self.remove(&key, Cause::Direct, op.flags.cascade);
                     self.created(key, obj.clone(), Some(true), Cause::Direct);
@@ -492,7 +502,7 @@ impl Replaying<'_> {
     pub(super) fn patch(&mut self, op: &Operation) {
         let Some(p) = &op.payload.patch else {
             self.each(op, |cx, key, live| {
-                cx.change(key.clone(), live.clone(), live, None)
+                cx.change(key.clone(), live.clone(), (*live).clone(), None)
             });
             return;
         };
@@ -500,9 +510,9 @@ impl Replaying<'_> {
         self.r.target_known &= known;
         self.r.selection_known &= known;
         for key in keys {
-            match self.model.get(&key).cloned() {
+            match self.model.get_shared(&key) {
                 Some(live) => {
-                    let mut new = live.clone();
+                    let mut new = (*live).clone();
                     let pt = if p.patch_type == PatchType::Strategic
                         && !kinds::resolve(&key.kind).is_some_and(|k| k.known)
                     {
@@ -573,11 +583,11 @@ impl Replaying<'_> {
         // `kubernetes.io/pvc-protection` finalizer (pkg/controller/volume/pvcprotection).
         if key.kind == "PersistentVolumeClaim"
             && !matches!(cause, Cause::Namespace(_))
-            && let Some(live) = self.model.get(key).cloned()
+            && let Some(live) = self.model.get_shared(key)
             && let Some(pod) = self.claim_user(key, None)
         {
             if live.at("/metadata/deletionTimestamp").is_none() {
-                let mut new = live.clone();
+                let mut new = (*live).clone();
                 set_path(
                     &mut new,
                     &["metadata", "deletionTimestamp"],
@@ -589,10 +599,11 @@ impl Replaying<'_> {
                     json!([PVC_PROTECTION]),
                 );
                 let diff = Diff::between(&live, &new);
-                let mut e = changed_effect(key.clone(), &live, &new, diff, cause);
+                let new = Arc::new(new);
+                let mut e = changed_effect(key.clone(), live, new.clone(), diff, cause);
                 e.terminating = true;
                 self.r.effects.push(e);
-                self.model.put(key.clone(), new, self.manager, None);
+                self.model.put_shared(key.clone(), new, self.manager, None);
                 self.r.notes.push(format!(
                     "{key} stays Terminating while {pod} uses it ({PVC_PROTECTION})"
                 ));
@@ -622,8 +633,8 @@ impl Replaying<'_> {
         }
         for child in children {
             if cascade == Some(Cascade::Orphan) {
-                if let Some(live) = self.model.get(&child).cloned() {
-                    let mut new = live.clone();
+                if let Some(live) = self.model.get_shared(&child) {
+                    let mut new = (*live).clone();
                     if let Some(m) = new.pointer_mut("/metadata").and_then(Value::as_object_mut) {
                         m.remove("ownerReferences");
                     }
@@ -692,13 +703,13 @@ impl Replaying<'_> {
             .map(|(k, _)| k.clone())
     }
 
-    pub(super) fn label(&mut self, key: ObjKey, live: Value, op: &Operation) {
+    pub(super) fn label(&mut self, key: ObjKey, live: Arc<Value>, op: &Operation) {
         let field = if op.verb == Verb::Label {
             "labels"
         } else {
             "annotations"
         };
-        let mut new = live.clone();
+        let mut new = (*live).clone();
         for (k, v) in &op.payload.labels {
             let current = live
                 .at("/metadata")
@@ -864,8 +875,8 @@ impl Replaying<'_> {
         }
     }
 
-    pub(super) fn node(&mut self, key: ObjKey, live: Value, op: &Operation) {
-        let mut new = live.clone();
+    pub(super) fn node(&mut self, key: ObjKey, live: Arc<Value>, op: &Operation) {
+        let mut new = (*live).clone();
         new["spec"]["unschedulable"] = json!(op.verb != Verb::Uncordon);
         self.change(key.clone(), live, new, None);
         if op.verb == Verb::Drain {
