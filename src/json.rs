@@ -11,21 +11,39 @@ pub trait At {
 
 impl At for Value {
     fn at(&self, pointer: &str) -> Option<&Value> {
-        if pointer.is_empty() || pointer.contains('~') {
-            return self.pointer(pointer);
+        let bytes = pointer.as_bytes();
+        match bytes.first() {
+            None => return Some(self),
+            Some(b'/') => {}
+            Some(_) => return None,
         }
-        pointer
-            .strip_prefix('/')?
-            .split('/')
-            .try_fold(self, |v, seg| match v {
-                Value::Object(m) => m.get(seg),
+        // Segments found by a byte scan (pointers are short); one with an escape (`~`) sends
+        // the whole pointer to serde_json's reader.
+        let mut v = self;
+        let mut start = 1;
+        loop {
+            let end = bytes[start..]
+                .iter()
+                .position(|&b| b == b'/' || b == b'~')
+                .map_or(bytes.len(), |i| start + i);
+            if bytes.get(end) == Some(&b'~') {
+                return self.pointer(pointer);
+            }
+            let seg = &pointer[start..end];
+            v = match v {
+                Value::Object(m) => m.get(seg)?,
                 Value::Array(items) => {
                     if seg.starts_with('+') || (seg.len() > 1 && seg.starts_with('0')) {
                         return None;
                     }
-                    seg.parse::<usize>().ok().and_then(|i| items.get(i))
+                    items.get(seg.parse::<usize>().ok()?)?
                 }
-                _ => None,
-            })
+                _ => return None,
+            };
+            if end == bytes.len() {
+                return Some(v);
+            }
+            start = end + 1;
+        }
     }
 }

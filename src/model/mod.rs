@@ -65,11 +65,9 @@ impl ObjKey {
     pub fn of(obj: &Value, default_ns: Option<&str>) -> Option<ObjKey> {
         let kind = obj.get("kind")?.as_str()?;
         let k = kinds::by_kind(kind, obj.get("apiVersion").and_then(Value::as_str));
-        let name = obj.at("/metadata/name")?.as_str()?;
-        let ns = obj
-            .at("/metadata/namespace")
-            .and_then(Value::as_str)
-            .or(default_ns);
+        let meta = obj.get("metadata")?;
+        let name = meta.get("name")?.as_str()?;
+        let ns = meta.get("namespace").and_then(Value::as_str).or(default_ns);
         Some(ObjKey::of_kind(k, ns, name))
     }
 
@@ -272,16 +270,39 @@ pub fn leaf_paths(v: &Value) -> BTreeMap<String, &Value> {
 
 /// [`leaf_paths`] of a value found at `path` of a bigger one.
 fn leaf_paths_at(path: String, v: &Value) -> BTreeMap<String, &Value> {
+    leaf_paths_leading(path, v, |_| true)
+}
+
+/// The entries of [`leaf_paths`] whose path is one of `wanted` (what filtering it gives),
+/// without walking the subtrees no wanted path goes through.
+pub fn leaf_paths_among<'a>(v: &'a Value, wanted: &[&str]) -> BTreeMap<String, &'a Value> {
+    let leads = |p: &str| {
+        wanted
+            .iter()
+            .any(|w| w.starts_with(p) && (w.len() == p.len() || w.as_bytes()[p.len()] == b'/'))
+    };
+    let mut out = leaf_paths_leading(String::new(), v, leads);
+    out.retain(|p, _| wanted.contains(&p.as_str()));
+    out
+}
+
+/// The leaf paths under the nodes whose path `leads` accepts (the walk keeps the order of the
+/// whole one, so where two items share a path the same one wins).
+fn leaf_paths_leading(
+    path: String,
+    v: &Value,
+    leads: impl Fn(&str) -> bool,
+) -> BTreeMap<String, &Value> {
     let mut out = BTreeMap::new();
     let mut stack: Vec<(String, &Value)> = vec![(path, v)];
     while let Some((path, v)) = stack.pop() {
         match v {
             Value::Object(m) if !m.is_empty() => {
                 for (k, c) in m {
-                    stack.push((
-                        format!("{path}/{}", crate::trace::locate::escape_segment(k)),
-                        c,
-                    ));
+                    let child = format!("{path}/{}", crate::trace::locate::escape_segment(k));
+                    if leads(&child) {
+                        stack.push((child, c));
+                    }
                 }
             }
             Value::Array(items) if !items.is_empty() => {
@@ -289,8 +310,10 @@ fn leaf_paths_at(path: String, v: &Value) -> BTreeMap<String, &Value> {
                 match list_key(field, items) {
                     Some(key) => {
                         for it in items {
-                            let id = item_id(it, key);
-                            stack.push((format!("{path}/[{key}={id}]"), it));
+                            let child = format!("{path}/[{key}={}]", item_id(it, key));
+                            if leads(&child) {
+                                stack.push((child, it));
+                            }
                         }
                     }
                     None => {
@@ -406,11 +429,13 @@ impl Diff {
         match (a, b) {
             (Value::Object(ma), Value::Object(mb)) if !ma.is_empty() && !mb.is_empty() => {
                 for (k, va) in ma {
-                    let child = format!("{path}/{}", crate::trace::locate::escape_segment(k));
+                    let child = || format!("{path}/{}", crate::trace::locate::escape_segment(k));
                     match mb.get(k) {
-                        Some(vb) => self.walk(child, va, vb, pair),
+                        // An equal field adds nothing: its path is not even written.
+                        Some(vb) if va == vb => {}
+                        Some(vb) => self.walk(child(), va, vb, pair),
                         None => self.removed.extend(
-                            leaf_paths_at(child, va)
+                            leaf_paths_at(child(), va)
                                 .into_keys()
                                 .filter(|p| !is_noise_path(p)),
                         ),
@@ -994,6 +1019,28 @@ mod tests {
             let tuple = |k: &ObjKey| (k.group.clone(), k.kind.clone(), k.namespace.clone(), k.name.clone());
             prop_assert_eq!(x.cmp(&y), tuple(&x).cmp(&tuple(&y)));
             prop_assert_eq!(x.cmp(&y) == std::cmp::Ordering::Equal, x == y);
+        }
+    }
+
+    proptest! {
+        /// `leaf_paths_among` is `leaf_paths` filtered to the wanted paths.
+        #[test]
+        fn leaf_paths_among_is_the_filtered_leaf_paths(v in value(), picks in prop::collection::vec(0usize..64, 0..4)) {
+            let all = leaf_paths(&v);
+            let keys: Vec<&String> = all.keys().collect();
+            let mut wanted: Vec<String> = picks
+                .iter()
+                .filter_map(|i| keys.get(*i % keys.len().max(1)).map(|k| (*k).clone()))
+                .collect();
+            wanted.push("/metadata/name".into());
+            wanted.push("/spec/containers/[name=a]".into());
+            let wanted: Vec<&str> = wanted.iter().map(String::as_str).collect();
+            let filtered: BTreeMap<String, &Value> = all
+                .iter()
+                .filter(|(p, _)| wanted.contains(&p.as_str()))
+                .map(|(p, v)| (p.clone(), *v))
+                .collect();
+            prop_assert_eq!(leaf_paths_among(&v, &wanted), filtered);
         }
     }
 

@@ -125,15 +125,38 @@ pub const ALL_CATEGORY: &[&str] = &[
 ];
 
 fn info(kind: &str, group: &str) -> Option<&'static KindInfo> {
-    KINDS.iter().find(|k| k.kind == kind && k.group == group)
+    with_kind(kind).find(|k| k.kind == kind && k.group == group)
+}
+
+/// The entries of [`KINDS`] whose Kind is `kind` in any ASCII case, in table order (an index,
+/// not a scan of the table: every object the model takes in is looked up).
+fn with_kind(kind: &str) -> impl Iterator<Item = &'static KindInfo> {
+    static BY_KIND: std::sync::LazyLock<std::collections::HashMap<String, Vec<usize>>> =
+        std::sync::LazyLock::new(|| {
+            let mut m: std::collections::HashMap<String, Vec<usize>> = Default::default();
+            for (i, k) in KINDS.iter().enumerate() {
+                m.entry(k.kind.to_ascii_lowercase()).or_default().push(i);
+            }
+            m
+        });
+    let mut buf = [0u8; 64];
+    let found = match kind.as_bytes() {
+        b if b.len() <= buf.len() => {
+            let lower = &mut buf[..b.len()];
+            lower.copy_from_slice(b);
+            lower.make_ascii_lowercase();
+            std::str::from_utf8(lower).ok().and_then(|l| BY_KIND.get(l))
+        }
+        // Longer than any Kind of the table.
+        _ => None,
+    };
+    found.into_iter().flatten().map(|i| &KINDS[*i])
 }
 
 /// Look up a kind by its Kind name and API version/group ("apps/v1", "apps", "v1", "").
 pub fn by_kind(kind: &str, api_version: Option<&str>) -> KindRef {
     let group = api_version.map(group_of);
-    let found = KINDS
-        .iter()
-        .find(|k| k.kind.eq_ignore_ascii_case(kind) && group.is_none_or(|g| g == k.group));
+    let found = with_kind(kind).find(|k| group.is_none_or(|g| g == k.group));
     match found {
         Some(k) => KindRef {
             group: k.group.to_string(),

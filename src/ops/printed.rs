@@ -337,11 +337,35 @@ pub struct PrintedObject {
 pub fn kubectl_objects(text: &str) -> Vec<PrintedObject> {
     // Escape codes are rare: looked for once in the whole text, not in each line.
     let escapes = memchr::memchr(0x1b, text.as_bytes()).is_some();
-    text.lines()
-        .enumerate()
-        .filter(|(_, raw)| may_be_object_line(raw, escapes))
-        .filter_map(|(i, raw)| parse_object_line(&clean_line(raw), i + 1))
-        .collect()
+    let mut out = Vec::new();
+    for (i, raw) in lines(text).enumerate() {
+        if may_be_object_line(raw, escapes)
+            && let Some(o) = parse_object_line(&clean_line(raw), i + 1)
+        {
+            out.push(o);
+        }
+    }
+    out
+}
+
+/// The lines of `text` as [`str::lines`] gives them (a `\r` before a `\n` dropped, no empty
+/// last line), found with one vectorized search instead of a search per line.
+fn lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut start = 0;
+    memchr::memchr_iter(b'\n', text.as_bytes())
+        .map(Some)
+        .chain(std::iter::once(None))
+        .filter_map(move |newline| {
+            let from = start;
+            match newline {
+                Some(end) => {
+                    start = end + 1;
+                    let line = &text[from..end];
+                    Some(line.strip_suffix('\r').unwrap_or(line))
+                }
+                None => (from < text.len()).then(|| &text[from..]),
+            }
+        })
 }
 
 /// A cheap necessary condition for [`parse_object_line`] to accept `clean_line(raw)`: every
@@ -350,28 +374,57 @@ pub fn kubectl_objects(text: &str) -> Vec<PrintedObject> {
 /// code is always parsed (`escapes`: the text may hold one). Most lines of a read result (YAML,
 /// tables, describe output, logs) fail it without being cleaned or split.
 fn may_be_object_line(raw: &str, escapes: bool) -> bool {
-    static LAST_BYTES: std::sync::LazyLock<[bool; 256]> = std::sync::LazyLock::new(|| {
-        let mut last = [false; 256];
-        for word in
-            PrintedChange::ALL
+    ends_as_an_object_line(raw.trim_end())
+        || starts_evicting(raw)
+        || escapes && memchr::memchr(0x1b, raw.as_bytes()).is_some()
+}
+
+/// Whether `line` (trimmed at its end, as `clean_line` trims: Unicode whitespace too) ends with
+/// the last word of an operation, with `namespace` or with `)`: its last byte first, then its
+/// last space-separated token.
+fn ends_as_an_object_line(line: &str) -> bool {
+    /// The last tokens of the operation words, sorted, and the bytes they end with.
+    static LAST: std::sync::LazyLock<(Vec<&'static str>, [bool; 256])> =
+        std::sync::LazyLock::new(|| {
+            let mut tokens: Vec<&'static str> = PrintedChange::ALL
                 .iter()
                 .map(|c| c.word())
-                .chain(["force deleted", "namespace", ")"])
-        {
-            if let Some(&b) = word.as_bytes().last() {
-                last[usize::from(b)] = true;
+                .chain(["force deleted", "namespace"])
+                .filter_map(|w| w.rsplit(' ').next())
+                .collect();
+            tokens.sort_unstable();
+            tokens.dedup();
+            let mut last = [false; 256];
+            for b in tokens.iter().filter_map(|t| t.as_bytes().last()) {
+                last[usize::from(*b)] = true;
             }
+            (tokens, last)
+        });
+    let (tokens, last) = &*LAST;
+    match line.as_bytes().last() {
+        Some(b')') => true,
+        Some(&b) if last[usize::from(b)] => {
+            let token = line.rsplit(' ').next().unwrap_or(line);
+            tokens.binary_search(&token).is_ok()
         }
-        last
-    });
-    // `trim_end`, as `clean_line` trims: Unicode whitespace too.
-    match raw.trim_end().as_bytes().last() {
-        None => false,
-        Some(&b) if LAST_BYTES[usize::from(b)] => true,
-        Some(_) => {
-            raw.trim_start().starts_with("evicting")
-                || escapes && memchr::memchr(0x1b, raw.as_bytes()).is_some()
+        _ => false,
+    }
+}
+
+/// Whether `raw`, without its leading whitespace, starts with `evicting` (drain.go). Indentation
+/// is skipped a byte at a time; other whitespace as `trim_start` reads it.
+fn starts_evicting(raw: &str) -> bool {
+    let indent = raw
+        .bytes()
+        .position(|b| b != b' ' && b != b'\t')
+        .unwrap_or(raw.len());
+    let rest = &raw[indent..];
+    match rest.as_bytes().first() {
+        Some(b'e') => rest.starts_with("evicting"),
+        Some(b) if b.is_ascii_whitespace() || *b >= 0x80 => {
+            rest.trim_start().starts_with("evicting")
         }
+        _ => false,
     }
 }
 
@@ -658,6 +711,34 @@ mod tests {
                     proptest::prop_assert!(may_be_object_line(&raw, raw.contains('\u{1b}')), "{:?}", raw);
                 }
             }
+        }
+    }
+
+    proptest::proptest! {
+        /// The lines and their numbers are those of `str::lines`, and the filter keeps every
+        /// object line: the objects are those of parsing every line.
+        #[test]
+        fn objects_are_those_of_parsing_every_line(
+            parts in proptest::collection::vec(proptest::sample::select(vec![
+                "deployment.apps/web created", "pod \"x\" deleted", "  evicting pod ns/x",
+                "pod/a configured (dry run)", "name: web", "  image: nginx", "", "\r", " ",
+                "\u{a0}node/n1 cordoned\u{a0}", "\u{1b}[1mpod/b created\u{1b}[0m", "x)",
+                "service/s unchanged\r", "web-1   1/1   Running", "\u{2003}evicting pod a/b",
+            ]), 0..12),
+            seps in proptest::collection::vec(proptest::sample::select(vec!["\n", "\r\n", ""]), 12),
+        ) {
+            let text: String = parts
+                .iter()
+                .zip(&seps)
+                .map(|(p, s)| format!("{p}{s}"))
+                .collect();
+            let every: Vec<PrintedObject> = text
+                .lines()
+                .enumerate()
+                .filter_map(|(i, raw)| parse_object_line(&clean_line(raw), i + 1))
+                .collect();
+            proptest::prop_assert_eq!(kubectl_objects(&text), every);
+            proptest::prop_assert_eq!(lines(&text).collect::<Vec<_>>(), text.lines().collect::<Vec<_>>());
         }
     }
 

@@ -710,10 +710,11 @@ fn reverted_later(e: &ObjectEffect, later: &[ReplayedOp]) -> FactValue {
     if paths.is_empty() || afters.is_empty() {
         return FactValue::List(Vec::new());
     }
-    let was = super::leaf_paths(before);
+    let wanted: Vec<&str> = paths.iter().map(|p| p.as_str()).collect();
+    let was = super::leaf_paths_among(before, &wanted);
     let mut out: Vec<String> = Vec::new();
     for after in afters {
-        let now = super::leaf_paths(after);
+        let now = super::leaf_paths_among(after, &wanted);
         for p in &paths {
             if was.get(p.as_str()) == now.get(p.as_str()) && !out.contains(p) {
                 out.push((*p).clone());
