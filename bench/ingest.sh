@@ -55,9 +55,11 @@ echo "|---|---|---|---|---|---|"
 for t in 1 2; do measure "validate$t" "validate" "$t" "$bin" validate --quiet "$dir"; done
 for t in 1 2; do measure "floor$t" "typed parse (floor)" "$t" "$bin" bench-parse "$dir"; done
 for t in 1 2; do measure "analyze$t" "analyze" "$t" "$bin" analyze --quiet "$dir"; done
-# A saved analysis (every run's rows and autopsy written) and --strict: spooled, flat in memory.
+# A saved analysis (every run's rows and autopsy written), an HTML report and --strict: spooled,
+# flat in memory.
 out_dir=$(mktemp -d)
 measure out2 "analyze --out" 2 "$bin" analyze --quiet "$dir" --out "$out_dir/saved"
+measure html2 "analyze --html" 2 "$bin" analyze --quiet "$dir" --html "$out_dir/report.html"
 measure strict2 "analyze --strict" 2 "$bin" analyze --quiet --strict "$dir"
 out_bytes=$(du -sb "$out_dir/saved" | cut -f1)
 rm -rf "$out_dir"
@@ -74,7 +76,7 @@ echo "- analyze 2 threads / 1 thread: $(ratio analyze2 analyze1)× (target ≥ 1
 [ -n "${took[jq]:-}" ] && echo "- analyze (2 threads) vs jq -c .: $(ratio analyze2 jq)× (target ≥ 3)"
 [ -n "${took[python]:-}" ] && echo "- analyze (2 threads) vs the Python reference: $(ratio analyze2 python)× (target ≥ 4)"
 echo "- analyze --out / analyze (2 threads): $(ratio analyze2 out2)× the time; the saved analysis is $(awk -v b="$out_bytes" 'BEGIN {printf "%.1f MB", b / 1e6}')"
-echo "- peak RSS (2 threads): analyze ${rss[analyze2]} MiB, analyze --out ${rss[out2]} MiB, --strict ${rss[strict2]} MiB (target ≤ 200 MB each)"
+echo "- peak RSS (2 threads): analyze ${rss[analyze2]} MiB, analyze --out ${rss[out2]} MiB, --html ${rss[html2]} MiB, --strict ${rss[strict2]} MiB (target ≤ 200 MB each)"
 tfile=$(mktemp)
 /usr/bin/time -f '%e' -o "$tfile" sh -c "'$bin' rules check --deny-warnings >/dev/null && cd '$root' && '$bin' rules test >/dev/null"
 echo

@@ -3,6 +3,8 @@
 
 use crate::diag::Rejection;
 use crate::input;
+use crate::model::Model;
+use crate::model::facts::{RunScenario, initial_model};
 use crate::pipeline::{self, Options, Outcome};
 use crate::trace::Trace;
 use serde_json::Value;
@@ -11,7 +13,14 @@ use std::path::PathBuf;
 
 #[derive(Debug, Default)]
 pub struct Scenarios {
-    by_id: HashMap<String, Value>,
+    by_id: HashMap<String, Known>,
+}
+
+/// A scenario of the files, with the model its runs start from, built once.
+#[derive(Debug)]
+struct Known {
+    doc: Value,
+    initial: Model,
 }
 
 impl Scenarios {
@@ -29,7 +38,15 @@ impl Scenarios {
                 id: Some(id),
                 value,
             } = &item.outcome
-                && by_id.insert(id.clone(), (**value).clone()).is_some()
+                && by_id
+                    .insert(
+                        id.clone(),
+                        Known {
+                            doc: (**value).clone(),
+                            initial: initial_model(value),
+                        },
+                    )
+                    .is_some()
             {
                 problems.push(Rejection::of_source(
                     corpus.sources[item.source].display.clone(),
@@ -47,10 +64,14 @@ impl Scenarios {
     }
 
     /// The scenario of a run: embedded in the trace, else by `run.scenario`.
-    pub fn for_run<'a>(&'a self, trace: &'a Trace<'_>) -> Option<&'a Value> {
-        trace
-            .scenario
-            .or_else(|| self.by_id.get(trace.run.scenario?))
+    pub fn for_run<'a>(&'a self, trace: &'a Trace<'_>) -> Option<RunScenario<'a>> {
+        if let Some(doc) = trace.scenario {
+            return Some(RunScenario::embedded(doc));
+        }
+        self.by_id.get(trace.run.scenario?).map(|k| RunScenario {
+            doc: &k.doc,
+            initial: std::borrow::Cow::Borrowed(&k.initial),
+        })
     }
 
     pub fn len(&self) -> usize {

@@ -44,10 +44,11 @@ impl Analyzer {
     pub fn replay(&self, trace: &Trace<'_>) -> Replayed {
         let calls = self.normalizer.run(trace);
         let scenario = self.scenarios.for_run(trace);
+        let scenario_known = scenario.is_some();
         let replay = replay_run(trace, &calls, scenario);
         Replayed {
             head: head_of(trace),
-            scenario_known: scenario.is_some(),
+            scenario_known,
             calls,
             replay,
         }

@@ -7,6 +7,7 @@ use super::{CliError, Outcome};
 use crate::accounting::Accounting;
 use crate::analysis::corpus::{self, Retention};
 use crate::report::{self, Provenance, Tables, export};
+use crate::run_result::{Packed, RunRow};
 use clap::ValueEnum as _;
 use std::process::ExitCode;
 
@@ -16,39 +17,44 @@ pub fn run(g: &Global, a: &AnalyzeArgs) -> Outcome {
     }
     let analyzer = analyzer(&a.with, a.unsafe_at)?;
     let (discovery, opts) = common::corpus_inputs(g, &a.input, a.from, &a.labels, a.strict)?;
-    // A saved analysis and --strict spool each run to disk as it is made and read the runs
-    // back in corpus order (memory flat in the corpus size); an HTML report keeps every run
-    // (with its autopsy); otherwise each run is folded into the tables as it is made.
+    // A saved analysis, an HTML report and --strict spool each run to disk as it is made and
+    // read the runs back in corpus order (memory flat in the corpus size); otherwise each run
+    // is folded into the tables as it is made.
     let fatal = |e: String| CliError::Fatal(format!("cannot save the analysis: {e}"));
     let mut run_files = None;
-    let analysis =
-        if a.html.is_none() && (a.out.is_some() || a.strict) {
-            if let Some(dir) = &a.out {
-                run_files = Some(export::RunFiles::create(dir).map_err(|e| fatal(e.to_string()))?);
-            }
-            let spool_dir = match &a.out {
-                Some(dir) => dir.join(".kubeautopsy-spool"),
-                None => {
-                    std::env::temp_dir().join(format!("kubeautopsy-spool-{}", std::process::id()))
-                }
-            };
-            corpus::analyze_spooled(&analyzer, discovery, &opts, &spool_dir, |r| {
-                match &mut run_files {
-                    Some(files) => files
-                        .push(r.source, r.line, r.result, (r.result_json, r.autopsy_json))
-                        .map_err(|e| e.to_string()),
-                    None => Ok(()),
-                }
-            })
-            .map_err(fatal)?
-        } else {
-            let keep = if a.html.is_some() {
-                Retention::KeepRuns
-            } else {
-                Retention::FoldOnly
-            };
-            corpus::analyze(&analyzer, discovery, &opts, keep)
+    let mut drill = a.html.as_deref().map(common::drill_down).transpose()?;
+    let analysis = if a.html.is_some() || a.out.is_some() || a.strict {
+        if let Some(dir) = &a.out {
+            run_files = Some(export::RunFiles::create(dir).map_err(|e| fatal(e.to_string()))?);
+        }
+        let spool_dir = match &a.out {
+            Some(dir) => dir.join(".kubeautopsy-spool"),
+            None => std::env::temp_dir().join(format!("kubeautopsy-spool-{}", std::process::id())),
         };
+        corpus::analyze_spooled(&analyzer, discovery, &opts, &spool_dir, |r| {
+            if let Some(drill) = &mut drill {
+                let autopsy: Option<Packed> = serde_json::from_str(r.autopsy_json).ok();
+                drill
+                    .push(RunRow {
+                        source: r.source,
+                        line: r.line,
+                        run: &r.result,
+                        autopsy: autopsy.as_ref(),
+                        saved_timeline: None,
+                    })
+                    .map_err(|e| format!("cannot write the HTML report: {e}"))?;
+            }
+            match &mut run_files {
+                Some(files) => files
+                    .push(r.source, r.line, r.result, (r.result_json, r.autopsy_json))
+                    .map_err(|e| e.to_string()),
+                None => Ok(()),
+            }
+        })
+        .map_err(fatal)?
+    } else {
+        corpus::analyze(&analyzer, discovery, &opts, Retention::FoldOnly)
+    };
     common::note_unmatched_outcomes(g.quiet, &opts);
     let mut accounting = analysis.accounting.clone();
 
@@ -70,16 +76,11 @@ pub fn run(g: &Global, a: &AnalyzeArgs) -> Outcome {
         analyzer.normalizer.maps().len(),
         a.unsafe_at,
     );
-    let rows = analysis.rows();
-    if let Some(dir) = &a.out {
+    // A saved analysis was spooled: its run files are written, its tables follow.
+    if let (Some(dir), Some(files)) = (&a.out, run_files) {
         let rejections: Vec<&crate::diag::Rejection> = analysis.corpus.rejections().collect();
-        let files = match run_files {
-            Some(files) => {
-                export::write_tables(files, &tables, &rejections, &accounting, &provenance)
-            }
-            None => export::write(dir, &tables, &rows, &rejections, &accounting, &provenance),
-        }
-        .map_err(|e| fatal(e.to_string()))?;
+        let files = export::write_tables(files, &tables, &rejections, &accounting, &provenance)
+            .map_err(|e| fatal(e.to_string()))?;
         if !g.quiet {
             eprintln!(
                 "saved the analysis in {} ({} files)",
@@ -88,8 +89,8 @@ pub fn run(g: &Global, a: &AnalyzeArgs) -> Outcome {
             );
         }
     }
-    if let Some(path) = &a.html {
-        common::write_html(g, path, &tables, &rows, &accounting, &provenance)?;
+    if let (Some(path), Some(drill)) = (&a.html, drill) {
+        common::write_html(g, path, &tables, drill, &accounting, &provenance)?;
     }
     let mut out = std::io::stdout().lock();
     report::write_output(&mut out, a.format.into(), &tables, &accounting, &provenance)?;

@@ -239,15 +239,38 @@ pub fn write_html(
     g: &Global,
     path: &Path,
     tables: &Tables,
-    runs: &[RunRow<'_>],
+    runs: crate::report::html::DrillDown,
     accounting: &Accounting,
     provenance: &Provenance,
 ) -> Result<(), CliError> {
-    let page = crate::report::html::render_html(tables, runs, accounting, provenance);
-    std::fs::write(path, page)
-        .map_err(|e| CliError::Fatal(format!("cannot write {}: {e}", path.display())))?;
+    let cannot =
+        |e: std::io::Error| CliError::Fatal(format!("cannot write {}: {e}", path.display()));
+    let mut file = std::io::BufWriter::new(std::fs::File::create(path).map_err(cannot)?);
+    crate::report::html::write_html(&mut file, tables, runs, accounting, provenance)
+        .and_then(|()| std::io::Write::flush(&mut file))
+        .map_err(cannot)?;
     if !g.quiet {
         eprintln!("wrote the HTML report to {}", path.display());
     }
     Ok(())
+}
+
+/// The drill-down of an HTML report at `path`, spooled beside it.
+pub fn drill_down(path: &Path) -> Result<crate::report::html::DrillDown, CliError> {
+    crate::report::html::DrillDown::beside(path)
+        .map_err(|e| CliError::Fatal(format!("cannot write {}: {e}", path.display())))
+}
+
+/// The drill-down of an HTML report at `path` holding `rows`.
+pub fn drill_down_of<'a>(
+    path: &Path,
+    rows: impl IntoIterator<Item = RunRow<'a>>,
+) -> Result<crate::report::html::DrillDown, CliError> {
+    let mut drill = drill_down(path)?;
+    for row in rows {
+        drill
+            .push(row)
+            .map_err(|e| CliError::Fatal(format!("cannot write {}: {e}", path.display())))?;
+    }
+    Ok(drill)
 }

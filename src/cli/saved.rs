@@ -5,7 +5,6 @@ use super::args::{Global, MergeArgs, ReportArgs};
 use super::common::{self, note_duplicate_ids};
 use super::{CliError, Outcome};
 use crate::report::saved::{self, SavedError};
-use crate::run_result::RunRow;
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -25,8 +24,8 @@ pub fn report(g: &Global, r: &ReportArgs) -> Outcome {
     };
     let tables = common::tables(&set.fold, &set.grouping(&r.by))?;
     if let Some(path) = &r.html {
-        let rows: Vec<RunRow<'_>> = set.runs.iter().map(|r| r.row()).collect();
-        common::write_html(g, path, &tables, &rows, &part.accounting, &part.provenance)?;
+        let drill = common::drill_down_of(path, set.runs.iter().map(|r| r.row()))?;
+        common::write_html(g, path, &tables, drill, &part.accounting, &part.provenance)?;
     }
     let mut out = std::io::stdout().lock();
     write!(
@@ -50,8 +49,8 @@ pub fn merge(g: &Global, m: &MergeArgs) -> Outcome {
     let tables = common::tables(&set.fold, &by)?;
     if let Some(path) = &m.html {
         set.sort_runs();
-        let rows: Vec<RunRow<'_>> = set.runs.iter().map(|r| r.row()).collect();
-        common::write_html(g, path, &tables, &rows, &accounting, &provenance)?;
+        let drill = common::drill_down_of(path, set.runs.iter().map(|r| r.row()))?;
+        common::write_html(g, path, &tables, drill, &accounting, &provenance)?;
     }
     let mut out = std::io::stdout().lock();
     crate::report::write_output(&mut out, m.format.into(), &tables, &accounting, &provenance)?;

@@ -299,7 +299,7 @@ fn leaf_paths_leading(
         match v {
             Value::Object(m) if !m.is_empty() => {
                 for (k, c) in m {
-                    let child = format!("{path}/{}", crate::trace::locate::escape_segment(k));
+                    let child = crate::trace::locate::child_pointer(&path, k);
                     if leads(&child) {
                         stack.push((child, c));
                     }
@@ -310,7 +310,7 @@ fn leaf_paths_leading(
                 match list_key(field, items) {
                     Some(key) => {
                         for it in items {
-                            let child = format!("{path}/[{key}={}]", item_id(it, key));
+                            let child = keyed_child(&path, key, &item_id(it, key));
                             if leads(&child) {
                                 stack.push((child, it));
                             }
@@ -325,6 +325,15 @@ fn leaf_paths_leading(
                 out.insert(path, v);
             }
         }
+    }
+    out
+}
+
+/// The diff path of a keyed list's item: `{path}/[{key}={id}]`.
+pub(crate) fn keyed_child(path: &str, key: &str, id: &str) -> String {
+    let mut out = String::with_capacity(path.len() + key.len() + id.len() + 4);
+    for part in [path, "/[", key, "=", id, "]"] {
+        out.push_str(part);
     }
     out
 }
@@ -429,7 +438,7 @@ impl Diff {
         match (a, b) {
             (Value::Object(ma), Value::Object(mb)) if !ma.is_empty() && !mb.is_empty() => {
                 for (k, va) in ma {
-                    let child = || format!("{path}/{}", crate::trace::locate::escape_segment(k));
+                    let child = || crate::trace::locate::child_pointer(&path, k);
                     match mb.get(k) {
                         // An equal field adds nothing: its path is not even written.
                         Some(vb) if va == vb => {}
@@ -443,7 +452,7 @@ impl Diff {
                 }
                 for (k, vb) in mb {
                     if !ma.contains_key(k) {
-                        let child = format!("{path}/{}", crate::trace::locate::escape_segment(k));
+                        let child = crate::trace::locate::child_pointer(&path, k);
                         self.added.extend(
                             leaf_paths_at(child, vb)
                                 .into_keys()
@@ -470,7 +479,7 @@ impl Diff {
     fn keyed_items(&mut self, path: &str, key: &str, xa: &[Value], xb: &[Value]) {
         let ids_a: Vec<String> = xa.iter().map(|it| item_id(it, key)).collect();
         let ids_b: Vec<String> = xb.iter().map(|it| item_id(it, key)).collect();
-        let item = |k: &str| format!("{path}/[{key}={k}]");
+        let item = |k: &str| keyed_child(path, key, k);
         for (ia, va) in ids_a.iter().zip(xa) {
             if let Some(j) = ids_b.iter().position(|b| b == ia) {
                 self.walk(item(ia), va, &xb[j], true);
@@ -548,6 +557,19 @@ pub struct Model {
     /// Namespaces whose every object is known (a scenario's namespaces).
     complete_namespaces: HashSet<String>,
     next_uid: u64,
+}
+
+/// The uid the model gives the `n`th object that has none: `uid-` and `n` in at least six
+/// digits (`uid-000042`).
+fn uid(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(4 + digits.len().max(6));
+    out.push_str("uid-");
+    for _ in digits.len()..6 {
+        out.push('0');
+    }
+    out.push_str(&digits);
+    out
 }
 
 /// Who set the fields of objects that were there before the run.
@@ -847,10 +869,7 @@ impl Model {
             }
             if !meta.get("uid").is_some_and(Value::is_string) {
                 self.next_uid += 1;
-                meta.insert(
-                    "uid".into(),
-                    Value::String(format!("uid-{:06}", self.next_uid)),
-                );
+                meta.insert("uid".into(), Value::String(uid(self.next_uid)));
             }
         }
     }
@@ -1083,6 +1102,17 @@ mod tests {
             model.normalize_meta(&mut normalized, &key);
             prop_assert_eq!(model.meta_incomplete(&obj, &key), normalized != obj);
         }
+    }
+
+    #[test]
+    fn uids_have_at_least_six_digits() {
+        for n in [0, 1, 42, 999_999, 1_000_000, u64::MAX] {
+            assert_eq!(uid(n), format!("uid-{n:06}"));
+        }
+        assert_eq!(
+            keyed_child("/spec/containers", "name", "web"),
+            "/spec/containers/[name=web]"
+        );
     }
 
     #[test]

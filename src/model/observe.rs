@@ -203,32 +203,49 @@ fn strip_shell_trailer(t: &str) -> &str {
 }
 
 /// Drop `managedFields:` blocks from YAML text before parsing: they are most of a `-o yaml`
-/// object and the model does not read them.
+/// object and the model does not read them. A block is a line whose content starts with
+/// `managedFields:` (not `managedFields: []`) and the lines after it that are blank, deeper, or
+/// `- ` items at its indentation. Only the lines where the word occurs are looked at; the text
+/// between blocks is copied as it is (a test holds it to a line-by-line reading).
 fn without_managed_fields(t: &str) -> std::borrow::Cow<'_, str> {
-    if memchr::memmem::find(t.as_bytes(), b"managedFields:").is_none() {
+    const WORD: &[u8] = b"managedFields:";
+    let bytes = t.as_bytes();
+    let finder = memchr::memmem::Finder::new(WORD);
+    let Some(first) = finder.find(bytes) else {
         return std::borrow::Cow::Borrowed(t);
-    }
+    };
+    let line_end =
+        |from: usize| memchr::memchr(b'\n', &bytes[from..]).map_or(t.len(), |i| from + i + 1);
     let mut out = String::with_capacity(t.len());
-    let mut skip_deeper_than: Option<usize> = None;
-    for line in t.split_inclusive('\n') {
+    // `t[..copied]` is in `out` or skipped; the next block is looked for from `at`.
+    let (mut copied, mut at) = (0, Some(first));
+    while let Some(found) = at {
+        let start = memchr::memrchr(b'\n', &bytes[..found]).map_or(0, |i| i + 1);
+        let mut end = line_end(found);
+        let line = &t[start..end];
         let indent = line.len() - line.trim_start_matches(' ').len();
         let content = line.trim();
-        if let Some(level) = skip_deeper_than {
-            // Block items may sit at the key's own indentation ("- " entries).
-            if content.is_empty()
-                || indent > level
-                || (indent == level && content.starts_with("- "))
-            {
-                continue;
-            }
-            skip_deeper_than = None;
-        }
         if content.starts_with("managedFields:") && content != "managedFields: []" {
-            skip_deeper_than = Some(indent);
-            continue;
+            out.push_str(&t[copied..start]);
+            while end < t.len() {
+                let next = line_end(end);
+                let line = &t[end..next];
+                let ind = line.len() - line.trim_start_matches(' ').len();
+                let content = line.trim();
+                // Block items may sit at the key's own indentation ("- " entries).
+                if !(content.is_empty()
+                    || ind > indent
+                    || (ind == indent && content.starts_with("- ")))
+                {
+                    break;
+                }
+                end = next;
+            }
+            copied = end;
         }
-        out.push_str(line);
+        at = finder.find(&bytes[end..]).map(|i| end + i);
     }
+    out.push_str(&t[copied..]);
     std::borrow::Cow::Owned(out)
 }
 
@@ -395,6 +412,7 @@ fn table(t: &str, op: &Operation) -> Vec<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     /// Every string in `v` (and in JSON held in its strings) that starts as YAML objects do.
     fn yaml_texts(v: &Value, out: &mut Vec<String>) {
@@ -535,6 +553,62 @@ mod tests {
             ),
             0
         );
+    }
+
+    /// The reading [`without_managed_fields`] is held to: every line in turn.
+    fn without_managed_fields_by_lines(t: &str) -> std::borrow::Cow<'_, str> {
+        if memchr::memmem::find(t.as_bytes(), b"managedFields:").is_none() {
+            return std::borrow::Cow::Borrowed(t);
+        }
+        let mut out = String::with_capacity(t.len());
+        let mut skip_deeper_than: Option<usize> = None;
+        for line in t.split_inclusive('\n') {
+            let indent = line.len() - line.trim_start_matches(' ').len();
+            let content = line.trim();
+            if let Some(level) = skip_deeper_than {
+                // Block items may sit at the key's own indentation ("- " entries).
+                if content.is_empty()
+                    || indent > level
+                    || (indent == level && content.starts_with("- "))
+                {
+                    continue;
+                }
+                skip_deeper_than = None;
+            }
+            if content.starts_with("managedFields:") && content != "managedFields: []" {
+                skip_deeper_than = Some(indent);
+                continue;
+            }
+            out.push_str(line);
+        }
+        std::borrow::Cow::Owned(out)
+    }
+
+    proptest! {
+        /// Dropping the blocks by finding the word is dropping them line by line, on texts
+        /// made of lines that open, nest, continue and end blocks.
+        #[test]
+        fn managed_fields_are_dropped_as_line_by_line(lines in proptest::collection::vec(
+            prop_oneof![
+                Just("managedFields:".to_string()),
+                Just("managedFields: []".to_string()),
+                Just("x: managedFields: y".to_string()),
+                Just("- manager: kubectl".to_string()),
+                Just("".to_string()),
+                Just("\tmanagedFields:".to_string()),
+                "[a-z]{1,3}: [a-z]{0,3}",
+                "- [a-z]{1,3}",
+            ].prop_flat_map(|l| (0usize..5, proptest::bool::ANY).prop_map(move |(n, cr)| {
+                format!("{}{l}{}", " ".repeat(n), if cr { "\r" } else { "" })
+            })),
+            0..24,
+        ), end_newline in proptest::bool::ANY) {
+            let mut text = lines.join("\n");
+            if end_newline {
+                text.push('\n');
+            }
+            prop_assert_eq!(without_managed_fields(&text), without_managed_fields_by_lines(&text));
+        }
     }
 
     #[test]

@@ -50,7 +50,7 @@ pub fn named_removals(patch_type: PatchType, body: &Value, before: &Value) -> Ve
 }
 
 fn named_in(v: &Value, path: String, strategic: bool, out: &mut Vec<String>) {
-    let seg = |k: &str| format!("{path}/{}", crate::trace::locate::escape_segment(k));
+    let seg = |k: &str| crate::trace::locate::child_pointer(&path, k);
     match v {
         Value::Null => out.push(path),
         Value::Object(m) => {
@@ -71,7 +71,7 @@ fn named_in(v: &Value, path: String, strategic: bool, out: &mut Vec<String>) {
             if let Some(key) = merge_key(&field, items) {
                 for it in items {
                     let id = super::item_id(it, key);
-                    named_in(it, format!("{path}/[{key}={id}]"), strategic, out);
+                    named_in(it, super::keyed_child(&path, key, &id), strategic, out);
                 }
             }
         }

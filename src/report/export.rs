@@ -6,7 +6,7 @@ use super::frame::Frame;
 use super::{Accounting, Provenance, TableFormat, Tables};
 use crate::diag::Rejection;
 use crate::fold::GroupField;
-use crate::run_result::{Packed, RunResult, RunRow, saved_json};
+use crate::run_result::{Packed, RunResult, RunRow};
 use serde_json::{Value, json};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -268,7 +268,7 @@ impl RunFiles {
         })
     }
 
-    /// The next run in corpus order, with its saved JSON ([`saved_json`]).
+    /// The next run in corpus order, with its saved JSON ([`saved_json`](crate::run_result::saved_json)).
     pub fn push(
         &mut self,
         source: &str,
@@ -322,24 +322,6 @@ impl RunFiles {
         files.push(path);
         Ok(files)
     }
-}
-
-/// Write the saved analysis under `dir` (created if needed) from every run's row; returns the
-/// files written.
-pub fn write(
-    dir: &Path,
-    tables: &Tables,
-    runs: &[RunRow<'_>],
-    rejections: &[&Rejection],
-    accounting: &Accounting,
-    provenance: &Provenance,
-) -> Result<Vec<PathBuf>, ExportError> {
-    let mut files = RunFiles::create(dir)?;
-    for r in runs {
-        let (result, autopsy) = saved_json(r.run, r.autopsy);
-        files.push(r.source, r.line, r.run.clone(), (&result, &autopsy))?;
-    }
-    write_tables(files, tables, rejections, accounting, provenance)
 }
 
 /// Finish a saved analysis whose per-run files are written: the rejected inputs, every table,
@@ -523,6 +505,7 @@ impl Saved {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::run_result::saved_json;
 
     /// The per-run files written in many batches hold what one batch holds: the same bytes of
     /// `results.jsonl` and CSV, the same Parquet rows (in one row group per batch).

@@ -9,12 +9,10 @@ use super::frame::{ColumnData, Frame};
 use super::tables::{Cell, GroupRow};
 use super::{Accounting, Provenance, Tables};
 use crate::rules::Severity;
-use crate::run_result::RunResult;
 use crate::verdict::{Share, Verdict};
 use std::fmt::Write as _;
 
-/// One run of the drill-down: where it was read, its result, its autopsy.
-pub use crate::run_result::RunRow as RunDetail;
+pub use super::drill::DrillDown;
 
 /// Bytes of timelines a report holds at most (unsafe, failed and unknown runs first); the rest
 /// of the runs are listed with their verdict and how to explain them.
@@ -27,7 +25,7 @@ const FAIL: &str = "#CC79A7";
 const INCOMPLETE: &str = "#F0E442";
 const UNKNOWN: &str = "#BBBBBB";
 
-fn verdict_colour(v: Verdict) -> &'static str {
+pub(super) fn verdict_colour(v: Verdict) -> &'static str {
     match v {
         Verdict::SafePass => SAFE,
         Verdict::UnsafePass => UNSAFE,
@@ -80,12 +78,15 @@ svg text{font-family:inherit}
 ";
 
 /// The whole report.
-pub fn render_html(
+/// Write the report: its tables and charts, then the drill-down's runs (read back from its
+/// spool, so the page is never whole in memory).
+pub fn write_html(
+    out: &mut dyn std::io::Write,
     tables: &Tables,
-    runs: &[RunDetail<'_>],
+    runs: DrillDown,
     accounting: &Accounting,
     provenance: &Provenance,
-) -> String {
+) -> std::io::Result<()> {
     let mut h = String::new();
     let label = tables.label();
     let _ = write!(
@@ -177,9 +178,9 @@ pub fn render_html(
         frame_table(&mut h, &tables.unseen_frame());
     }
 
-    drill_down(&mut h, tables, runs);
-    let _ = writeln!(h, "</body></html>");
-    h
+    out.write_all(h.as_bytes())?;
+    runs.write(out, tables)?;
+    writeln!(out, "</body></html>")
 }
 
 fn provenance_block(h: &mut String, tables: &Tables, a: &Accounting, p: &Provenance) {
@@ -645,107 +646,6 @@ fn frame_table(h: &mut String, f: &Frame) {
 }
 
 /// Every run, by cell, in a collapsible section with its timeline (within the budget).
-fn drill_down(h: &mut String, tables: &Tables, runs: &[RunDetail<'_>]) {
-    let _ = writeln!(h, "<h2 id=\"runs\">Runs</h2>");
-    // Timelines kept: unsafe, failed and unknown runs first, then safe passes, in corpus order.
-    let priority = |v: Verdict| match v {
-        Verdict::UnsafePass => 0,
-        Verdict::Incomplete => 1,
-        Verdict::Fail => 2,
-        Verdict::Unknown => 3,
-        Verdict::SafePass => 4,
-    };
-    let mut order: Vec<usize> = (0..runs.len()).collect();
-    order.sort_by_key(|&i| (priority(runs[i].run.verdict), i));
-    let timelines: Vec<Option<String>> = runs
-        .iter()
-        .map(|r| match r.autopsy {
-            // Kept autopsies were made here or checked when the saved analysis was read.
-            Some(a) => a.unpack().ok().map(|a| super::render_explain(r.run, &a)),
-            None => r.saved_timeline.map(str::to_string),
-        })
-        .collect();
-    let mut keep = vec![false; runs.len()];
-    let mut spent = 0usize;
-    for i in order {
-        if let Some(t) = &timelines[i]
-            && spent + t.len() <= TIMELINE_BUDGET
-        {
-            spent += t.len();
-            keep[i] = true;
-        }
-    }
-    let omitted = timelines
-        .iter()
-        .zip(&keep)
-        .filter(|(t, k)| t.is_some() && !**k)
-        .count();
-    if omitted > 0 {
-        let _ = writeln!(
-            h,
-            "<p>{omitted} timeline(s) of passing runs are left out to keep this file small; \
-             <code>kubeautopsy explain SOURCE --run ID</code> prints any of them.</p>"
-        );
-    }
-    let label = |r: &RunResult, f: fn(&RunResult) -> &Option<String>| {
-        f(r).clone()
-            .unwrap_or_else(|| crate::fold::NO_LABEL.to_string())
-    };
-    for (k, c) in tables.cells.iter().enumerate() {
-        let _ = writeln!(
-            h,
-            "<section id=\"cell-{k}\"><h3>{} · {}</h3>",
-            esc(&c.arm),
-            esc(&c.scenario)
-        );
-        let mut members: Vec<(usize, &RunDetail<'_>)> = runs
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| {
-                label(r.run, |r| &r.head.arm) == c.arm
-                    && label(r.run, |r| &r.head.scenario) == c.scenario
-            })
-            .collect();
-        members.sort_by(|a, b| {
-            (a.1.run.head.repeat, &a.1.run.head.id).cmp(&(b.1.run.head.repeat, &b.1.run.head.id))
-        });
-        for (i, d) in members {
-            let r = d.run;
-            let _ = write!(
-                h,
-                "<details id=\"run-{i}\" data-verdict=\"{}\"><summary><span class=\"badge\" style=\"background:{}\">{}</span> {} · {} finding(s){}</summary>",
-                r.verdict.code(),
-                verdict_colour(r.verdict),
-                esc(r.verdict.name()),
-                esc(&r.head.id),
-                r.findings.len(),
-                r.head
-                    .repeat
-                    .map_or(String::new(), |n| format!(" · repeat {n}"))
-            );
-            let _ = write!(h, "<p>{}:{}</p>", esc(d.source), d.line);
-            match &timelines[i] {
-                Some(t) if keep[i] => {
-                    let _ = write!(h, "<pre>{}</pre>", esc(t));
-                }
-                _ => {
-                    for f in &r.findings {
-                        let _ = write!(
-                            h,
-                            "<p>{} [{}] {}</p>",
-                            esc(&f.rule),
-                            f.severity.name(),
-                            esc(&f.message)
-                        );
-                    }
-                }
-            }
-            let _ = writeln!(h, "</details>");
-        }
-        let _ = writeln!(h, "</section>");
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,6 +3,7 @@
 //! `export` writes a saved analysis (`--out DIR`) and reads it back; `explain` is the autopsy
 //! of one run.
 
+mod drill;
 pub mod explain;
 pub mod export;
 pub mod frame;

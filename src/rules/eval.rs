@@ -78,12 +78,14 @@ pub fn judge(set: &RuleSet, replay: &RunReplay) -> Judgement {
         let mut fired = false;
         let mut check = |view: View<'_>,
                          seq: Option<u64>,
-                         target: Option<String>,
+                         target: Option<&crate::model::ObjKey>,
                          tool: Option<&str>,
                          j: &mut Judgement| {
             match eval_rule(&lr.compiled, &view) {
                 Tri::True => {
                     fired = true;
+                    // The key is written out only for a finding (most checks find nothing).
+                    let target = target.map(ToString::to_string);
                     any_known = true;
                     j.findings.push(Finding {
                         rule: lr.rule.id.clone(),
@@ -136,7 +138,7 @@ pub fn judge(set: &RuleSet, replay: &RunReplay) -> Judgement {
                                 run: &replay.facts,
                             },
                             Some(op.seq),
-                            Some(e.key.to_string()),
+                            Some(&e.key),
                             Some(&op.tool),
                             &mut j,
                         );

@@ -2,7 +2,7 @@
 //! into diagnostics that say what was expected.
 
 use crate::diag::{Note, Problem, RejectKind};
-use crate::trace::locate::{escape_segment, locate};
+use crate::trace::locate::{child_pointer, escape_segment, locate};
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::{ValidationError, Validator};
 use serde_json::Value;
@@ -270,9 +270,7 @@ impl Schemas {
             }
         };
         let span = match &key {
-            Some(k) => {
-                locate(text, &format!("{pointer}/{}", escape_segment(k))).and_then(|l| l.key)
-            }
+            Some(k) => locate(text, &child_pointer(&pointer, k)).and_then(|l| l.key),
             None => locate(text, &pointer).map(|l| {
                 // Point at the value; for a container, at its opening bracket.
                 let v = l.value;

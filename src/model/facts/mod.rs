@@ -56,34 +56,61 @@ pub struct RunReplay {
     pub scope_subjects: Vec<String>,
 }
 
+/// A run's scenario: its document and the model of its initial state.
+#[derive(Debug)]
+pub struct RunScenario<'a> {
+    pub doc: &'a Value,
+    /// Built once per scenario of `--scenarios` and copied per run (the copy shares the
+    /// objects); built for the run when the trace embeds its scenario.
+    pub initial: std::borrow::Cow<'a, Model>,
+}
+
+impl<'a> RunScenario<'a> {
+    /// The scenario of a run that embeds it.
+    pub fn embedded(doc: &'a Value) -> RunScenario<'a> {
+        RunScenario {
+            doc,
+            initial: std::borrow::Cow::Owned(initial_model(doc)),
+        }
+    }
+}
+
+/// The model a scenario's runs start from: its `initial_state` objects, and, when it gives an
+/// initial state, its `namespaces` as complete (an object not listed there is absent).
+pub fn initial_model(scenario: &Value) -> Model {
+    let mut model = Model::default();
+    for o in scenario
+        .get("initial_state")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        model.insert_known(o.clone(), None);
+    }
+    if scenario.get("initial_state").is_some() {
+        for ns in scenario
+            .get("namespaces")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+        {
+            model.mark_namespace_complete(ns);
+        }
+    }
+    model
+}
+
 /// Replay a run's normalized calls from the scenario's initial state.
 pub fn replay_run(
     trace: &Trace<'_>,
     calls: &[NormalizedCall],
-    scenario: Option<&Value>,
+    scenario: Option<RunScenario<'_>>,
 ) -> RunReplay {
-    let mut model = Model::default();
-    if let Some(s) = scenario {
-        for o in s
-            .get("initial_state")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            model.insert_known(o.clone(), None);
-        }
-        if s.get("initial_state").is_some() {
-            for ns in s
-                .get("namespaces")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-            {
-                model.mark_namespace_complete(ns);
-            }
-        }
-    }
+    let (scenario, mut model) = match scenario {
+        Some(s) => (Some(s.doc), s.initial.into_owned()),
+        None => (None, Model::default()),
+    };
     let tool_calls: Vec<_> = trace.tool_calls().collect();
     // Without a scenario, the task's subjects are inferred from what the agent saw broken
     // before its first change (and, below, from the objects its task prompt names).
