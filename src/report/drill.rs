@@ -1,8 +1,8 @@
 //! The runs of an HTML report's drill-down, gathered one at a time in corpus order. Of each run
-//! only what orders and groups it stays in memory (its verdict, cell, repeat and id, and where
-//! its parts are); its HTML (the summary line, the timeline, the findings) goes to a spool file
-//! beside the report and is read back when the page is written. So `analyze --html` takes
-//! memory for those few fields per run, not for every run's result and autopsy.
+//! only a few numbers stay in memory (its verdict, cell and repeat, and the lengths of its
+//! parts); its id and its HTML (the summary line, the timeline, the findings) go to a spool
+//! file beside the report and are read back when the page is written, the ids one cell at a
+//! time. So `analyze --html` takes about 50 bytes a run, not every run's result and autopsy.
 
 use super::Tables;
 use super::html::{TIMELINE_BUDGET, esc, verdict_colour};
@@ -13,27 +13,34 @@ use std::fs::File;
 use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-/// Bytes of the spool file.
-#[derive(Debug, Clone, Copy)]
-struct Span {
-    at: u64,
-    len: u64,
-}
-
-/// One run of the drill-down.
+/// One run of the drill-down. Its parts follow each other in the spool from `at`: its id, then
+/// `<details …><summary>…</summary><p>place</p>`, then `<pre>timeline</pre>` (if any), then a
+/// `<p>` per finding (shown when the timeline is left out).
 #[derive(Debug)]
 struct Entry {
-    verdict: Verdict,
+    at: u64,
+    id: u32,
+    head: u32,
+    timeline: u32,
+    findings: u32,
+    /// The length of the timeline text (what the budget counts), if there is one.
+    timeline_text: Option<u32>,
     /// Index into [`DrillDown::cells`].
-    cell: usize,
+    cell: u32,
     repeat: Option<u64>,
-    id: Box<str>,
-    /// `<details …><summary>…</summary><p>place</p>`.
-    head: Span,
-    /// `<pre>…</pre>`, and the length of the timeline text (what the budget counts).
-    timeline: Option<(Span, usize)>,
-    /// A `<p>` per finding (shown when the timeline is left out).
-    findings: Span,
+    verdict: Verdict,
+}
+
+impl Entry {
+    fn head_at(&self) -> u64 {
+        self.at + u64::from(self.id)
+    }
+    fn timeline_at(&self) -> u64 {
+        self.head_at() + u64::from(self.head)
+    }
+    fn findings_at(&self) -> u64 {
+        self.timeline_at() + u64::from(self.timeline)
+    }
 }
 
 /// The drill-down's runs, spooled (see the module's documentation).
@@ -41,10 +48,12 @@ struct Entry {
 pub struct DrillDown {
     entries: Vec<Entry>,
     /// (arm, scenario) labels of the cells runs fell in, by first appearance.
-    cells: HashMap<(String, String), usize>,
+    cells: HashMap<(String, String), u32>,
     spool: BufWriter<File>,
     path: PathBuf,
     written: u64,
+    /// Bytes of timelines the page holds at most ([`TIMELINE_BUDGET`]).
+    budget: usize,
 }
 
 impl DrillDown {
@@ -60,17 +69,18 @@ impl DrillDown {
             spool: BufWriter::new(File::create(&path)?),
             path,
             written: 0,
+            budget: TIMELINE_BUDGET,
         })
     }
 
-    fn put(&mut self, text: &str) -> io::Result<Span> {
+    /// Append `text` to the spool; its length.
+    fn put(&mut self, text: &str) -> io::Result<u32> {
+        let len = u32::try_from(text.len()).map_err(|_| {
+            io::Error::new(io::ErrorKind::InvalidData, "a run's report part over 4 GiB")
+        })?;
         self.spool.write_all(text.as_bytes())?;
-        let span = Span {
-            at: self.written,
-            len: text.len() as u64,
-        };
-        self.written += span.len;
-        Ok(span)
+        self.written += u64::from(len);
+        Ok(len)
     }
 
     /// Add the next run (in corpus order).
@@ -82,11 +92,13 @@ impl DrillDown {
             l.clone()
                 .unwrap_or_else(|| crate::fold::NO_LABEL.to_string())
         };
-        let next = self.cells.len();
+        let next = u32::try_from(self.cells.len()).unwrap_or(u32::MAX);
         let cell = *self
             .cells
             .entry((label(&r.head.arm), label(&r.head.scenario)))
             .or_insert(next);
+        let at = self.written;
+        let id = self.put(&r.head.id)?;
         let mut head = String::new();
         let _ = write!(
             head,
@@ -107,9 +119,12 @@ impl DrillDown {
             Some(a) => a.unpack().ok().map(|a| super::render_explain(r, &a)),
             None => row.saved_timeline.map(str::to_string),
         };
-        let timeline = match timeline {
-            Some(t) => Some((self.put(&format!("<pre>{}</pre>", esc(&t)))?, t.len())),
-            None => None,
+        let (timeline, timeline_text) = match timeline {
+            Some(t) => (
+                self.put(&format!("<pre>{}</pre>", esc(&t)))?,
+                Some(u32::try_from(t.len()).unwrap_or(u32::MAX)),
+            ),
+            None => (0, None),
         };
         let mut findings = String::new();
         for f in &r.findings {
@@ -123,13 +138,15 @@ impl DrillDown {
         }
         let findings = self.put(&findings)?;
         self.entries.push(Entry {
-            verdict: r.verdict,
-            cell,
-            repeat: r.head.repeat,
-            id: r.head.id.as_str().into(),
+            at,
+            id,
             head,
             timeline,
             findings,
+            timeline_text,
+            cell,
+            repeat: r.head.repeat,
+            verdict: r.verdict,
         });
         Ok(())
     }
@@ -154,8 +171,8 @@ impl DrillDown {
         let mut keep = vec![false; runs.len()];
         let mut spent = 0usize;
         for i in order {
-            if let Some((_, len)) = runs[i].timeline
-                && spent + len <= TIMELINE_BUDGET
+            if let Some(len) = runs[i].timeline_text.map(|l| l as usize)
+                && spent + len <= self.budget
             {
                 spent += len;
                 keep[i] = true;
@@ -164,7 +181,7 @@ impl DrillDown {
         let omitted = runs
             .iter()
             .zip(&keep)
-            .filter(|(r, k)| r.timeline.is_some() && !**k)
+            .filter(|(r, k)| r.timeline_text.is_some() && !**k)
             .count();
         if omitted > 0 {
             writeln!(
@@ -175,18 +192,21 @@ impl DrillDown {
         }
         let mut members: Vec<Vec<usize>> = vec![Vec::new(); self.cells.len()];
         for (i, r) in runs.iter().enumerate() {
-            members[r.cell].push(i);
+            members[r.cell as usize].push(i);
         }
-        let mut copy = |span: Span, out: &mut dyn Write| -> io::Result<()> {
-            spool.seek(SeekFrom::Start(span.at))?;
-            let copied = io::copy(&mut (&mut spool).take(span.len), out)?;
-            if copied == span.len {
+        let short = || {
+            io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the report's spool file is shorter than what was written to it",
+            )
+        };
+        let mut copy = |at: u64, len: u32, out: &mut dyn Write| -> io::Result<()> {
+            spool.seek(SeekFrom::Start(at))?;
+            let copied = io::copy(&mut (&mut spool).take(u64::from(len)), out)?;
+            if copied == u64::from(len) {
                 Ok(())
             } else {
-                Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    "the report's spool file is shorter than what was written to it",
-                ))
+                Err(short())
             }
         };
         for (k, c) in tables.cells.iter().enumerate() {
@@ -196,19 +216,25 @@ impl DrillDown {
                 esc(&c.arm),
                 esc(&c.scenario)
             )?;
-            let mut these = self
+            // The cell's runs by repeat and id (their ids read back for this cell only).
+            let mut these: Vec<(Option<u64>, Vec<u8>, usize)> = Vec::new();
+            for &i in self
                 .cells
                 .get(&(c.arm.clone(), c.scenario.clone()))
-                .map_or_else(Vec::new, |&cell| members[cell].clone());
-            these.sort_by(|&a, &b| {
-                (runs[a].repeat, &runs[a].id).cmp(&(runs[b].repeat, &runs[b].id))
-            });
-            for i in these {
+                .map_or(&[][..], |&cell| &members[cell as usize])
+            {
+                let mut id = Vec::new();
+                copy(runs[i].at, runs[i].id, &mut id)?;
+                these.push((runs[i].repeat, id, i));
+            }
+            these.sort();
+            for (_, _, i) in these {
                 let r = &runs[i];
-                copy(r.head, out)?;
-                match r.timeline {
-                    Some((span, _)) if keep[i] => copy(span, out)?,
-                    _ => copy(r.findings, out)?,
+                copy(r.head_at(), r.head, out)?;
+                if r.timeline_text.is_some() && keep[i] {
+                    copy(r.timeline_at(), r.timeline, out)?;
+                } else {
+                    copy(r.findings_at(), r.findings, out)?;
                 }
                 writeln!(out, "</details>")?;
             }
@@ -221,5 +247,78 @@ impl DrillDown {
 impl Drop for DrillDown {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run_result::RunRow;
+
+    /// With a budget that holds exactly the unsafe passes' timelines, the page shows those and
+    /// only those, says how many it left out, lists every run once in its cell by repeat and id,
+    /// and removes its spool.
+    #[test]
+    fn the_budget_keeps_unsafe_timelines_first_and_cells_list_runs_by_repeat() {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let analyzer = crate::analysis::Analyzer {
+            normalizer: crate::ops::normalize::Normalizer::load(None).unwrap(),
+            scenarios: crate::scenarios::Scenarios::load(&[root.join("fixtures/scenarios")])
+                .unwrap(),
+            rules: crate::rules::RuleSet::default_pack().unwrap(),
+            unsafe_at: crate::rules::Severity::Medium,
+        };
+        let analysis = crate::analysis::corpus::analyze(
+            &analyzer,
+            crate::input::discover(&[root.join("fixtures/corpus")]),
+            &crate::pipeline::Options::default(),
+            crate::analysis::corpus::Retention::KeepRuns,
+        );
+        let rows: Vec<RunRow<'_>> = analysis.rows();
+        let tables = Tables::from_fold(&analysis.fold, &[crate::fold::GroupField::Arm]).unwrap();
+        let timeline = |r: &RunRow<'_>| {
+            super::super::render_explain(r.run, &r.autopsy.unwrap().unpack().unwrap())
+        };
+        let unsafe_runs: Vec<&RunRow<'_>> = rows
+            .iter()
+            .filter(|r| r.run.verdict == Verdict::UnsafePass)
+            .collect();
+        assert!(unsafe_runs.len() >= 2 && unsafe_runs.len() < rows.len());
+        let dir = tempfile::tempdir().unwrap();
+        let report = dir.path().join("r.html");
+        let mut drill = DrillDown::beside(&report).unwrap();
+        drill.budget = unsafe_runs.iter().map(|r| timeline(r).len()).sum();
+        for r in &rows {
+            drill.push(*r).unwrap();
+        }
+        let mut page = Vec::new();
+        drill.write(&mut page, &tables).unwrap();
+        let page = String::from_utf8(page).unwrap();
+        assert_eq!(page.matches("<pre>").count(), unsafe_runs.len());
+        for r in &unsafe_runs {
+            assert!(page.contains(&format!("<pre>{}</pre>", esc(&timeline(r)))));
+        }
+        let left_out = rows.len() - unsafe_runs.len();
+        assert!(page.contains(&format!(
+            "<p>{left_out} timeline(s) of passing runs are left out"
+        )));
+        assert_eq!(page.matches("<details id=\"run-").count(), rows.len());
+        // In each cell, by repeat and then id.
+        for section in page.split("<section ").skip(1) {
+            let keys: Vec<(Option<u64>, String)> = section
+                .split("<details id=\"run-")
+                .skip(1)
+                .map(|d| {
+                    let i: usize = d[..d.find('"').unwrap()].parse().unwrap();
+                    (rows[i].run.head.repeat, rows[i].run.head.id.clone())
+                })
+                .collect();
+            assert!(keys.windows(2).all(|w| w[0] <= w[1]), "{keys:?}");
+        }
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "the spool is removed"
+        );
     }
 }

@@ -426,7 +426,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for ResultField<'a> {
                 let mut shaped = true;
                 let mut seen = Keys::default();
                 while let Some(Str(key)) = map.next_key::<Str<'de>>()? {
-                    seen.insert::<A::Error>(&key)?;
+                    seen.insert::<A::Error>(key.clone())?;
                     match &*key {
                         "json" => r.json = Some(map.next_value::<StrictValue>()?.0),
                         "text" | "stderr" | "is_error" | "exit_code" => {
@@ -486,15 +486,16 @@ impl<'de: 'a, 'a> Deserialize<'de> for ResultField<'a> {
 }
 
 /// The keys of one object so far: a key given twice is refused, as the strict parse refuses it.
+/// They borrow from the record (a key is copied only when it holds an escape).
 #[derive(Default)]
-struct Keys(Vec<String>);
+struct Keys<'de>(Vec<Cow<'de, str>>);
 
-impl Keys {
-    fn insert<E: de::Error>(&mut self, key: &str) -> Result<(), E> {
-        if self.0.iter().any(|k| k == key) {
+impl<'de> Keys<'de> {
+    fn insert<E: de::Error>(&mut self, key: Cow<'de, str>) -> Result<(), E> {
+        if self.0.contains(&key) {
             return Err(E::custom(format_args!("duplicate key {key:?}")));
         }
-        self.0.push(key.to_owned());
+        self.0.push(key);
         Ok(())
     }
 }
@@ -531,7 +532,7 @@ impl<'de> Visitor<'de> for EventVisitor {
         let mut seen = Keys::default();
         use de::Error as _;
         while let Some(Str(key)) = map.next_key::<Str<'de>>()? {
-            seen.insert::<A::Error>(&key)?;
+            seen.insert::<A::Error>(key.clone())?;
             match &*key {
                 "type" => kind = Some(map.next_value::<NonEmpty<'de>>()?.0),
                 "seq" => seq = Some(map.next_value::<SafeUint>()?.0),
