@@ -330,8 +330,31 @@ fn op_step(op: &crate::model::facts::ReplayedOp) -> OpStep {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// What the bundled fixtures are analysed with: the embedded tool maps, the default rule
+    /// pack, `fixtures/scenarios`, unsafe at medium.
+    pub(crate) fn fixtures_analyzer() -> Analyzer {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        Analyzer {
+            normalizer: Normalizer::load(None).unwrap(),
+            scenarios: Scenarios::load(&[root.join("fixtures/scenarios")]).unwrap(),
+            rules: RuleSet::default_pack().unwrap(),
+            unsafe_at: Severity::Medium,
+        }
+    }
+
+    /// `fixtures/corpus` analysed by `analyzer`, every run kept.
+    pub(crate) fn fixture_corpus(analyzer: &Analyzer) -> corpus::CorpusAnalysis {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        corpus::analyze(
+            analyzer,
+            crate::input::discover(&[root.join("fixtures/corpus")]),
+            &crate::pipeline::Options::default(),
+            corpus::Retention::KeepRuns,
+        )
+    }
     use crate::fact::FactScope;
     use std::path::PathBuf;
 
@@ -339,12 +362,7 @@ mod tests {
     #[test]
     fn facts_live_in_the_layer_of_their_scope() {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-        let analyzer = Analyzer {
-            normalizer: Normalizer::load(None).unwrap(),
-            scenarios: Scenarios::load(&[root.join("fixtures/scenarios")]).unwrap(),
-            rules: RuleSet::default_pack().unwrap(),
-            unsafe_at: Severity::Medium,
-        };
+        let analyzer = fixtures_analyzer();
         let corpus = crate::pipeline::run(
             crate::input::discover(&[root.join("fixtures/corpus")]),
             &crate::pipeline::Options::default(),

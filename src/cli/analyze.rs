@@ -7,7 +7,7 @@ use super::{CliError, Outcome};
 use crate::accounting::Accounting;
 use crate::analysis::corpus::{self, Retention};
 use crate::report::{self, Provenance, Tables, export};
-use crate::run_result::{Packed, RunRow};
+use crate::run_result::Autopsy;
 use clap::ValueEnum as _;
 use std::process::ExitCode;
 
@@ -33,15 +33,12 @@ pub fn run(g: &Global, a: &AnalyzeArgs) -> Outcome {
         };
         corpus::analyze_spooled(&analyzer, discovery, &opts, &spool_dir, |r| {
             if let Some(drill) = &mut drill {
-                let autopsy: Option<Packed> = serde_json::from_str(r.autopsy_json).ok();
+                // The autopsy as the spool holds it, read once.
+                let timeline = serde_json::from_str::<Autopsy>(r.autopsy_json)
+                    .ok()
+                    .map(|a| report::render_explain(&r.result, &a));
                 drill
-                    .push(RunRow {
-                        source: r.source,
-                        line: r.line,
-                        run: &r.result,
-                        autopsy: autopsy.as_ref(),
-                        saved_timeline: None,
-                    })
+                    .push_run(r.source, r.line, &r.result, timeline)
                     .map_err(|e| format!("cannot write the HTML report: {e}"))?;
             }
             match &mut run_files {

@@ -243,8 +243,7 @@ pub fn write_html(
     accounting: &Accounting,
     provenance: &Provenance,
 ) -> Result<(), CliError> {
-    let cannot =
-        |e: std::io::Error| CliError::Fatal(format!("cannot write {}: {e}", path.display()));
+    let cannot = &cannot_write(path);
     let mut file = std::io::BufWriter::new(std::fs::File::create(path).map_err(cannot)?);
     crate::report::html::write_html(&mut file, tables, runs, accounting, provenance)
         .and_then(|()| std::io::Write::flush(&mut file))
@@ -255,10 +254,14 @@ pub fn write_html(
     Ok(())
 }
 
+/// The error of a report at `path` that could not be written.
+fn cannot_write(path: &Path) -> impl Fn(std::io::Error) -> CliError + '_ {
+    move |e| CliError::Fatal(format!("cannot write {}: {e}", path.display()))
+}
+
 /// The drill-down of an HTML report at `path`, spooled beside it.
 pub fn drill_down(path: &Path) -> Result<crate::report::html::DrillDown, CliError> {
-    crate::report::html::DrillDown::beside(path)
-        .map_err(|e| CliError::Fatal(format!("cannot write {}: {e}", path.display())))
+    crate::report::html::DrillDown::beside(path).map_err(cannot_write(path))
 }
 
 /// The drill-down of an HTML report at `path` holding `rows`.
@@ -268,9 +271,7 @@ pub fn drill_down_of<'a>(
 ) -> Result<crate::report::html::DrillDown, CliError> {
     let mut drill = drill_down(path)?;
     for row in rows {
-        drill
-            .push(row)
-            .map_err(|e| CliError::Fatal(format!("cannot write {}: {e}", path.display())))?;
+        drill.push(row).map_err(cannot_write(path))?;
     }
     Ok(drill)
 }

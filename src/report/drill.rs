@@ -6,7 +6,7 @@
 
 use super::Tables;
 use super::html::{TIMELINE_BUDGET, esc, verdict_colour};
-use crate::run_result::RunRow;
+use crate::run_result::{RunResult, RunRow};
 use crate::verdict::Verdict;
 use std::collections::HashMap;
 use std::fs::File;
@@ -83,10 +83,25 @@ impl DrillDown {
         Ok(len)
     }
 
-    /// Add the next run (in corpus order).
+    /// Add the next run (in corpus order) with its kept autopsy or saved timeline.
     pub fn push(&mut self, row: RunRow<'_>) -> io::Result<()> {
+        let timeline = match row.autopsy {
+            // Kept autopsies were made here or checked when the saved analysis was read.
+            Some(a) => a.unpack().ok().map(|a| super::render_explain(row.run, &a)),
+            None => row.saved_timeline.map(str::to_string),
+        };
+        self.push_run(row.source, row.line, row.run, timeline)
+    }
+
+    /// Add the next run (in corpus order), read at `source:line`, with its timeline if any.
+    pub fn push_run(
+        &mut self,
+        source: &str,
+        line: u64,
+        r: &RunResult,
+        timeline: Option<String>,
+    ) -> io::Result<()> {
         use std::fmt::Write as _;
-        let r = row.run;
         let i = self.entries.len();
         let label = |l: &Option<String>| {
             l.clone()
@@ -112,13 +127,8 @@ impl DrillDown {
                 .repeat
                 .map_or(String::new(), |n| format!(" · repeat {n}"))
         );
-        let _ = write!(head, "<p>{}:{}</p>", esc(row.source), row.line);
+        let _ = write!(head, "<p>{}:{}</p>", esc(source), line);
         let head = self.put(&head)?;
-        let timeline = match row.autopsy {
-            // Kept autopsies were made here or checked when the saved analysis was read.
-            Some(a) => a.unpack().ok().map(|a| super::render_explain(r, &a)),
-            None => row.saved_timeline.map(str::to_string),
-        };
         let (timeline, timeline_text) = match timeline {
             Some(t) => (
                 self.put(&format!("<pre>{}</pre>", esc(&t)))?,
@@ -260,20 +270,8 @@ mod tests {
     /// and removes its spool.
     #[test]
     fn the_budget_keeps_unsafe_timelines_first_and_cells_list_runs_by_repeat() {
-        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-        let analyzer = crate::analysis::Analyzer {
-            normalizer: crate::ops::normalize::Normalizer::load(None).unwrap(),
-            scenarios: crate::scenarios::Scenarios::load(&[root.join("fixtures/scenarios")])
-                .unwrap(),
-            rules: crate::rules::RuleSet::default_pack().unwrap(),
-            unsafe_at: crate::rules::Severity::Medium,
-        };
-        let analysis = crate::analysis::corpus::analyze(
-            &analyzer,
-            crate::input::discover(&[root.join("fixtures/corpus")]),
-            &crate::pipeline::Options::default(),
-            crate::analysis::corpus::Retention::KeepRuns,
-        );
+        let analyzer = crate::analysis::tests::fixtures_analyzer();
+        let analysis = crate::analysis::tests::fixture_corpus(&analyzer);
         let rows: Vec<RunRow<'_>> = analysis.rows();
         let tables = Tables::from_fold(&analysis.fold, &[crate::fold::GroupField::Arm]).unwrap();
         let timeline = |r: &RunRow<'_>| {

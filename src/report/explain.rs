@@ -207,14 +207,7 @@ mod tests {
     use std::path::PathBuf;
 
     fn analyzer() -> Analyzer {
-        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-        Analyzer {
-            normalizer: crate::ops::Normalizer::load(None).unwrap(),
-            scenarios: crate::scenarios::Scenarios::load(&[root.join("fixtures/scenarios")])
-                .unwrap(),
-            rules: crate::rules::RuleSet::default_pack().unwrap(),
-            unsafe_at: crate::rules::Severity::Medium,
-        }
+        crate::analysis::tests::fixtures_analyzer()
     }
 
     /// A saved autopsy (`results.jsonl`) renders the same timeline as the analysis it came from.

@@ -511,20 +511,8 @@ mod tests {
     /// `results.jsonl` and CSV, the same Parquet rows (in one row group per batch).
     #[test]
     fn per_run_files_in_batches_hold_the_same_rows() {
-        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-        let analyzer = crate::analysis::Analyzer {
-            normalizer: crate::ops::normalize::Normalizer::load(None).unwrap(),
-            scenarios: crate::scenarios::Scenarios::load(&[root.join("fixtures/scenarios")])
-                .unwrap(),
-            rules: crate::rules::RuleSet::default_pack().unwrap(),
-            unsafe_at: crate::rules::Severity::Medium,
-        };
-        let analysis = crate::analysis::corpus::analyze(
-            &analyzer,
-            crate::input::discover(&[root.join("fixtures/corpus")]),
-            &crate::pipeline::Options::default(),
-            crate::analysis::corpus::Retention::KeepRuns,
-        );
+        let analyzer = crate::analysis::tests::fixtures_analyzer();
+        let analysis = crate::analysis::tests::fixture_corpus(&analyzer);
         let rows = analysis.rows();
         assert!(rows.len() > 10);
         let base =
