@@ -197,28 +197,45 @@ impl FactValue {
 /// The facts of one effect, one operation or one run. Serialized as an object keyed by fact
 /// name, in name order.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Facts(Vec<(Fact, FactValue)>);
+pub struct Facts {
+    /// The facts set, in the order they were first set.
+    items: Vec<(Fact, FactValue)>,
+    /// Bit `f as usize` is set when `items` holds `f`: a fact is looked for only where it is.
+    present: u128,
+}
+
+// Every fact has its bit.
+const _: () = assert!(FACTS.len() <= u128::BITS as usize);
 
 impl Facts {
+    fn bit(fact: Fact) -> u128 {
+        1 << fact as usize
+    }
+
     /// Set a fact (a second `set` of the same fact replaces the first).
     pub fn set(&mut self, fact: Fact, v: FactValue) {
-        match self.0.iter_mut().find(|(f, _)| *f == fact) {
-            Some(slot) => slot.1 = v,
-            None => self.0.push((fact, v)),
+        if self.present & Self::bit(fact) == 0 {
+            self.present |= Self::bit(fact);
+            self.items.push((fact, v));
+        } else if let Some(slot) = self.items.iter_mut().find(|(f, _)| *f == fact) {
+            slot.1 = v;
         }
     }
     pub fn get(&self, fact: Fact) -> Option<&FactValue> {
-        self.0.iter().find(|(f, _)| *f == fact).map(|(_, v)| v)
+        if self.present & Self::bit(fact) == 0 {
+            return None;
+        }
+        self.items.iter().find(|(f, _)| *f == fact).map(|(_, v)| v)
     }
     pub fn iter(&self) -> impl Iterator<Item = (Fact, &FactValue)> {
-        self.0.iter().map(|(f, v)| (*f, v))
+        self.items.iter().map(|(f, v)| (*f, v))
     }
 }
 
 impl Serialize for Facts {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
-        let mut sorted: Vec<&(Fact, FactValue)> = self.0.iter().collect();
+        let mut sorted: Vec<&(Fact, FactValue)> = self.items.iter().collect();
         sorted.sort_by_key(|(f, _)| f.name());
         let mut m = s.serialize_map(Some(sorted.len()))?;
         for (f, v) in sorted {
@@ -256,5 +273,22 @@ mod tests {
             serde_json::to_string(&f).unwrap(),
             r#"{"dry_run":true,"grace_period":null,"verb":"delete"}"#
         );
+    }
+
+    #[test]
+    fn a_fact_set_again_keeps_its_place_and_every_fact_is_found() {
+        let mut f = Facts::default();
+        for (i, info) in FACTS.iter().enumerate() {
+            assert_eq!(f.get(info.fact), None, "{}", info.name);
+            f.set(info.fact, FactValue::Int(i as i64));
+        }
+        let last = FACTS[FACTS.len() - 1].fact;
+        f.set(Fact::Kind, FactValue::Text("Pod".into()));
+        f.set(last, FactValue::Unknown);
+        let order: Vec<Fact> = f.iter().map(|(k, _)| k).collect();
+        assert_eq!(order, FACTS.iter().map(|i| i.fact).collect::<Vec<_>>());
+        assert_eq!(f.get(Fact::Kind), Some(&FactValue::Text("Pod".into())));
+        assert_eq!(f.get(last), Some(&FactValue::Unknown));
+        assert_eq!(f.get(Fact::Name), Some(&FactValue::Int(2)));
     }
 }

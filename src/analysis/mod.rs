@@ -287,7 +287,7 @@ fn op_step(op: &crate::model::facts::ReplayedOp) -> OpStep {
     let o = &op.operation;
     OpStep {
         verb: o.verb,
-        kinds: o.target.kinds.iter().map(|k| k.kind.clone()).collect(),
+        kinds: o.target.kinds.iter().map(|k| k.kind.to_string()).collect(),
         names: o.target.names.clone(),
         selector: o.target.selector.clone(),
         namespace: o.target.namespace.clone(),

@@ -269,7 +269,7 @@ fn pattern(text: &str, namespace: Option<&str>, reason: Option<&str>) -> Option<
     let kind = if kind == "*" {
         kind.to_string()
     } else {
-        crate::ops::kinds::resolve(kind).map_or(kind.to_string(), |k| k.kind)
+        crate::ops::kinds::resolve(kind).map_or(kind.to_string(), |k| k.kind.into())
     };
     let namespaced =
         kind == "*" || crate::ops::kinds::resolve(&kind).is_none_or(|k| k.namespaced());

@@ -4,6 +4,7 @@
 
 use serde::Deserialize;
 use serde_json::Value;
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
 const TEXT: &str = include_str!("api_defaults.yaml");
@@ -56,6 +57,11 @@ struct Entry {
 #[derive(Debug, Default)]
 pub struct ApiDefaults {
     entries: Vec<Entry>,
+    /// For each kind some entry names, the entries that apply to it (those of every kind
+    /// included), in table order.
+    by_kind: HashMap<String, Vec<usize>>,
+    /// The entries of every kind: what applies to a kind no entry names.
+    every_kind: Vec<usize>,
 }
 
 fn segments(path: &str) -> Vec<String> {
@@ -111,7 +117,27 @@ impl ApiDefaults {
                 prefix: true,
             });
         }
-        Ok(ApiDefaults { entries })
+        let every_kind: Vec<usize> = (0..entries.len())
+            .filter(|i| entries[*i].kinds.is_empty())
+            .collect();
+        let mut by_kind: HashMap<String, Vec<usize>> = HashMap::new();
+        for e in &entries {
+            for k in &e.kinds {
+                by_kind.entry(k.clone()).or_insert_with(|| {
+                    (0..entries.len())
+                        .filter(|i| {
+                            let kinds = &entries[*i].kinds;
+                            kinds.is_empty() || kinds.contains(k)
+                        })
+                        .collect()
+                });
+            }
+        }
+        Ok(ApiDefaults {
+            entries,
+            by_kind,
+            every_kind,
+        })
     }
 
     /// Whether leaving out `path` (with its live `value`) of an object of `kind` takes nothing
@@ -124,16 +150,16 @@ impl ApiDefaults {
             return true;
         }
         let segs: Vec<&str> = path.split('/').skip(1).collect();
-        self.entries.iter().any(|e| {
-            (e.kinds.is_empty() || e.kinds.iter().any(|k| k == kind))
-                && if e.prefix {
-                    segs.len() >= e.segments.len()
-                        && e.segments.iter().zip(&segs).all(|(p, s)| seg_matches(p, s))
-                } else {
-                    segs.len() == e.segments.len()
-                        && e.segments.iter().zip(&segs).all(|(p, s)| seg_matches(p, s))
-                        && e.value.as_ref().is_none_or(|v| same(v, value))
-                }
+        let of_kind = self.by_kind.get(kind).unwrap_or(&self.every_kind);
+        of_kind.iter().map(|i| &self.entries[*i]).any(|e| {
+            if e.prefix {
+                segs.len() >= e.segments.len()
+                    && e.segments.iter().zip(&segs).all(|(p, s)| seg_matches(p, s))
+            } else {
+                segs.len() == e.segments.len()
+                    && e.segments.iter().zip(&segs).all(|(p, s)| seg_matches(p, s))
+                    && e.value.as_ref().is_none_or(|v| same(v, value))
+            }
         })
     }
 }

@@ -16,6 +16,7 @@ pub mod selector;
 
 use crate::json::At;
 use crate::ops::kinds::{self, KindRef};
+use compact_str::CompactString;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -24,13 +25,17 @@ use std::sync::Arc;
 
 /// Identity of an object. Ordered by group, kind, namespace (cluster-scoped first), name, each
 /// as bytes: the order the model's maps keep.
+///
+/// The parts are `CompactString`s: a kind of the table shares the table's strings, and a
+/// namespace or name of up to 24 bytes is held inline, so that making, copying and dropping a
+/// key seldom allocates.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ObjKey {
-    pub group: String,
-    pub kind: String,
+    pub group: CompactString,
+    pub kind: CompactString,
     /// `None` for cluster-scoped kinds.
-    pub namespace: Option<String>,
-    pub name: String,
+    pub namespace: Option<CompactString>,
+    pub name: CompactString,
 }
 
 impl ObjKey {
@@ -39,7 +44,7 @@ impl ObjKey {
             group: kind.group.clone(),
             kind: kind.kind.clone(),
             namespace: Self::namespace_of(kind, namespace),
-            name: name.to_string(),
+            name: name.into(),
         }
     }
 
@@ -50,15 +55,15 @@ impl ObjKey {
             group: kind.group,
             kind: kind.kind,
             namespace,
-            name: name.to_string(),
+            name: name.into(),
         }
     }
 
     /// The namespace a key of `kind` has: `default` when none is given, none for
     /// cluster-scoped kinds.
-    fn namespace_of(kind: &KindRef, namespace: Option<&str>) -> Option<String> {
+    fn namespace_of(kind: &KindRef, namespace: Option<&str>) -> Option<CompactString> {
         kind.namespaced()
-            .then(|| namespace.unwrap_or("default").to_string())
+            .then(|| namespace.unwrap_or("default").into())
     }
 
     /// The key of a manifest object (`default_ns` when it names none).
@@ -72,11 +77,7 @@ impl ObjKey {
     }
 
     pub fn kind_ref(&self) -> KindRef {
-        KindRef {
-            group: self.group.clone(),
-            kind: self.kind.clone(),
-            known: true,
-        }
+        KindRef::new(&self.group, &self.kind, true)
     }
 }
 
@@ -262,6 +263,17 @@ pub fn is_noise_path(p: &str) -> bool {
         || p.starts_with("/metadata/annotations/deployment.kubernetes.io~1revision")
 }
 
+/// Whether the path `p` is below `n`: it starts with `n` and a `/`.
+pub fn is_below(p: &str, n: &str) -> bool {
+    p.as_bytes().get(n.len()) == Some(&b'/') && p.starts_with(n)
+}
+
+/// The paths `p` is below (see [`is_below`]): its prefixes that end where a `/` of it starts,
+/// shortest first.
+pub fn ancestors(p: &str) -> impl Iterator<Item = &str> {
+    memchr::memchr_iter(b'/', p.as_bytes()).map(move |i| &p[..i])
+}
+
 /// Leaf paths of a value, as JSON pointers; items of keyed lists are addressed by their merge
 /// key (`/spec/containers/[name=web]/image`) so that reordering is not a change.
 pub fn leaf_paths(v: &Value) -> BTreeMap<String, &Value> {
@@ -432,9 +444,13 @@ impl Diff {
     }
 
     fn walk(&mut self, path: String, a: &Value, b: &Value, pair: bool) {
-        if a == b {
-            return;
+        if a != b {
+            self.walk_unequal(path, a, b, pair);
         }
+    }
+
+    /// [`Diff::walk`] of two values already found unequal (each subtree is compared once).
+    fn walk_unequal(&mut self, path: String, a: &Value, b: &Value, pair: bool) {
         match (a, b) {
             (Value::Object(ma), Value::Object(mb)) if !ma.is_empty() && !mb.is_empty() => {
                 for (k, va) in ma {
@@ -442,7 +458,7 @@ impl Diff {
                     match mb.get(k) {
                         // An equal field adds nothing: its path is not even written.
                         Some(vb) if va == vb => {}
-                        Some(vb) => self.walk(child(), va, vb, pair),
+                        Some(vb) => self.walk_unequal(child(), va, vb, pair),
                         None => self.removed.extend(
                             leaf_paths_at(child(), va)
                                 .into_keys()
@@ -553,7 +569,7 @@ pub struct Model {
     /// entry belongs to [`INITIAL_MANAGER`] or to a client-side writer.
     managers: HashMap<ObjKey, BTreeMap<String, String>>,
     /// (group, kind, namespace) lists known completely; `None` namespace = all namespaces.
-    complete: HashSet<(String, String, Option<String>)>,
+    complete: HashSet<(CompactString, CompactString, Option<CompactString>)>,
     /// Namespaces whose every object is known (a scenario's namespaces).
     complete_namespaces: HashSet<String>,
     next_uid: u64,
@@ -582,14 +598,16 @@ impl Model {
         let Some(key) = ObjKey::of(&obj, default_ns) else {
             return false;
         };
-        if self.objects.contains_key(&key) {
+        // One search of the map, for the check and the insertion.
+        let std::collections::btree_map::Entry::Vacant(slot) = self.objects.entry(key) else {
             return false;
-        }
+        };
         let mut obj = obj;
-        self.normalize_meta(&mut obj, &key);
+        Self::normalize_meta(&mut self.next_uid, &mut obj, slot.key());
+        let key = slot.key().clone();
+        let obj = Arc::clone(slot.insert(Arc::new(obj)));
         // Its fields belong to INITIAL_MANAGER implicitly (no entry in `managers`).
         self.index(&key, &obj);
-        self.objects.insert(key, Arc::new(obj));
         true
     }
 
@@ -612,11 +630,8 @@ impl Model {
                 || resource == format!("{kind}s")
                 || resource == format!("{kind}es")
                 || (kind.ends_with('y') && resource == format!("{}ies", &kind[..kind.len() - 1]));
-            (hit && group.as_deref().is_none_or(|g| g == k.group)).then(|| KindRef {
-                group: k.group.clone(),
-                kind: k.kind.clone(),
-                known: true,
-            })
+            (hit && group.as_deref().is_none_or(|g| g == k.group))
+                .then(|| KindRef::new(&k.group, &k.kind, true))
         })
     }
 
@@ -628,7 +643,7 @@ impl Model {
     /// Mark the list of a kind in a namespace (or all namespaces) as fully known.
     pub fn mark_list_complete(&mut self, kind: &KindRef, ns: Option<&str>) {
         let ns = if kind.namespaced() {
-            ns.map(str::to_string)
+            ns.map(CompactString::from)
         } else {
             None
         };
@@ -645,7 +660,7 @@ impl Model {
         }
         key.namespace
             .as_ref()
-            .is_some_and(|ns| self.complete_namespaces.contains(ns))
+            .is_some_and(|ns| self.complete_namespaces.contains(ns.as_str()))
             || self
                 .complete
                 .contains(&(key.group.clone(), key.kind.clone(), key.namespace.clone()))
@@ -677,7 +692,7 @@ impl Model {
                     || self.complete.contains(&(
                         kind.group.clone(),
                         kind.kind.clone(),
-                        Some(n.to_string()),
+                        Some(n.into()),
                     ))
                     || self
                         .complete
@@ -721,7 +736,7 @@ impl Model {
             group: kind.group.clone(),
             kind: kind.kind.clone(),
             namespace: None,
-            name: String::new(),
+            name: CompactString::default(),
         };
         let (g, k) = (kind.group.clone(), kind.kind.clone());
         self.objects
@@ -799,7 +814,7 @@ impl Model {
         owned_paths: Option<Vec<String>>,
     ) {
         if self.meta_incomplete(&obj, &key) {
-            self.normalize_meta(Arc::make_mut(&mut obj), &key);
+            Self::normalize_meta(&mut self.next_uid, Arc::make_mut(&mut obj), &key);
         }
         if let Some(old) = self.objects.remove(&key) {
             self.unindex(&key, &old);
@@ -845,7 +860,7 @@ impl Model {
             || !meta.get("uid").is_some_and(Value::is_string)
     }
 
-    fn normalize_meta(&mut self, obj: &mut Value, key: &ObjKey) {
+    fn normalize_meta(next_uid: &mut u64, obj: &mut Value, key: &ObjKey) {
         if !obj.is_object() {
             *obj = Value::Object(Map::new());
         }
@@ -856,20 +871,20 @@ impl Model {
         if let Some(Value::Object(meta)) = meta {
             // Most objects already say so: no new strings for them.
             if meta.get("name").and_then(Value::as_str) != Some(key.name.as_str()) {
-                meta.insert("name".into(), Value::String(key.name.clone()));
+                meta.insert("name".into(), Value::String(key.name.to_string()));
             }
             match &key.namespace {
                 Some(ns) if meta.get("namespace").and_then(Value::as_str) == Some(ns.as_str()) => {}
                 Some(ns) => {
-                    meta.insert("namespace".into(), Value::String(ns.clone()));
+                    meta.insert("namespace".into(), Value::String(ns.to_string()));
                 }
                 None => {
                     meta.remove("namespace");
                 }
             }
             if !meta.get("uid").is_some_and(Value::is_string) {
-                self.next_uid += 1;
-                meta.insert("uid".into(), Value::String(uid(self.next_uid)));
+                *next_uid += 1;
+                meta.insert("uid".into(), Value::String(uid(*next_uid)));
             }
         }
     }
@@ -890,17 +905,19 @@ impl Model {
                 r.get("kind").and_then(Value::as_str),
                 r.get("name").and_then(Value::as_str),
             ) {
-                // An owner reference without uid: resolve through the owner's key.
+                // An owner reference without uid: resolve through the owner's key. An object
+                // is never taken for its own owner (it may be stored already).
                 let okey = ObjKey::new(
                     &kinds::by_kind(k, r.get("apiVersion").and_then(Value::as_str)),
                     key.namespace.as_deref(),
                     n,
                 );
-                if let Some(uid) = self
-                    .objects
-                    .get(&okey)
-                    .and_then(|o| o.at("/metadata/uid"))
-                    .and_then(Value::as_str)
+                if okey != *key
+                    && let Some(uid) = self
+                        .objects
+                        .get(&okey)
+                        .and_then(|o| o.at("/metadata/uid"))
+                        .and_then(Value::as_str)
                 {
                     self.owned
                         .entry(uid.to_string())
@@ -1029,15 +1046,38 @@ mod tests {
             let mut b = b;
             b[..same_prefix].clone_from_slice(&a[..same_prefix]);
             let key = |f: &[String], ns: bool| ObjKey {
-                group: f[0].clone(),
-                kind: f[1].clone(),
-                namespace: ns.then(|| f[2].clone()),
-                name: f[3].clone(),
+                group: f[0].as_str().into(),
+                kind: f[1].as_str().into(),
+                namespace: ns.then(|| f[2].as_str().into()),
+                name: f[3].as_str().into(),
             };
             let (x, y) = (key(&a, na), key(&b, nb));
             let tuple = |k: &ObjKey| (k.group.clone(), k.kind.clone(), k.namespace.clone(), k.name.clone());
             prop_assert_eq!(x.cmp(&y), tuple(&x).cmp(&tuple(&y)));
             prop_assert_eq!(x.cmp(&y) == std::cmp::Ordering::Equal, x == y);
+        }
+    }
+
+    proptest! {
+        /// `is_below` and `ancestors` say what `starts_with` of the path and a `/` says, for
+        /// paths with escaped and keyed segments, `/` inside a key, empty segments and the
+        /// empty path.
+        #[test]
+        fn ancestors_are_the_paths_a_path_is_below(
+            p in "(/(a|b|~1|\\[name=x/y\\]|\\[mountPath=/d\\]|))*",
+            others in prop::collection::vec("(/(a|b|~1|\\[name=x|y\\]|\\[mountPath=|/d\\]|))*", 0..4),
+            cuts in prop::collection::vec(0usize..40, 0..4),
+        ) {
+            // Prefixes of the path itself, cut anywhere, and other paths.
+            let mut ns: Vec<String> = cuts.iter().map(|c| p[..(*c).min(p.len())].to_string()).collect();
+            ns.extend(others);
+            for n in &ns {
+                prop_assert_eq!(is_below(&p, n), p.starts_with(&format!("{n}/")), "{} {}", p, n);
+            }
+            let set: BTreeSet<&str> = ns.iter().map(String::as_str).collect();
+            let by_prefix = ns.iter().any(|n| p.starts_with(&format!("{n}/")));
+            prop_assert_eq!(ancestors(&p).any(|a| set.contains(a)), by_prefix);
+            prop_assert!(ancestors(&p).all(|a| is_below(&p, a)));
         }
     }
 
@@ -1099,7 +1139,7 @@ mod tests {
             let key = ObjKey::new(&kinds::by_kind("Pod", None), key_ns, "web");
             let mut model = Model::default();
             let mut normalized = obj.clone();
-            model.normalize_meta(&mut normalized, &key);
+            Model::normalize_meta(&mut model.next_uid, &mut normalized, &key);
             prop_assert_eq!(model.meta_incomplete(&obj, &key), normalized != obj);
         }
     }

@@ -78,7 +78,7 @@ pub fn yaml_object_key(t: &str, default_ns: Option<&str>, peek: Peek) -> Option<
     let mut seen_metadata = false;
     let mut in_metadata = false;
     let mut child_indent = None;
-    for line in t.lines() {
+    for line in crate::ops::printed::lines(t) {
         let body = line.trim_start_matches(' ');
         let indent = line.len() - body.len();
         let text = body.trim_end();
@@ -320,7 +320,7 @@ fn header_columns(header: &str) -> Vec<(usize, &str)> {
 /// `kubectl get pods` / `kubectl get deployments` tables, with or without a NAMESPACE column
 /// (`-A`), and the containers server's listings (NAMESPACE, APIVERSION, KIND, NAME, ...).
 fn table(t: &str, op: &Operation) -> Vec<Value> {
-    let mut lines = t.lines().filter(|l| !l.trim().is_empty());
+    let mut lines = crate::ops::printed::lines(t).filter(|l| !l.trim().is_empty());
     let Some(header) = lines.next() else {
         return Vec::new();
     };

@@ -6,6 +6,7 @@
 
 use super::printed::{self, PrintedChange, PrintedObject};
 use super::{Effect, Evidence, KindRef, Operation, Verb, kinds};
+use compact_str::CompactString;
 use std::collections::BTreeMap;
 
 /// Whether kubectl prints `change` for an operation with `verb`.
@@ -61,7 +62,7 @@ fn content_known(op: &Operation) -> bool {
 }
 
 /// Printed objects are grouped by (group, kind, namespace).
-type GroupKey = (String, String, Option<String>);
+type GroupKey = (CompactString, CompactString, Option<String>);
 
 fn kind_of(p: &PrintedObject) -> Option<KindRef> {
     kinds::resolve(&p.resource)
@@ -271,7 +272,7 @@ mod tests {
             "kubectl apply -f /tmp/fix.yaml -n bench",
             "deployment.apps/web configured\nnetworkpolicy.networking.k8s.io/default-deny pruned\nservice/web unchanged\n",
         );
-        let shape: Vec<(Verb, String, Vec<String>, Evidence)> = o
+        let shape: Vec<(Verb, CompactString, Vec<String>, Evidence)> = o
             .iter()
             .map(|o| {
                 (

@@ -3,21 +3,51 @@
 //! Everything that turns a resource word into a kind (`po`, `pods`, `Pod`, `deployments.apps`,
 //! `deployments.v1.apps`, `deploy`) goes through [`resolve`]; nothing else keeps such a list.
 
+use compact_str::CompactString;
 use serde::Serialize;
 use std::fmt;
 
 /// A kind with its API group ("" for the core group). Serialized as `Kind` or `Kind.group`.
+///
+/// The strings of a kind in the table are the table's own (`CompactString::const_new`: no
+/// allocation, a copy to clone), and its scope is looked up once, when the `KindRef` is made.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct KindRef {
-    pub group: String,
-    pub kind: String,
+    pub group: CompactString,
+    pub kind: CompactString,
     /// False for a resource word that is not in the table (a CRD): `kind` then holds the word.
     pub known: bool,
+    /// What [`KindRef::namespaced`] says, a function of the fields above.
+    namespaced: bool,
 }
 
 impl KindRef {
+    /// The kind `kind` of `group`; `known` as the field says.
+    pub fn new(group: &str, kind: &str, known: bool) -> KindRef {
+        match info(kind, group) {
+            Some(k) if known => KindRef::of_table(k),
+            _ => KindRef {
+                group: group.into(),
+                kind: kind.into(),
+                known,
+                namespaced: true,
+            },
+        }
+    }
+
+    /// The table's row as a kind.
+    fn of_table(k: &'static KindInfo) -> KindRef {
+        KindRef {
+            group: CompactString::const_new(k.group),
+            kind: CompactString::const_new(k.kind),
+            known: true,
+            namespaced: k.namespaced,
+        }
+    }
+
+    /// Whether objects of the kind live in a namespace (a kind outside the table is taken to).
     pub fn namespaced(&self) -> bool {
-        !self.known || info(&self.kind, &self.group).is_none_or(|k| k.namespaced)
+        self.namespaced
     }
 }
 
@@ -129,28 +159,32 @@ fn info(kind: &str, group: &str) -> Option<&'static KindInfo> {
 }
 
 /// The entries of [`KINDS`] whose Kind is `kind` in any ASCII case, in table order (an index,
-/// not a scan of the table: every object the model takes in is looked up).
+/// not a scan of the table: every object the model takes in is looked up). The rows are sorted
+/// by the length and lower-cased first letter of their Kind; the few rows that share those with
+/// `kind` are compared with it.
 fn with_kind(kind: &str) -> impl Iterator<Item = &'static KindInfo> {
-    static BY_KIND: std::sync::LazyLock<std::collections::HashMap<String, Vec<usize>>> =
+    fn sort_key(kind: &str) -> (usize, u8) {
+        let first = kind.as_bytes().first().copied().unwrap_or_default();
+        (kind.len(), first.to_ascii_lowercase())
+    }
+    static BY_SHAPE: std::sync::LazyLock<Vec<((usize, u8), usize)>> =
         std::sync::LazyLock::new(|| {
-            let mut m: std::collections::HashMap<String, Vec<usize>> = Default::default();
-            for (i, k) in KINDS.iter().enumerate() {
-                m.entry(k.kind.to_ascii_lowercase()).or_default().push(i);
-            }
-            m
+            let mut rows: Vec<((usize, u8), usize)> = KINDS
+                .iter()
+                .enumerate()
+                .map(|(i, k)| (sort_key(k.kind), i))
+                .collect();
+            // By shape, then by row: rows of one shape stay in table order.
+            rows.sort_unstable();
+            rows
         });
-    let mut buf = [0u8; 64];
-    let found = match kind.as_bytes() {
-        b if b.len() <= buf.len() => {
-            let lower = &mut buf[..b.len()];
-            lower.copy_from_slice(b);
-            lower.make_ascii_lowercase();
-            std::str::from_utf8(lower).ok().and_then(|l| BY_KIND.get(l))
-        }
-        // Longer than any Kind of the table.
-        _ => None,
-    };
-    found.into_iter().flatten().map(|i| &KINDS[*i])
+    let key = sort_key(kind);
+    let from = BY_SHAPE.partition_point(|(k, _)| *k < key);
+    BY_SHAPE[from..]
+        .iter()
+        .take_while(move |(k, _)| *k == key)
+        .map(|(_, i)| &KINDS[*i])
+        .filter(move |k| k.kind.eq_ignore_ascii_case(kind))
 }
 
 /// Look up a kind by its Kind name and API version/group ("apps/v1", "apps", "v1", "").
@@ -158,16 +192,13 @@ pub fn by_kind(kind: &str, api_version: Option<&str>) -> KindRef {
     let group = api_version.map(group_of);
     let found = with_kind(kind).find(|k| group.is_none_or(|g| g == k.group));
     match found {
-        Some(k) => KindRef {
-            group: k.group.to_string(),
-            kind: k.kind.to_string(),
-            known: true,
-        },
+        Some(k) => KindRef::of_table(k),
         // Kind names from manifests are kept as written (CRDs have their own kinds).
         None => KindRef {
-            group: group.unwrap_or_default().to_string(),
-            kind: kind.to_string(),
+            group: group.unwrap_or_default().into(),
+            kind: kind.into(),
             known: group.is_some(),
+            namespaced: true,
         },
     }
 }
@@ -215,15 +246,12 @@ pub fn resolve(word: &str) -> Option<KindRef> {
         name_hit && group.is_none_or(|g| g == k.group)
     });
     Some(match found {
-        Some(k) => KindRef {
-            group: k.group.to_string(),
-            kind: k.kind.to_string(),
-            known: true,
-        },
+        Some(k) => KindRef::of_table(k),
         None => KindRef {
-            group: group.unwrap_or_default().to_string(),
-            kind: word.trim().to_string(),
+            group: group.unwrap_or_default().into(),
+            kind: word.trim().into(),
             known: false,
+            namespaced: true,
         },
     })
 }
@@ -274,6 +302,31 @@ mod tests {
         assert_eq!(by_kind("ConfigMap", Some("v1")).group, "");
         let cr = by_kind("Certificate", Some("cert-manager.io/v1"));
         assert_eq!(cr.to_string(), "Certificate.cert-manager.io");
+    }
+
+    #[test]
+    fn the_kind_index_finds_what_a_scan_of_the_table_finds() {
+        let words = KINDS
+            .iter()
+            .flat_map(|k| {
+                [
+                    k.kind.to_string(),
+                    k.kind.to_ascii_lowercase(),
+                    k.kind.to_ascii_uppercase(),
+                    k.plural.to_string(),
+                    format!("{}x", k.kind),
+                ]
+            })
+            .chain(["", "é", "Certificate", "pod\u{0}"].map(String::from));
+        for w in words {
+            let scan: Vec<(&str, &str)> = KINDS
+                .iter()
+                .filter(|k| k.kind.eq_ignore_ascii_case(&w))
+                .map(|k| (k.kind, k.group))
+                .collect();
+            let found: Vec<(&str, &str)> = with_kind(&w).map(|k| (k.kind, k.group)).collect();
+            assert_eq!(found, scan, "{w:?}");
+        }
     }
 
     #[test]

@@ -24,14 +24,11 @@ pub fn parse(text: &str) -> Option<Vec<Value>> {
     // (found by the `manifest` fuzz target).
     // So is any other character Rust's `trim` would take for whitespace but YAML does not
     // (NBSP, VT, FF, ...): the fast path trims with `str::trim`.
-    if text
-        .chars()
-        .any(|c| c == '\u{feff}' || (c.is_whitespace() && c != ' ' && c != '\n'))
-    {
+    if leaves_the_subset_by_its_whitespace(text) {
         return None;
     }
     let mut docs: Vec<Vec<Line<'_>>> = vec![Vec::new()];
-    for raw in text.lines() {
+    for raw in super::printed::lines(text) {
         let body = raw.trim_start_matches(' ');
         let trimmed = body.trim_end();
         let skip = trimmed.is_empty() || trimmed.starts_with('#');
@@ -65,6 +62,19 @@ pub fn parse(text: &str) -> Option<Vec<Value>> {
         out.push(v);
     }
     Some(out)
+}
+
+/// Whether `text` holds a byte-order mark or whitespace other than spaces and `\n` (as
+/// `char::is_whitespace` says). An ASCII text is checked byte by byte.
+fn leaves_the_subset_by_its_whitespace(text: &str) -> bool {
+    if text.is_ascii() {
+        // The ASCII whitespace: \t, \n, VT, FF, \r and the space.
+        return text
+            .bytes()
+            .any(|b| matches!(b, b'\t' | 0x0b | 0x0c | b'\r'));
+    }
+    text.chars()
+        .any(|c| c == '\u{feff}' || (c.is_whitespace() && c != ' ' && c != '\n'))
 }
 
 /// The first line at or after `i` that is not blank or a comment.
@@ -276,7 +286,6 @@ fn sequence(lines: &[Line<'_>], mut i: usize, indent: usize) -> Option<(Value, u
     Some((Value::Array(items), i))
 }
 
-/// Characters that may start a plain scalar (YAML indicators may not).
 /// Byte offset of the first `a` followed by `b` (two ASCII bytes, so a char boundary): what
 /// `str::find` of a two-byte pattern gives, without its general searcher (this is the hot loop
 /// of reading `kubectl get -o yaml` results).
@@ -285,12 +294,35 @@ fn find2(s: &str, a: u8, b: u8) -> Option<usize> {
     memchr::memchr_iter(a, bytes).find(|&i| bytes.get(i + 1) == Some(&b))
 }
 
+/// Whether `s` may be a plain scalar: it starts with no YAML indicator (but `-` before a
+/// non-space), and holds no `: `, no ` #` and no trailing `:`.
 fn plain_ok(s: &str) -> bool {
-    let Some(c) = s.chars().next() else {
+    let Some(&c) = s.as_bytes().first() else {
         return false;
     };
-    let indicator = "-?:,[]{}#&*!|>'\"%@`".contains(c);
-    !(indicator && !(c == '-' && s.len() > 1 && !s.starts_with("- ")))
+    // YAML's indicators are ASCII: a first byte of a longer character is none of them.
+    let indicator = matches!(
+        c,
+        b'-' | b'?'
+            | b':'
+            | b','
+            | b'['
+            | b']'
+            | b'{'
+            | b'}'
+            | b'#'
+            | b'&'
+            | b'*'
+            | b'!'
+            | b'|'
+            | b'>'
+            | b'\''
+            | b'"'
+            | b'%'
+            | b'@'
+            | b'`'
+    );
+    !(indicator && !(c == b'-' && s.len() > 1 && !s.starts_with("- ")))
         && find2(s, b':', b' ').is_none()
         && find2(s, b' ', b'#').is_none()
         && !s.ends_with(':')
@@ -355,23 +387,12 @@ fn scalar(text: &str) -> Option<Value> {
         return text.parse::<i64>().ok().map(Value::from);
     }
     // Anything YAML 1.1 or 1.2 might read as a number, a boolean, a null or a special value.
-    let lower = text.to_ascii_lowercase();
-    let ambiguous = matches!(
-        lower.as_str(),
-        "null"
-            | "true"
-            | "false"
-            | "yes"
-            | "no"
-            | "on"
-            | "off"
-            | "y"
-            | "n"
-            | ".inf"
-            | "-.inf"
-            | "+.inf"
-            | ".nan"
-    ) || looks_numeric(text);
+    const SPECIAL: [&str; 13] = [
+        "null", "true", "false", "yes", "no", "on", "off", "y", "n", ".inf", "-.inf", "+.inf",
+        ".nan",
+    ];
+    let ambiguous = text.len() <= 5 && SPECIAL.iter().any(|w| w.eq_ignore_ascii_case(text))
+        || looks_numeric(text);
     if ambiguous {
         return None;
     }
@@ -382,8 +403,10 @@ fn scalar(text: &str) -> Option<Value> {
 fn looks_numeric(text: &str) -> bool {
     let t = text.trim_start_matches(['+', '-']);
     t.starts_with(|c: char| c.is_ascii_digit() || c == '.')
-        && t.chars()
-            .all(|c| c.is_ascii_hexdigit() || "._+-xXoO:".contains(c))
+        && t.chars().all(|c| {
+            c.is_ascii_hexdigit()
+                || matches!(c, '.' | '_' | '+' | '-' | 'x' | 'X' | 'o' | 'O' | ':')
+        })
 }
 
 #[cfg(test)]
@@ -578,6 +601,17 @@ mod tests {
             Value::Array(_) => "[]".into(),
             Value::String(s) => serde_json::to_string(s).unwrap_or_default(),
             other => other.to_string(),
+        }
+    }
+
+    proptest! {
+        /// The byte check of an ASCII text says what the character check says.
+        #[test]
+        fn whitespace_is_checked_as_by_characters(t in "[ a\t\n\r\u{b}\u{c}\u{feff}\u{a0}\u{85}\u{2028}é]{0,12}") {
+            let by_chars = t
+                .chars()
+                .any(|c| c == '\u{feff}' || (c.is_whitespace() && c != ' ' && c != '\n'));
+            prop_assert_eq!(leaves_the_subset_by_its_whitespace(&t), by_chars);
         }
     }
 

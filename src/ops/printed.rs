@@ -350,7 +350,7 @@ pub fn kubectl_objects(text: &str) -> Vec<PrintedObject> {
 
 /// The lines of `text` as [`str::lines`] gives them (a `\r` before a `\n` dropped, no empty
 /// last line), found with one vectorized search instead of a search per line.
-fn lines(text: &str) -> impl Iterator<Item = &str> {
+pub(crate) fn lines(text: &str) -> impl Iterator<Item = &str> {
     let mut start = 0;
     memchr::memchr_iter(b'\n', text.as_bytes())
         .map(Some)

@@ -544,12 +544,12 @@ fn effect_facts(ops: &mut [ReplayedOp], end: &Model, scope: &Scope) {
         let mut list = Vec::new();
         for (k, e) in ops[i].replay.effects.iter().enumerate() {
             let mut f = Facts::default();
-            f.set(Fact::Kind, FactValue::Text(e.key.kind.clone()));
+            f.set(Fact::Kind, FactValue::Text(e.key.kind.to_string()));
             f.set(
                 Fact::Namespace,
-                FactValue::Text(e.key.namespace.clone().unwrap_or_default()),
+                FactValue::Text(e.key.namespace.as_deref().unwrap_or_default().to_string()),
             );
-            f.set(Fact::Name, FactValue::Text(e.key.name.clone()));
+            f.set(Fact::Name, FactValue::Text(e.key.name.to_string()));
             f.set(
                 Fact::Change,
                 FactValue::Text(
@@ -778,7 +778,7 @@ fn dropped(op: &Operation, e: &ObjectEffect) -> Vec<String> {
                 }),
         );
     }
-    let under = |p: &str, n: &str| p == n || p.starts_with(&format!("{n}/"));
+    let under = |p: &str, n: &str| p == n || super::is_below(p, n);
     e.diff
         .removed
         .iter()
@@ -800,7 +800,7 @@ fn dropped_on_recreate(kind: &str, old: &Value, new: &Value) -> Vec<String> {
             !super::is_noise_path(p)
                 && !p.starts_with("/metadata/")
                 && !now.contains_key(p)
-                && !now.keys().any(|n| p.starts_with(&format!("{n}/")))
+                && !super::ancestors(p).any(|a| now.contains_key(a))
                 && !defaults.defaulted(kind, p, v)
         })
         .map(|(p, _)| p)

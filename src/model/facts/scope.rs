@@ -145,7 +145,7 @@ impl Scope {
         FactValue::Bool(
             key.namespace
                 .as_ref()
-                .is_some_and(|n| self.namespaces.contains(n)),
+                .is_some_and(|n| self.namespaces.iter().any(|s| s == n)),
         )
     }
 }

@@ -321,7 +321,7 @@ impl Replaying<'_> {
                         && !defaults.defaulted(&key.kind, p, v)
                 })
                 .map(|(p, _)| p)
-                .filter(|p| !new_paths.iter().any(|n| p.starts_with(&format!("{n}/"))))
+                .filter(|p| !crate::model::ancestors(p).any(|a| new_paths.contains(a)))
                 .cloned()
                 .collect();
             let to_remove: Vec<String> = if server_side {
@@ -388,7 +388,7 @@ impl Replaying<'_> {
                     return true;
                 };
                 live_paths.iter().any(|(q, v)| {
-                    q.starts_with(&format!("{anchor}/"))
+                    crate::model::is_below(q, anchor)
                         && !to_remove.contains(q)
                         && !defaults.defaulted(&key.kind, q, v)
                 })
@@ -628,7 +628,7 @@ impl Replaying<'_> {
         self.r.effects.push(e);
         if key.kind == "Namespace" && key.group.is_empty() {
             for k in self.model.in_namespace(&key.name) {
-                self.remove(&k, Cause::Namespace(key.name.clone()), None);
+                self.remove(&k, Cause::Namespace(key.name.to_string()), None);
             }
         }
         for child in children {
@@ -772,7 +772,7 @@ impl Replaying<'_> {
             .collect();
         let mut namespaces: BTreeSet<String> = manifest
             .iter()
-            .filter_map(|k| k.namespace.clone())
+            .filter_map(|k| k.namespace.as_deref().map(str::to_string))
             .collect();
         if let Some(ns) = &op.target.namespace {
             namespaces.insert(ns.clone());
