@@ -6,7 +6,9 @@ use super::Model;
 use crate::json::At;
 use crate::ops::kinds;
 use crate::ops::{Operation, manifest};
+use memchr::memmem;
 use serde_json::{Value, json};
+use std::sync::LazyLock;
 
 /// Learn from a read operation's result. Returns how many objects became known.
 pub fn observe(
@@ -188,11 +190,21 @@ fn plain_word(v: &str) -> Option<&str> {
     (plain && !special).then_some(v)
 }
 
+/// A substring searcher for a literal, built once where it is used (every read result is
+/// searched for these words; building a searcher per call cost as much as the search).
+macro_rules! finder {
+    ($needle:literal) => {{
+        static FINDER: LazyLock<memmem::Finder<'static>> =
+            LazyLock::new(|| memmem::Finder::new($needle));
+        &*FINDER
+    }};
+}
+
 /// Evidra's run_command appends "STDERR: ..." and "Exit code: N" to stdout.
 fn strip_shell_trailer(t: &str) -> &str {
     let mut end = t.len();
-    for marker in ["\nSTDERR:", "\nExit code:"] {
-        if let Some(i) = memchr::memmem::find(t.as_bytes(), marker.as_bytes()) {
+    for marker in [finder!(b"\nSTDERR:"), finder!(b"\nExit code:")] {
+        if let Some(i) = marker.find(t.as_bytes()) {
             end = end.min(i);
         }
     }
@@ -208,9 +220,8 @@ fn strip_shell_trailer(t: &str) -> &str {
 /// `- ` items at its indentation. Only the lines where the word occurs are looked at; the text
 /// between blocks is copied as it is (a test holds it to a line-by-line reading).
 fn without_managed_fields(t: &str) -> std::borrow::Cow<'_, str> {
-    const WORD: &[u8] = b"managedFields:";
     let bytes = t.as_bytes();
-    let finder = memchr::memmem::Finder::new(WORD);
+    let finder = finder!(b"managedFields:");
     let Some(first) = finder.find(bytes) else {
         return std::borrow::Cow::Borrowed(t);
     };
@@ -273,15 +284,16 @@ pub fn documents_in_text(t: &str) -> Option<Vec<Value>> {
         || start.starts_with('[')
         || start.starts_with("apiVersion:")
         || start.starts_with("- apiVersion:")
-        || memchr::memmem::find(start.as_bytes(), b"\n- apiVersion:").is_some()
-        || memchr::memmem::find(start.as_bytes(), b"\nkind:").is_some())
+        || finder!(b"\n- apiVersion:").find(start.as_bytes()).is_some()
+        || finder!(b"\nkind:").find(start.as_bytes()).is_some())
     {
         return None;
     }
     let stripped = without_managed_fields(t);
     let trimmed = stripped.trim_start();
     // MCP servers sometimes put a sentence before the YAML.
-    let body = memchr::memmem::find(trimmed.as_bytes(), b"apiVersion:")
+    let body = finder!(b"apiVersion:")
+        .find(trimmed.as_bytes())
         .filter(|_| !trimmed.starts_with('{') && !trimmed.starts_with('['))
         .map_or(trimmed, |i| {
             let line_start = trimmed[..i].rfind('\n').map_or(0, |j| j + 1);
@@ -342,6 +354,8 @@ fn table(t: &str, op: &Operation) -> Vec<Value> {
         .first()
         .map(|k| k.kind.as_str())
         .unwrap_or("Pod");
+    let (namespace_col, kind_col, status_col, ready_col) =
+        (col("NAMESPACE"), col("KIND"), col("STATUS"), col("READY"));
     let mut out = Vec::new();
     for line in lines {
         // Cell i spans from its column's start to the next column's start.
@@ -355,16 +369,16 @@ fn table(t: &str, op: &Operation) -> Vec<Value> {
         if name.contains(char::is_whitespace) {
             continue;
         }
-        let ns = match col("NAMESPACE") {
+        let ns = match namespace_col {
             Some(i) => cell(i),
             None => op.target.namespace.as_deref(),
         };
-        let kind = col("KIND").and_then(cell).unwrap_or(default_kind);
-        let get = |c: &str| col(c).and_then(cell);
+        let kind = kind_col.and_then(cell).unwrap_or(default_kind);
         let obj = match kind {
-            "Pod" if col("STATUS").is_some() => {
-                let status = get("STATUS").unwrap_or_default();
-                let (ready, total) = get("READY")
+            "Pod" if status_col.is_some() => {
+                let status = status_col.and_then(cell).unwrap_or_default();
+                let (ready, total) = ready_col
+                    .and_then(cell)
                     .and_then(|r| r.split_once('/'))
                     .map_or((0, 0), |(a, b)| {
                         (a.parse().unwrap_or(0), b.parse().unwrap_or(0))
@@ -387,8 +401,9 @@ fn table(t: &str, op: &Operation) -> Vec<Value> {
                 }
                 pod
             }
-            "Deployment" if col("READY").is_some() => {
-                let (ready, total) = get("READY")
+            "Deployment" if ready_col.is_some() => {
+                let (ready, total) = ready_col
+                    .and_then(cell)
                     .and_then(|r| r.split_once('/'))
                     .map_or((0, 0), |(a, b)| {
                         (a.parse::<i64>().unwrap_or(0), b.parse::<i64>().unwrap_or(0))

@@ -6,6 +6,7 @@
 //! always what serde-saphyr gives (a property test checks it).
 
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 
 struct Line<'a> {
     indent: usize,
@@ -145,10 +146,10 @@ fn node(lines: &[Line<'_>], i: usize, indent: usize) -> Option<(Value, usize)> {
 }
 
 /// `key: value` split at the first `": "` (or a trailing `:`) outside quotes.
-fn split_entry(text: &str) -> Option<(String, &str)> {
+fn split_entry(text: &str) -> Option<(Cow<'_, str>, &str)> {
     let (key, rest) = if text.starts_with('"') || text.starts_with('\'') {
         let end = quoted_end(text)?;
-        (scalar_string(&text[..end])?, &text[end..])
+        (Cow::Owned(scalar_string(&text[..end])?), &text[end..])
     } else {
         let at = find2(text, b':', b' ').or_else(|| text.strip_suffix(':').map(|k| k.len()))?;
         // Plain scalars lose their trailing spaces.
@@ -156,7 +157,7 @@ fn split_entry(text: &str) -> Option<(String, &str)> {
         if !plain_ok(key) || key.contains(['"', '\'']) {
             return None;
         }
-        (key.to_string(), &text[at..])
+        (Cow::Borrowed(key), &text[at..])
     };
     let value = if rest == ":" {
         ""
@@ -236,7 +237,7 @@ fn mapping(
             }
             scalar(value)?
         };
-        if map.insert(key, v).is_some() {
+        if map.insert(key.into_owned(), v).is_some() {
             return None;
         }
     }
@@ -267,7 +268,7 @@ fn sequence(lines: &[Line<'_>], mut i: usize, indent: usize) -> Option<(Value, u
             }
         } else if is_item(rest) || rest.starts_with('|') || rest.starts_with('>') {
             return None;
-        } else if split_entry(rest).is_some() && !rest.starts_with(['"', '\'']) {
+        } else if !rest.starts_with(['"', '\'']) && split_entry(rest).is_some() {
             // "- key: value": a mapping whose entries sit two columns in.
             let (v, next) = mapping(lines, i, indent + 2, Some(rest))?;
             i = next;
