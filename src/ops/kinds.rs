@@ -26,12 +26,18 @@ impl KindRef {
     pub fn new(group: &str, kind: &str, known: bool) -> KindRef {
         match info(kind, group) {
             Some(k) if known => KindRef::of_table(k),
-            _ => KindRef {
-                group: group.into(),
-                kind: kind.into(),
-                known,
-                namespaced: true,
-            },
+            _ => KindRef::outside_the_table(group, kind, known),
+        }
+    }
+
+    /// A kind that is not a row of the table (a CRD, a word the table does not hold): its
+    /// objects are taken to be namespaced.
+    fn outside_the_table(group: &str, kind: &str, known: bool) -> KindRef {
+        KindRef {
+            group: group.into(),
+            kind: kind.into(),
+            known,
+            namespaced: true,
         }
     }
 
@@ -194,12 +200,7 @@ pub fn by_kind(kind: &str, api_version: Option<&str>) -> KindRef {
     match found {
         Some(k) => KindRef::of_table(k),
         // Kind names from manifests are kept as written (CRDs have their own kinds).
-        None => KindRef {
-            group: group.unwrap_or_default().into(),
-            kind: kind.into(),
-            known: group.is_some(),
-            namespaced: true,
-        },
+        None => KindRef::outside_the_table(group.unwrap_or_default(), kind, group.is_some()),
     }
 }
 
@@ -247,12 +248,7 @@ pub fn resolve(word: &str) -> Option<KindRef> {
     });
     Some(match found {
         Some(k) => KindRef::of_table(k),
-        None => KindRef {
-            group: group.unwrap_or_default().into(),
-            kind: word.trim().into(),
-            known: false,
-            namespaced: true,
-        },
+        None => KindRef::outside_the_table(group.unwrap_or_default(), word.trim(), false),
     })
 }
 
