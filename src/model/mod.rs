@@ -21,7 +21,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// Identity of an object. Ordered by group, kind, namespace (cluster-scoped first), name, each
 /// as bytes: the order the model's maps keep.
@@ -164,34 +164,19 @@ pub fn health(obj: &Value) -> Health {
                 .get("phase")
                 .and_then(Value::as_str)
                 .unwrap_or_default();
-            let waiting_bad = status
+            let failing = status
                 .get("containerStatuses")
                 .and_then(Value::as_array)
                 .into_iter()
                 .flatten()
                 .any(|c| {
-                    c.at("/state/waiting/reason")
-                        .and_then(Value::as_str)
-                        .is_some_and(|r| {
-                            matches!(
-                                r,
-                                "CrashLoopBackOff"
-                                    | "ImagePullBackOff"
-                                    | "ErrImagePull"
-                                    | "CreateContainerConfigError"
-                                    | "InvalidImageName"
-                            )
-                        })
-                        || c.get("ready") == Some(&Value::Bool(false)) && phase == "Running"
+                    container_failing(
+                        phase,
+                        c.at("/state/waiting/reason").and_then(Value::as_str),
+                        c.get("ready").and_then(Value::as_bool),
+                    )
                 });
-            match phase {
-                "Running" if !waiting_bad => Health::Healthy,
-                "Succeeded" => Health::Healthy,
-                "Failed" => Health::Unhealthy,
-                _ if waiting_bad => Health::Unhealthy,
-                "Pending" => Health::Unhealthy,
-                _ => Health::Unknown,
-            }
+            pod_health(phase, failing)
         }
         "Deployment" | "StatefulSet" | "ReplicaSet" => {
             if status.is_none() {
@@ -201,11 +186,7 @@ pub fn health(obj: &Value) -> Health {
             let ready = int("/status/availableReplicas")
                 .or(int("/status/readyReplicas"))
                 .unwrap_or(0);
-            if ready >= desired {
-                Health::Healthy
-            } else {
-                Health::Unhealthy
-            }
+            replicas_health(desired, ready)
         }
         "DaemonSet" => {
             if status.is_none() {
@@ -215,11 +196,7 @@ pub fn health(obj: &Value) -> Health {
             let ready = int("/status/numberAvailable")
                 .or(int("/status/numberReady"))
                 .unwrap_or(0);
-            if ready >= desired {
-                Health::Healthy
-            } else {
-                Health::Unhealthy
-            }
+            replicas_health(desired, ready)
         }
         "Job" => match status {
             None => Health::Unknown,
@@ -248,6 +225,43 @@ pub fn health(obj: &Value) -> Health {
             }
         }
         _ => Health::Healthy,
+    }
+}
+
+/// Whether a container of a pod in `phase` is failing: waiting for a reason it does not get
+/// over by itself (a crash loop, an image it cannot pull, a bad config), or not ready while the
+/// pod runs.
+pub(crate) fn container_failing(phase: &str, waiting: Option<&str>, ready: Option<bool>) -> bool {
+    waiting.is_some_and(|r| {
+        matches!(
+            r,
+            "CrashLoopBackOff"
+                | "ImagePullBackOff"
+                | "ErrImagePull"
+                | "CreateContainerConfigError"
+                | "InvalidImageName"
+        )
+    }) || ready == Some(false) && phase == "Running"
+}
+
+/// A pod's health from its phase and whether a container is failing.
+pub(crate) fn pod_health(phase: &str, failing: bool) -> Health {
+    match phase {
+        "Running" if !failing => Health::Healthy,
+        "Succeeded" => Health::Healthy,
+        "Failed" => Health::Unhealthy,
+        _ if failing => Health::Unhealthy,
+        "Pending" => Health::Unhealthy,
+        _ => Health::Unknown,
+    }
+}
+
+/// A workload's health: healthy when as many replicas are ready as are desired.
+pub(crate) fn replicas_health(desired: i64, ready: i64) -> Health {
+    if ready >= desired {
+        Health::Healthy
+    } else {
+        Health::Unhealthy
     }
 }
 
@@ -557,12 +571,67 @@ impl Diff {
     }
 }
 
+/// An object as the model holds it.
+#[derive(Debug, Clone)]
+enum Held {
+    Object(Arc<Value>),
+    /// Seen only as a row of a kubectl table: the few fields the row shows, made into the
+    /// object's [`Value`] the first time something asks for it (most listed pods are only ever
+    /// asked for their health, which the row answers).
+    Listed(Box<ListedObject>),
+}
+
+#[derive(Debug, Clone)]
+struct ListedObject {
+    row: observe::Listed,
+    /// The uid the model gave it when it was listed.
+    uid: CompactString,
+    value: OnceLock<Arc<Value>>,
+}
+
+impl Held {
+    /// The object, made from its row the first time (`key` is the object's own key).
+    fn value(&self, key: &ObjKey) -> &Arc<Value> {
+        match self {
+            Held::Object(o) => o,
+            Held::Listed(l) => l
+                .value
+                .get_or_init(|| Arc::new(l.row.to_value(key, &l.uid))),
+        }
+    }
+
+    fn uid(&self) -> Option<&str> {
+        match self {
+            Held::Object(o) => o.at("/metadata/uid").and_then(Value::as_str),
+            Held::Listed(l) => Some(&l.uid),
+        }
+    }
+
+    /// `metadata.ownerReferences` (a table row shows none).
+    fn owner_references(&self) -> &[Value] {
+        match self {
+            Held::Object(o) => o
+                .at("/metadata/ownerReferences")
+                .and_then(Value::as_array)
+                .map_or(&[], Vec::as_slice),
+            Held::Listed(_) => &[],
+        }
+    }
+
+    fn health(&self) -> Health {
+        match self {
+            Held::Object(o) => health(o),
+            Held::Listed(l) => l.row.health(),
+        }
+    }
+}
+
 /// The simulated cluster.
 #[derive(Debug, Default, Clone)]
 pub struct Model {
     /// Objects are shared, not copied: a change's effect holds the object before and after as
     /// the same allocations the model holds (a write copies the one object it edits).
-    objects: BTreeMap<ObjKey, Arc<Value>>,
+    objects: BTreeMap<ObjKey, Held>,
     /// Owner uid → keys of the objects it owns.
     owned: HashMap<String, BTreeSet<ObjKey>>,
     /// Field manager of leaf paths set by server-side applies, per object; a path without an
@@ -577,15 +646,23 @@ pub struct Model {
 
 /// The uid the model gives the `n`th object that has none: `uid-` and `n` in at least six
 /// digits (`uid-000042`).
-fn uid(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(4 + digits.len().max(6));
-    out.push_str("uid-");
-    for _ in digits.len()..6 {
-        out.push('0');
+fn uid(n: u64) -> CompactString {
+    // `uid-` and the digits, written from the last into a buffer as long as the longest.
+    let mut buf = *b"uid-00000000000000000000";
+    let (mut i, mut rest) = (buf.len(), n);
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
     }
-    out.push_str(&digits);
-    out
+    let digits = i.min(buf.len() - 6);
+    buf.copy_within(digits.., 4);
+    let len = 4 + buf.len() - digits;
+    CompactString::from_utf8(&buf[..len])
+        .unwrap_or_else(|_| compact_str::format_compact!("uid-{n:06}"))
 }
 
 /// Who set the fields of objects that were there before the run.
@@ -605,9 +682,25 @@ impl Model {
         let mut obj = obj;
         Self::normalize_meta(&mut self.next_uid, &mut obj, slot.key());
         let key = slot.key().clone();
-        let obj = Arc::clone(slot.insert(Arc::new(obj)));
+        let obj = Arc::clone(slot.insert(Held::Object(Arc::new(obj))).value(&key));
         // Its fields belong to INITIAL_MANAGER implicitly (no entry in `managers`).
-        self.index(&key, &obj);
+        self.index(&key, obj.as_ref());
+        true
+    }
+
+    /// Add an object the agent saw as a row of a kubectl table, held as that row until its
+    /// value is asked for. Returns false when it was already known. It gets its uid now, as
+    /// [`Model::insert_known`] would give one; a row has no owner references to index.
+    pub fn insert_listed(&mut self, key: ObjKey, row: observe::Listed) -> bool {
+        let std::collections::btree_map::Entry::Vacant(slot) = self.objects.entry(key) else {
+            return false;
+        };
+        self.next_uid += 1;
+        slot.insert(Held::Listed(Box::new(ListedObject {
+            row,
+            uid: uid(self.next_uid),
+            value: OnceLock::new(),
+        })));
         true
     }
 
@@ -669,6 +762,11 @@ impl Model {
                 .contains(&(key.group.clone(), key.kind.clone(), None))
     }
 
+    /// Whether the model holds the object.
+    pub fn contains(&self, key: &ObjKey) -> bool {
+        self.objects.contains_key(key)
+    }
+
     /// Does the object exist: `Some(true)`, `Some(false)`, or `None` when the model cannot tell.
     pub fn exists(&self, key: &ObjKey) -> Option<bool> {
         if self.objects.contains_key(key) {
@@ -705,12 +803,16 @@ impl Model {
     }
 
     pub fn get(&self, key: &ObjKey) -> Option<&Value> {
-        self.objects.get(key).map(|o| &**o)
+        self.objects
+            .get_key_value(key)
+            .map(|(k, o)| o.value(k).as_ref())
     }
 
     /// The object itself, shared (what an effect keeps as the object before a change).
     pub fn get_shared(&self, key: &ObjKey) -> Option<Arc<Value>> {
-        self.objects.get(key).cloned()
+        self.objects
+            .get_key_value(key)
+            .map(|(k, o)| Arc::clone(o.value(k)))
     }
 
     pub fn len(&self) -> usize {
@@ -722,7 +824,18 @@ impl Model {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&ObjKey, &Value)> {
-        self.objects.iter().map(|(k, o)| (k, &**o))
+        self.objects.iter().map(|(k, o)| (k, o.value(k).as_ref()))
+    }
+
+    /// Keys of every object, in key order.
+    pub fn keys(&self) -> impl Iterator<Item = &ObjKey> {
+        self.objects.keys()
+    }
+
+    /// The health of every object, in key order ([`health`] of its value; a listed object's
+    /// from its row, without making its value).
+    pub fn healths(&self) -> impl Iterator<Item = (&ObjKey, Health)> {
+        self.objects.iter().map(|(k, o)| (k, o.health()))
     }
 
     /// Objects of a kind in a namespace (`None`: every namespace), in key order. Cost: the
@@ -743,7 +856,7 @@ impl Model {
             .range(start..)
             .take_while(move |(key, _)| key.group == g && key.kind == k)
             .filter(move |(key, _)| ns.is_none() || key.namespace.as_deref() == ns)
-            .map(|(k, o)| (k, &**o))
+            .map(|(k, o)| (k, o.value(k).as_ref()))
     }
 
     /// Keys of every object in a namespace, in key order. A scan of the model: its two callers
@@ -759,12 +872,7 @@ impl Model {
 
     /// Keys of the objects owned by `key`'s object.
     pub fn children(&self, key: &ObjKey) -> Vec<ObjKey> {
-        let Some(uid) = self
-            .objects
-            .get(key)
-            .and_then(|o| o.at("/metadata/uid"))
-            .and_then(Value::as_str)
-        else {
+        let Some(uid) = self.objects.get(key).and_then(Held::uid) else {
             return Vec::new();
         };
         self.owned
@@ -775,8 +883,7 @@ impl Model {
 
     /// The controller owning `key`, if the model knows it.
     pub fn owner(&self, key: &ObjKey) -> Option<ObjKey> {
-        let obj = self.objects.get(key)?;
-        let refs = obj.at("/metadata/ownerReferences")?.as_array()?;
+        let refs = self.objects.get(key)?.owner_references();
         let r = refs
             .iter()
             .find(|r| r.get("controller") == Some(&Value::Bool(true)))
@@ -817,7 +924,7 @@ impl Model {
             Self::normalize_meta(&mut self.next_uid, Arc::make_mut(&mut obj), &key);
         }
         if let Some(old) = self.objects.remove(&key) {
-            self.unindex(&key, &old);
+            self.unindex(&key, old.owner_references());
         }
         // Field ownership is recorded for server-side applies (`owned_paths`); other writes
         // leave it as it was, minus the paths that no longer exist.
@@ -830,15 +937,15 @@ impl Model {
             }
         }
         self.index(&key, &obj);
-        self.objects.insert(key, obj);
+        self.objects.insert(key, Held::Object(obj));
     }
 
     /// Remove an object; returns what it was.
     pub fn remove(&mut self, key: &ObjKey) -> Option<Arc<Value>> {
         let old = self.objects.remove(key)?;
-        self.unindex(key, &old);
+        self.unindex(key, old.owner_references());
         self.managers.remove(key);
-        Some(old)
+        Some(Arc::clone(old.value(key)))
     }
 
     /// Would [`Model::normalize_meta`] change `obj`? (Exactly its conditions.)
@@ -884,7 +991,7 @@ impl Model {
             }
             if !meta.get("uid").is_some_and(Value::is_string) {
                 *next_uid += 1;
-                meta.insert("uid".into(), Value::String(uid(*next_uid)));
+                meta.insert("uid".into(), Value::String(uid(*next_uid).into()));
             }
         }
     }
@@ -913,11 +1020,7 @@ impl Model {
                     n,
                 );
                 if okey != *key
-                    && let Some(uid) = self
-                        .objects
-                        .get(&okey)
-                        .and_then(|o| o.at("/metadata/uid"))
-                        .and_then(Value::as_str)
+                    && let Some(uid) = self.objects.get(&okey).and_then(Held::uid)
                 {
                     self.owned
                         .entry(uid.to_string())
@@ -928,13 +1031,8 @@ impl Model {
         }
     }
 
-    fn unindex(&mut self, key: &ObjKey, obj: &Value) {
-        for r in obj
-            .at("/metadata/ownerReferences")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
+    fn unindex(&mut self, key: &ObjKey, owner_references: &[Value]) {
+        for r in owner_references {
             if let Some(uid) = r.get("uid").and_then(Value::as_str)
                 && let Some(s) = self.owned.get_mut(uid)
             {

@@ -2,10 +2,11 @@
 //! `resources_list` JSON or YAML, and the plain `kubectl get pods|deployments` tables) become
 //! known state, so that facts about objects the scenario did not list are not left unknown.
 
-use super::Model;
+use super::{Health, Model, ObjKey};
 use crate::json::At;
 use crate::ops::kinds;
 use crate::ops::{Operation, manifest};
+use compact_str::CompactString;
 use memchr::memmem;
 use serde_json::{Value, json};
 use std::sync::LazyLock;
@@ -22,40 +23,198 @@ pub fn observe(
     let lists_whole = op.target.names.is_empty()
         && op.target.selector.is_none()
         && op.target.field_selector.is_none();
-    let objects: Vec<Value> = match json {
-        Some(j) => manifest::from_value(j).unwrap_or_default(),
+    let seen = match json {
+        Some(j) => Seen::Objects(manifest::from_value(j).unwrap_or_default()),
         None => match text.map(strip_shell_trailer) {
             // One object the model already knows teaches nothing (the model's own state wins)
             // unless it may be the whole list of a kind: its YAML is not parsed.
             Some(t)
                 if (!lists_whole || op.target.kinds.is_empty())
                     && [Peek::Quick, Peek::Sure].into_iter().all(|peek| {
-                        yaml_object_key(t, ns, peek).is_some_and(|key| model.get(&key).is_some())
+                        yaml_object_key(t, ns, peek).is_some_and(|key| model.contains(&key))
                     }) =>
             {
-                Vec::new()
+                Seen::Objects(Vec::new())
             }
             Some(t) => objects_from_text(t, op),
-            None => Vec::new(),
+            None => Seen::Objects(Vec::new()),
         },
     };
-    if lists_whole && !objects.is_empty() {
+    if lists_whole && !seen.is_empty() {
         for k in &op.target.kinds {
-            if objects
-                .iter()
-                .all(|o| o.get("kind").and_then(Value::as_str) == Some(k.kind.as_str()))
-            {
+            if seen.kinds().all(|kind| kind == Some(k.kind.as_str())) {
                 model.mark_list_complete(k, if op.target.all_namespaces { None } else { ns });
             }
         }
     }
-    let mut n = 0;
-    for o in objects {
-        if model.insert_known(o, ns) {
-            n += 1;
+    match seen {
+        Seen::Objects(objects) => objects
+            .into_iter()
+            .map(|o| model.insert_known(o, ns))
+            .filter(|new| *new)
+            .count(),
+        Seen::Rows(rows) => rows
+            .into_iter()
+            .map(|(key, row)| model.insert_listed(key, row))
+            .filter(|new| *new)
+            .count(),
+    }
+}
+
+/// What a read result shows of the objects it holds.
+enum Seen {
+    /// Whole objects (JSON or YAML documents).
+    Objects(Vec<Value>),
+    /// Rows of a kubectl table: a few fields of each object, with its key.
+    Rows(Vec<(ObjKey, Listed)>),
+}
+
+impl Seen {
+    fn is_empty(&self) -> bool {
+        match self {
+            Seen::Objects(o) => o.is_empty(),
+            Seen::Rows(r) => r.is_empty(),
         }
     }
-    n
+
+    /// The `kind` of each object.
+    fn kinds(&self) -> Box<dyn Iterator<Item = Option<&str>> + '_> {
+        match self {
+            Seen::Objects(o) => Box::new(o.iter().map(|o| o.get("kind").and_then(Value::as_str))),
+            Seen::Rows(r) => Box::new(r.iter().map(|(_, row)| Some(row.kind()))),
+        }
+    }
+}
+
+/// What a row of `kubectl get pods` or `kubectl get deployments` shows of an object (its name
+/// and namespace are its key). [`Listed::to_value`] is the object the model takes it for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Listed {
+    Pod {
+        /// The phase the STATUS column implies.
+        phase: &'static str,
+        /// READY `n/n` with n > 0.
+        ready: bool,
+        /// A STATUS other than Running and Completed, taken for the container's waiting
+        /// reason (`CrashLoopBackOff`, `ImagePullBackOff`, `Pending`).
+        waiting: Option<CompactString>,
+    },
+    Deployment {
+        /// READY `a/b`: `b` desired, `a` available.
+        replicas: i64,
+        available: i64,
+    },
+}
+
+impl Listed {
+    /// A Pod row from its STATUS and READY cells.
+    fn pod(status: &str, ready: Option<&str>) -> Listed {
+        let (ready, total) = ready
+            .and_then(|r| r.split_once('/'))
+            .map_or((0, 0), |(a, b)| {
+                (a.parse::<i32>().unwrap_or(0), b.parse::<i32>().unwrap_or(0))
+            });
+        let waiting = (status != "Running" && status != "Completed").then(|| status.into());
+        let phase = match status {
+            "Running" | "CrashLoopBackOff" => "Running",
+            "Completed" => "Succeeded",
+            "Error" | "Failed" => "Failed",
+            _ => "Pending",
+        };
+        Listed::Pod {
+            phase,
+            ready: ready == total && total > 0,
+            waiting,
+        }
+    }
+
+    /// A Deployment row from its READY cell.
+    fn deployment(ready: Option<&str>) -> Listed {
+        let (available, replicas) = ready
+            .and_then(|r| r.split_once('/'))
+            .map_or((0, 0), |(a, b)| {
+                (a.parse::<i64>().unwrap_or(0), b.parse::<i64>().unwrap_or(0))
+            });
+        Listed::Deployment {
+            replicas,
+            available,
+        }
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Listed::Pod { .. } => "Pod",
+            Listed::Deployment { .. } => "Deployment",
+        }
+    }
+
+    /// The kind, from the kinds table (looked up once).
+    fn kind_ref(&self) -> kinds::KindRef {
+        static POD: LazyLock<kinds::KindRef> = LazyLock::new(|| kinds::by_kind("Pod", Some("v1")));
+        static DEPLOYMENT: LazyLock<kinds::KindRef> =
+            LazyLock::new(|| kinds::by_kind("Deployment", Some("apps/v1")));
+        match self {
+            Listed::Pod { .. } => POD.clone(),
+            Listed::Deployment { .. } => DEPLOYMENT.clone(),
+        }
+    }
+
+    fn api_version(&self) -> &'static str {
+        match self {
+            Listed::Pod { .. } => "v1",
+            Listed::Deployment { .. } => "apps/v1",
+        }
+    }
+
+    /// The object the row stands for, with the metadata the model gives an object it holds:
+    /// the key's name and namespace, and `uid`.
+    pub fn to_value(&self, key: &ObjKey, uid: &str) -> Value {
+        let mut obj = match self {
+            Listed::Pod {
+                phase,
+                ready,
+                waiting,
+            } => {
+                let mut container = json!({"ready": ready});
+                if let Some(w) = waiting {
+                    container["state"] = json!({"waiting": {"reason": w.as_str()}});
+                }
+                json!({"status": {"phase": phase, "containerStatuses": [container]}})
+            }
+            Listed::Deployment {
+                replicas,
+                available,
+            } => {
+                json!({"spec": {"replicas": replicas}, "status": {"availableReplicas": available}})
+            }
+        };
+        obj["apiVersion"] = json!(self.api_version());
+        obj["kind"] = json!(self.kind());
+        let mut meta = json!({"name": key.name.as_str(), "uid": uid});
+        if let Some(ns) = &key.namespace {
+            meta["namespace"] = json!(ns.as_str());
+        }
+        obj["metadata"] = meta;
+        obj
+    }
+
+    /// [`super::health`] of [`Listed::to_value`], from the row.
+    pub fn health(&self) -> Health {
+        match self {
+            Listed::Pod {
+                phase,
+                ready,
+                waiting,
+            } => super::pod_health(
+                phase,
+                super::container_failing(phase, waiting.as_deref(), Some(*ready)),
+            ),
+            Listed::Deployment {
+                replicas,
+                available,
+            } => super::replicas_health(*replicas, *available),
+        }
+    }
 }
 
 /// The key of the one object a kubectl-style YAML text holds (`kubectl get X -o yaml`, an MCP
@@ -72,7 +231,9 @@ pub fn yaml_object_key(t: &str, default_ns: Option<&str>, peek: Peek) -> Option<
     let t = t.trim_start();
     let sure = peek == Peek::Sure;
     if !t.starts_with("apiVersion:")
-        || sure && memchr::memchr2(b'\r', b'\t', t.as_bytes()).is_some()
+        || sure
+            && (memchr::memchr2(b'\r', b'\t', t.as_bytes()).is_some()
+                || !every_line_closes_what_it_opens(t))
     {
         return None;
     }
@@ -81,14 +242,16 @@ pub fn yaml_object_key(t: &str, default_ns: Option<&str>, peek: Peek) -> Option<
     let mut in_metadata = false;
     let mut child_indent = None;
     for line in crate::ops::printed::lines(t) {
+        // An indented line outside `metadata` is nothing to the key (its quotes and brackets
+        // were checked above), nor is a blank or comment line.
+        if !in_metadata && line.starts_with(' ') {
+            continue;
+        }
         let body = line.trim_start_matches(' ');
         let indent = line.len() - body.len();
         let text = body.trim_end();
         if text.is_empty() || text.starts_with('#') {
             continue;
-        }
-        if sure && !closes_what_it_opens(text) {
-            return None;
         }
         if indent == 0 {
             if !sure && seen_metadata && api.is_some() && kind.is_some() {
@@ -134,6 +297,42 @@ pub fn yaml_object_key(t: &str, default_ns: Option<&str>, peek: Peek) -> Option<
         namespace,
         name,
     ))
+}
+
+/// Whether every line that is not blank or a comment closes what it opens
+/// ([`closes_what_it_opens`]). Only the lines that hold a quote, a brace or a bracket are
+/// looked at, found by a vectorized search.
+fn every_line_closes_what_it_opens(t: &str) -> bool {
+    let bytes = t.as_bytes();
+    // The next of each three bytes at or after a position, searched again only once passed.
+    let next = |at: &mut Option<usize>, from: usize, [a, b, c]: [u8; 3]| {
+        if at.is_some_and(|i| i < from) {
+            *at = memchr::memchr3(a, b, c, &bytes[from..]).map(|i| from + i);
+        }
+        *at
+    };
+    let (mut quote_or_open, mut other) = (
+        memchr::memchr3(b'"', b'\'', b'{', bytes),
+        memchr::memchr3(b'}', b'[', b']', bytes),
+    );
+    let mut from = 0;
+    while let Some(i) = [
+        next(&mut quote_or_open, from, [b'"', b'\'', b'{']),
+        next(&mut other, from, [b'}', b'[', b']']),
+    ]
+    .into_iter()
+    .flatten()
+    .min()
+    {
+        let start = memchr::memrchr(b'\n', &bytes[..i]).map_or(0, |j| j + 1);
+        let end = memchr::memchr(b'\n', &bytes[i..]).map_or(bytes.len(), |j| i + j);
+        let line = &t[start..end];
+        if !line.trim_start_matches(' ').starts_with('#') && !closes_what_it_opens(line) {
+            return false;
+        }
+        from = end;
+    }
+    true
 }
 
 /// Whether a line closes every quote and flow collection it opens (an even count of each
@@ -242,12 +441,12 @@ fn without_managed_fields(t: &str) -> std::borrow::Cow<'_, str> {
                 let next = line_end(end);
                 let line = &t[end..next];
                 let ind = line.len() - line.trim_start_matches(' ').len();
-                let content = line.trim();
-                // Block items may sit at the key's own indentation ("- " entries).
-                if !(content.is_empty()
-                    || ind > indent
-                    || (ind == indent && content.starts_with("- ")))
-                {
+                // Block items may sit at the key's own indentation ("- " entries). A deeper
+                // line is in the block whatever it holds: most are, and are not trimmed.
+                if !(ind > indent || {
+                    let content = line.trim();
+                    content.is_empty() || (ind == indent && content.starts_with("- "))
+                }) {
                     break;
                 }
                 end = next;
@@ -260,10 +459,10 @@ fn without_managed_fields(t: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
-fn objects_from_text(t: &str, op: &Operation) -> Vec<Value> {
+fn objects_from_text(t: &str, op: &Operation) -> Seen {
     match documents_in_text(t) {
-        Some(objects) => objects,
-        None => table(t.trim_start(), op),
+        Some(objects) => Seen::Objects(objects),
+        None => Seen::Rows(table(t.trim_start(), op)),
     }
 }
 
@@ -330,8 +529,10 @@ fn header_columns(header: &str) -> Vec<(usize, &str)> {
 }
 
 /// `kubectl get pods` / `kubectl get deployments` tables, with or without a NAMESPACE column
-/// (`-A`), and the containers server's listings (NAMESPACE, APIVERSION, KIND, NAME, ...).
-fn table(t: &str, op: &Operation) -> Vec<Value> {
+/// (`-A`), and the containers server's listings (NAMESPACE, APIVERSION, KIND, NAME, ...): the
+/// rows of pods (with a STATUS column) and deployments (with a READY column), each with the
+/// key of its object.
+fn table(t: &str, op: &Operation) -> Vec<(ObjKey, Listed)> {
     let mut lines = crate::ops::printed::lines(t).filter(|l| !l.trim().is_empty());
     let Some(header) = lines.next() else {
         return Vec::new();
@@ -369,57 +570,18 @@ fn table(t: &str, op: &Operation) -> Vec<Value> {
         if name.contains(char::is_whitespace) {
             continue;
         }
-        let ns = match namespace_col {
-            Some(i) => cell(i),
-            None => op.target.namespace.as_deref(),
-        };
-        let kind = kind_col.and_then(cell).unwrap_or(default_kind);
-        let obj = match kind {
-            "Pod" if status_col.is_some() => {
-                let status = status_col.and_then(cell).unwrap_or_default();
-                let (ready, total) = ready_col
-                    .and_then(cell)
-                    .and_then(|r| r.split_once('/'))
-                    .map_or((0, 0), |(a, b)| {
-                        (a.parse().unwrap_or(0), b.parse().unwrap_or(0))
-                    });
-                let phase = match status {
-                    "Running" => "Running",
-                    "Completed" => "Succeeded",
-                    "Error" | "Failed" => "Failed",
-                    _ => "Pending",
-                };
-                let waiting = (status != "Running" && status != "Completed").then_some(status);
-                let mut pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
-                    "status": {"phase": phase, "containerStatuses": [{"ready": ready == total && total > 0}]}});
-                if let Some(w) = waiting {
-                    pod["status"]["containerStatuses"][0]["state"] =
-                        json!({"waiting": {"reason": w}});
-                    if w == "CrashLoopBackOff" {
-                        pod["status"]["phase"] = json!("Running");
-                    }
-                }
-                pod
-            }
-            "Deployment" if ready_col.is_some() => {
-                let (ready, total) = ready_col
-                    .and_then(cell)
-                    .and_then(|r| r.split_once('/'))
-                    .map_or((0, 0), |(a, b)| {
-                        (a.parse::<i64>().unwrap_or(0), b.parse::<i64>().unwrap_or(0))
-                    });
-                json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name},
-                       "spec": {"replicas": total}, "status": {"availableReplicas": ready}})
-            }
+        let row = match kind_col.and_then(cell).unwrap_or(default_kind) {
+            "Pod" if status_col.is_some() => Listed::pod(
+                status_col.and_then(cell).unwrap_or_default(),
+                ready_col.and_then(cell),
+            ),
+            "Deployment" if ready_col.is_some() => Listed::deployment(ready_col.and_then(cell)),
             _ => continue,
         };
-        let mut obj = obj;
-        if let Some(ns) = ns
-            && kinds::by_kind(kind, None).namespaced()
-        {
-            obj["metadata"]["namespace"] = json!(ns);
-        }
-        out.push(obj);
+        let ns = namespace_col
+            .and_then(cell)
+            .or(op.target.namespace.as_deref());
+        out.push((ObjKey::of_kind(row.kind_ref(), ns, name), row));
     }
     out
 }
@@ -540,6 +702,88 @@ mod tests {
         );
     }
 
+    /// The object a table row stood for when the model made it from the cells at once (before
+    /// rows were held as [`Listed`]): the reference a listed object is held to.
+    fn row_object(kind: &str, name: &str, ns: Option<&str>, status: &str, ready: &str) -> Value {
+        let (a, b) = ready.split_once('/').unwrap_or(("0", "0"));
+        let (a, b): (i64, i64) = (a.parse().unwrap_or(0), b.parse().unwrap_or(0));
+        let mut obj = if kind == "Pod" {
+            let phase = match status {
+                "Running" | "CrashLoopBackOff" => "Running",
+                "Completed" => "Succeeded",
+                "Error" | "Failed" => "Failed",
+                _ => "Pending",
+            };
+            let mut pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+                "status": {"phase": phase, "containerStatuses": [{"ready": a == b && b > 0}]}});
+            if status != "Running" && status != "Completed" {
+                pod["status"]["containerStatuses"][0]["state"] =
+                    json!({"waiting": {"reason": status}});
+            }
+            pod
+        } else {
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name},
+                   "spec": {"replicas": b}, "status": {"availableReplicas": a}})
+        };
+        if let Some(ns) = ns {
+            obj["metadata"]["namespace"] = json!(ns);
+        }
+        obj
+    }
+
+    proptest! {
+        /// A listed object is the object its row stands for: the same value (uid included) as
+        /// the model makes of that object, and the same health, over the statuses kubectl
+        /// prints, READY cells well and badly formed, with and without a namespace column.
+        #[test]
+        fn a_listed_object_is_the_object_of_its_row(
+            rows in proptest::collection::vec((
+                proptest::bool::ANY,
+                prop_oneof![
+                    Just("Running"), Just("Completed"), Just("CrashLoopBackOff"),
+                    Just("ImagePullBackOff"), Just("ErrImagePull"), Just("Pending"),
+                    Just("ContainerCreating"), Just("Error"), Just("Failed"),
+                    Just("Terminating"), Just("Init:0/1"), Just("CreateContainerConfigError"),
+                ],
+                prop_oneof![
+                    Just("1/1"), Just("0/1"), Just("2/3"), Just("3/2"), Just("0/0"),
+                    Just("x/1"), Just("1"), Just("-"),
+                ],
+                proptest::option::of(prop_oneof![Just("prod"), Just("bench")]),
+            ), 1..6),
+            op_ns in proptest::option::of(Just("bench")),
+        ) {
+            let mut header = String::from("NAMESPACE   KIND         NAME    READY   STATUS");
+            let mut text = String::new();
+            for (i, (pod, status, ready, ns)) in rows.iter().enumerate() {
+                let kind = if *pod { "Pod" } else { "Deployment" };
+                text.push_str(&format!(
+                    "{:<12}{kind:<13}o{i:<7}{ready:<8}{status}\n",
+                    ns.unwrap_or("")
+                ));
+            }
+            header.push('\n');
+            header.push_str(&text);
+            let mut op = Operation::new(crate::ops::Verb::Read);
+            op.target.namespace = op_ns.map(str::to_string);
+            op.target.names = vec!["o0".into()];
+            let mut listed = Model::default();
+            prop_assert_eq!(observe(&mut listed, &op, Some(&header), None), rows.len());
+            let mut made = Model::default();
+            for (i, (pod, status, ready, ns)) in rows.iter().enumerate() {
+                let kind = if *pod { "Pod" } else { "Deployment" };
+                let obj = row_object(kind, &format!("o{i}"), ns.or(op_ns), status, ready);
+                prop_assert!(made.insert_known(obj, op_ns));
+            }
+            let healths: Vec<_> = listed.healths().map(|(k, h)| (k.clone(), h)).collect();
+            let expected: Vec<_> = made.iter().map(|(k, o)| (k.clone(), health(o))).collect();
+            prop_assert_eq!(healths, expected);
+            let values: Vec<_> = listed.iter().map(|(k, o)| (k.clone(), o.clone())).collect();
+            let expected: Vec<_> = made.iter().map(|(k, o)| (k.clone(), o.clone())).collect();
+            prop_assert_eq!(values, expected);
+        }
+    }
+
     #[test]
     fn tables_with_namespace_kind_and_two_word_columns() {
         let mut m = Model::default();
@@ -597,6 +841,26 @@ mod tests {
             out.push_str(line);
         }
         std::borrow::Cow::Owned(out)
+    }
+
+    proptest! {
+        /// The search for lines that leave a quote or bracket open finds what checking every
+        /// line that is not blank or a comment finds.
+        #[test]
+        fn open_quotes_are_found_as_line_by_line(lines in proptest::collection::vec(
+            proptest::collection::vec(prop_oneof![
+                Just("\""), Just("'"), Just("{"), Just("}"), Just("["), Just("]"),
+                Just("#"), Just(" "), Just("a: b"), Just("x"),
+            ], 0..6).prop_map(|parts| parts.concat()),
+            0..12,
+        )) {
+            let text = lines.join("\n");
+            let by_lines = crate::ops::printed::lines(&text).all(|line| {
+                let text = line.trim_start_matches(' ').trim_end();
+                text.is_empty() || text.starts_with('#') || closes_what_it_opens(text)
+            });
+            prop_assert_eq!(every_line_closes_what_it_opens(&text), by_lines);
+        }
     }
 
     proptest! {

@@ -945,8 +945,8 @@ fn debug_pod(op: &Operation, e: &ObjectEffect, scope: &Scope) -> FactValue {
 /// that own them and those they own: what the run shows was broken.
 fn unhealthy_subjects(model: &Model) -> BTreeSet<ObjKey> {
     let mut out = BTreeSet::new();
-    for (k, o) in model.iter() {
-        if super::health(o) == Health::Unhealthy {
+    for (k, health) in model.healths() {
+        if health == Health::Unhealthy {
             let mut at = Some(k.clone());
             while let Some(key) = at {
                 if !out.insert(key.clone()) {
@@ -1008,17 +1008,56 @@ fn prompt_subjects(trace: &Trace<'_>, ops: &[ReplayedOp], end: &Model) -> BTreeS
     let Some(prompt) = trace.prompt else {
         return BTreeSet::new();
     };
-    let words: BTreeSet<&str> = prompt
-        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '.'))
-        .map(|w| w.trim_matches('.'))
-        .filter(|w| w.len() >= 2)
-        .collect();
+    let words = prompt_words(prompt);
     let touched = ops
         .iter()
         .flat_map(|o| o.replay.effects.iter().map(|e| &e.key));
     touched
-        .chain(end.iter().map(|(k, _)| k))
-        .filter(|k| k.kind != "Namespace" && words.contains(k.name.as_str()))
+        .chain(end.keys())
+        .filter(|k| k.kind != "Namespace" && words.binary_search(&k.name.as_str()).is_ok())
         .cloned()
         .collect()
+}
+
+/// The words of a prompt that may name an object, sorted and without repeats: runs of ASCII
+/// letters, digits, `-` and `.` (any other character separates words), without leading and
+/// trailing dots, of at least two characters.
+fn prompt_words(prompt: &str) -> Vec<&str> {
+    let mut words: Vec<&str> = prompt
+        .as_bytes()
+        .split(|b| !(b.is_ascii_alphanumeric() || *b == b'-' || *b == b'.'))
+        // A piece is ASCII (every other byte separates), so it is text.
+        .filter_map(|w| std::str::from_utf8(w).ok())
+        .map(|w| w.trim_matches('.'))
+        .filter(|w| w.len() >= 2)
+        .collect();
+    words.sort_unstable();
+    words.dedup();
+    words
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The prompt's words are those of splitting it by characters, over ASCII words,
+        /// dots, dashes, punctuation and non-ASCII letters and spaces.
+        #[test]
+        fn prompt_words_are_the_words_of_splitting_by_characters(
+            prompt in proptest::collection::vec(prop_oneof![
+                "[a-z0-9]{1,6}", Just("-".to_string()), Just(".".to_string()),
+                Just(" ".to_string()), Just("`".to_string()), Just("é".to_string()),
+                Just("\u{a0}".to_string()), Just("日本".to_string()), Just("/".to_string()),
+            ], 0..24).prop_map(|parts| parts.concat()),
+        ) {
+            let by_chars: BTreeSet<&str> = prompt
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '.'))
+                .map(|w| w.trim_matches('.'))
+                .filter(|w| w.len() >= 2)
+                .collect();
+            prop_assert_eq!(prompt_words(&prompt), by_chars.into_iter().collect::<Vec<_>>());
+        }
+    }
 }
