@@ -393,11 +393,33 @@ fn scalar(text: &str) -> Option<Value> {
         ".nan",
     ];
     let ambiguous = text.len() <= 5 && SPECIAL.iter().any(|w| w.eq_ignore_ascii_case(text))
-        || looks_numeric(text);
+        || looks_numeric(text) && !cannot_be_a_number(text);
     if ambiguous {
         return None;
     }
     Some(Value::String(text.to_string()))
+}
+
+/// A plain scalar that starts with a digit (after a sign) but that no reading of a number
+/// takes, so that serde-saphyr keeps it a string: without a radix prefix (`0x`, `0o`, `0b`),
+/// it holds a character that neither a decimal integer nor Rust's `f64` grammar (what
+/// serde-saphyr reads floats with) has, or more than one dot. Pod template hashes, uids and
+/// IP addresses (`66bc5c9577`, `07141715-7734-4e2e-a2cf-6fd038f3a06a`, `172.18.0.2`).
+fn cannot_be_a_number(text: &str) -> bool {
+    let digits = text.strip_prefix(['+', '-']).unwrap_or(text).as_bytes();
+    let Some(first) = digits.first() else {
+        return false;
+    };
+    let radix_prefix = *first == b'0'
+        && digits
+            .get(1)
+            .is_some_and(|c| matches!(c, b'x' | b'X' | b'o' | b'O' | b'b' | b'B'));
+    first.is_ascii_digit()
+        && !radix_prefix
+        && (digits
+            .iter()
+            .any(|c| !matches!(c, b'0'..=b'9' | b'_' | b'.' | b'e' | b'E' | b'+' | b'-'))
+            || digits.iter().filter(|c| **c == b'.').count() > 1)
 }
 
 /// Starts like a number (digits, sign, dot) and has nothing but number characters.
@@ -499,6 +521,111 @@ mod tests {
         }
         assert!(parse("a: |\n  text\n").is_some());
         agrees("items:\n- a: 1\n  b:\n  - x\n  - y\n- c: ~\n");
+    }
+
+    /// Plain scalars that start like numbers are read as serde-saphyr reads them: the ones no
+    /// number reading takes are strings on the fast path, the others are left to serde-saphyr.
+    #[test]
+    fn hashes_uids_and_addresses_are_strings() {
+        for v in [
+            "66bc5c9577",
+            "07141715-7734-4e2e-a2cf-6fd038f3a06a",
+            "172.18.0.2",
+            "10.244.0.7",
+            "5997b3f47f1053538",
+            "9cd465495x",
+            "1:20",
+            "-1.2.3",
+            "0.27a",
+        ] {
+            let y = format!("a: {v}\n");
+            assert_eq!(
+                parse(&y).map(|d| d[0]["a"].clone()),
+                Some(Value::String(v.into())),
+                "{y}"
+            );
+            agrees(&y);
+        }
+        for v in [
+            "1e5",
+            "0x1f",
+            "0o17",
+            "0b101",
+            "1_000",
+            "1.5",
+            "12e4567",
+            "-0x1",
+            "07",
+            "1.",
+            ".5",
+            "2024-01-01",
+            "1e",
+            "0b",
+            "0x",
+            "+1",
+            "1__2",
+        ] {
+            agrees(&format!("a: {v}\n"));
+        }
+    }
+
+    proptest! {
+        /// Over scalars made of digits, signs, dots, radix letters, hex digits and colons.
+        #[test]
+        fn number_like_scalars_agree_with_serde_saphyr(
+            v in "[+-]?[0-9][0-9a-fA-FxXoObBeE._:+-]{0,10}",
+            number in "[+-]?[0-9][0-9eEx._+-]{0,6}",
+        ) {
+            for v in [v, number] {
+                agrees(&format!("- {v}\n"));
+                agrees(&format!("a: {v}\n"));
+            }
+        }
+    }
+
+    /// Every YAML text of the real recordings (kubernetes-mcp-server's evaluations: read
+    /// results and the manifests agents wrote) that the fast path takes is read as
+    /// serde-saphyr reads it, and the fast path takes most of them.
+    #[test]
+    fn agrees_on_the_real_recordings() {
+        let Some(root) = crate::testdata::shared_data(
+            "agrees_on_the_real_recordings",
+            "real/kubernetes-mcp-server-mcpchecker",
+        ) else {
+            return;
+        };
+        fn texts(v: &Value, out: &mut Vec<String>) {
+            match v {
+                Value::String(s) if s.trim_start().starts_with("apiVersion:") => {
+                    out.push(s.clone());
+                }
+                Value::Array(a) => a.iter().for_each(|x| texts(x, out)),
+                Value::Object(m) => m.values().for_each(|x| texts(x, out)),
+                _ => {}
+            }
+        }
+        let mut all = Vec::new();
+        for entry in walkdir::WalkDir::new(root).into_iter().flatten() {
+            if let Ok(text) = std::fs::read_to_string(entry.path())
+                && let Ok(v) = serde_json::from_str::<Value>(&text)
+            {
+                texts(&v, &mut all);
+            }
+        }
+        all.sort();
+        all.dedup();
+        let mut fast = 0;
+        for t in &all {
+            if let Some(docs) = parse(t) {
+                fast += 1;
+                assert_eq!(Some(docs), saphyr(t), "{t}");
+            }
+        }
+        assert!(
+            all.len() > 1000 && fast * 10 >= all.len() * 7,
+            "{fast} of {} fast",
+            all.len()
+        );
     }
 
     /// Every YAML read result of the fixture corpus and the reproduction (kubectl and MCP
