@@ -34,3 +34,41 @@ pub fn skip(test: &str, why: &str) {
     // Written to the stream itself, not through `eprintln!`, which the test harness captures.
     let _ = writeln!(std::io::stderr(), "skipped {test}: {why}");
 }
+
+/// Every YAML object text recorded in the files under `roots`: each string that starts as a
+/// YAML object does (`apiVersion:`), in a JSON file, in each line of a JSON Lines file, and in
+/// JSON held in such strings (an MCP result's text), sorted, each once.
+pub fn recorded_yaml_texts(roots: &[PathBuf]) -> Vec<String> {
+    use serde_json::Value;
+    fn walk(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::String(s) if s.trim_start().starts_with("apiVersion:") => out.push(s.clone()),
+            Value::String(s) if s.trim_start().starts_with(['{', '[']) => {
+                if let Ok(inner) = serde_json::from_str::<Value>(s) {
+                    walk(&inner, out);
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|x| walk(x, out)),
+            Value::Object(m) => m.values().for_each(|x| walk(x, out)),
+            _ => {}
+        }
+    }
+    let mut texts = Vec::new();
+    for root in roots {
+        for entry in walkdir::WalkDir::new(root).into_iter().flatten() {
+            let Ok(text) = std::fs::read_to_string(entry.path()) else {
+                continue;
+            };
+            match serde_json::from_str::<Value>(&text) {
+                Ok(v) => walk(&v, &mut texts),
+                Err(_) => text
+                    .lines()
+                    .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+                    .for_each(|v| walk(&v, &mut texts)),
+            }
+        }
+    }
+    texts.sort();
+    texts.dedup();
+    texts
+}

@@ -19,10 +19,11 @@
 //! (mcpchecker's `pkg/eval` result types).
 
 use super::{Call, CallResult, ImportFormat, Imported, InputFile, RunLabels, TraceBuilder, s};
-use serde_json::{Value, json};
+use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Value, json};
 
 pub fn import(file: &InputFile<'_>, labels: &RunLabels) -> Vec<Imported> {
-    let doc = match super::whole_document(file) {
+    let doc = match super::whole_document_as(file, Pruned(Level::Document)) {
         Ok(v) => v,
         Err(rejected) => return vec![rejected],
     };
@@ -283,9 +284,161 @@ fn verdict(passed: bool) -> &'static str {
     if passed { "pass" } else { "fail" }
 }
 
+/// The fields of a task result that the import reads. The others (the agent's output, the
+/// setup, task and cleanup scripts' output, token estimates: 64% of a weekly result file) are
+/// checked as JSON and skipped, not built.
+const READ_FIELDS: [&str; 7] = [
+    "taskName",
+    "difficulty",
+    "callHistory",
+    "taskPassed",
+    "assertionResults",
+    "verifyOutput",
+    "taskPath",
+];
+
+/// Where in a result file a value is: the document, its `results`, one task result.
+#[derive(Clone, Copy)]
+enum Level {
+    Document,
+    Results,
+    TaskResult,
+}
+
+/// A result file read as [`Value`], except that a task result (an item of the document's
+/// `results`, or of the document when it is the bare array) holds only [`READ_FIELDS`].
+/// Everything else is read exactly as `serde_json::from_str` reads it.
+#[derive(Clone, Copy)]
+struct Pruned(Level);
+
+impl<'de> DeserializeSeed<'de> for Pruned {
+    type Value = Value;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Pruned {
+    type Value = Value;
+
+    crate::json::json_scalar_visits!();
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        match self.0 {
+            Level::Document | Level::Results => {
+                while let Some(item) = seq.next_element_seed(Pruned(Level::TaskResult))? {
+                    items.push(item);
+                }
+            }
+            Level::TaskResult => {
+                while let Some(item) = seq.next_element::<Value>()? {
+                    items.push(item);
+                }
+            }
+        }
+        Ok(Value::Array(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut fields = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let value = match self.0 {
+                Level::Document if key == "results" => {
+                    map.next_value_seed(Pruned(Level::Results))?
+                }
+                Level::TaskResult if !READ_FIELDS.contains(&key.as_str()) => {
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+                _ => map.next_value()?,
+            };
+            fields.insert(key, value);
+        }
+        Ok(Value::Object(fields))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Where a JSON error is, and of what category (what a rejection shows; the wording may
+    /// differ: a cut in a skipped field ends "an object" where the whole read ends "a value").
+    type Place = (usize, usize, serde_json::error::Category);
+
+    fn place(e: serde_json::Error) -> Place {
+        (e.line(), e.column(), e.classify())
+    }
+
+    fn pruned(text: &str) -> Result<Value, Place> {
+        let mut de = serde_json::Deserializer::from_str(text);
+        Pruned(Level::Document)
+            .deserialize(&mut de)
+            .and_then(|doc| de.end().map(|()| doc))
+            .map_err(place)
+    }
+
+    /// `doc` read whole, less the unread fields of its task results.
+    fn whole_less_unread(mut doc: Value) -> Value {
+        let results = match &mut doc {
+            Value::Array(items) => Some(items),
+            Value::Object(m) => m.get_mut("results").and_then(Value::as_array_mut),
+            _ => None,
+        };
+        for r in results.into_iter().flatten() {
+            if let Some(m) = r.as_object_mut() {
+                m.retain(|k, _| READ_FIELDS.contains(&k.as_str()));
+            }
+        }
+        doc
+    }
+
+    /// Reading a result file pruned gives the file read whole less the task results' unread
+    /// fields, on every real result file (as the document and as the bare array of its
+    /// results) and on the shapes the import rejects; a cut file is rejected at the same line
+    /// and column, for the same kind of error.
+    #[test]
+    fn a_pruned_result_file_lacks_only_the_unread_fields() {
+        let Some(root) = crate::testdata::shared_data(
+            "a_pruned_result_file_lacks_only_the_unread_fields",
+            "real/kubernetes-mcp-server-mcpchecker",
+        ) else {
+            return;
+        };
+        let mut texts: Vec<String> = vec![
+            r#"{"results": {"taskName": "x", "agentOutput": "y"}, "summary": {"results": [{"a": 1}]}}"#.into(),
+            r#"[1, "two", null, [{"agentOutput": 3}], {"taskName": "t", "taskOutput": {"x": [1.5e3]}}]"#.into(),
+            r#"{"results": [{"taskName": "a", "taskName": "b", "agentOutput": "c"}], "results": []}"#.into(),
+            r#""a string""#.into(),
+        ];
+        for entry in walkdir::WalkDir::new(root).into_iter().flatten() {
+            if entry.path().extension().is_some_and(|e| e == "json") {
+                let text = std::fs::read_to_string(entry.path()).unwrap();
+                let doc: Value = serde_json::from_str(&text).unwrap();
+                if let Some(results) = doc.get("results") {
+                    texts.push(results.to_string());
+                }
+                texts.push(text);
+            }
+        }
+        assert!(texts.len() > 40, "{} texts", texts.len());
+        let mut errors = 0;
+        for text in &texts {
+            let whole: Value = serde_json::from_str(text).unwrap();
+            assert_eq!(pruned(text), Ok(whole_less_unread(whole)));
+            for cut in [text.len() / 3, text.len() / 2, text.len() - 1] {
+                let cut = (0..=cut)
+                    .rev()
+                    .find(|&c| text.is_char_boundary(c))
+                    .unwrap_or(0);
+                let t = &text[..cut];
+                let whole = serde_json::from_str::<Value>(t).map_err(place);
+                errors += usize::from(whole.is_err());
+                assert_eq!(pruned(t), whole.map(whole_less_unread), "cut at {cut}");
+            }
+        }
+        assert!(errors > 100, "{errors} cut files rejected");
+    }
 
     fn call_at(ts: &str) -> Value {
         json!({"callHistory": {"ToolCalls": [{"name": "pods_list", "timestamp": ts}]}})

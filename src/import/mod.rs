@@ -599,7 +599,18 @@ pub(crate) fn rejected_source(display: &Arc<str>, kind: RejectKind, message: Str
 
 /// A whole input file as one JSON document, or the rejection of its syntax error.
 pub(crate) fn whole_document(file: &InputFile<'_>) -> Result<Value, Imported> {
-    serde_json::from_str(file.text).map_err(|e| reject_syntax(&file.display, 1, file.text, &e))
+    whole_document_as(file, std::marker::PhantomData::<Value>)
+}
+
+/// [`whole_document`] read by `seed` (which may leave out what the import does not read).
+pub(crate) fn whole_document_as<'a, S: serde::de::DeserializeSeed<'a>>(
+    file: &InputFile<'a>,
+    seed: S,
+) -> Result<S::Value, Imported> {
+    let mut de = serde_json::Deserializer::from_str(file.text);
+    seed.deserialize(&mut de)
+        .and_then(|doc| de.end().map(|()| doc))
+        .map_err(|e| reject_syntax(&file.display, 1, file.text, &e))
 }
 
 /// A whole input file that is not of the format: the rejection, at its start.

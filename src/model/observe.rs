@@ -42,7 +42,7 @@ pub fn observe(
     };
     if lists_whole && !seen.is_empty() {
         for k in &op.target.kinds {
-            if seen.kinds().all(|kind| kind == Some(k.kind.as_str())) {
+            if seen.all_of_kind(&k.kind) {
                 model.mark_list_complete(k, if op.target.all_namespaces { None } else { ns });
             }
         }
@@ -77,13 +77,24 @@ impl Seen {
         }
     }
 
-    /// The `kind` of each object.
-    fn kinds(&self) -> Box<dyn Iterator<Item = Option<&str>> + '_> {
+    /// Whether every object is of `kind`.
+    fn all_of_kind(&self, kind: &str) -> bool {
         match self {
-            Seen::Objects(o) => Box::new(o.iter().map(|o| o.get("kind").and_then(Value::as_str))),
-            Seen::Rows(r) => Box::new(r.iter().map(|(_, row)| Some(row.kind()))),
+            Seen::Objects(o) => o
+                .iter()
+                .all(|o| o.get("kind").and_then(Value::as_str) == Some(kind)),
+            Seen::Rows(r) => r.iter().all(|(_, row)| row.kind() == kind),
         }
     }
+}
+
+/// A READY cell, `a/b`, as (a, b); what does not read as two counts is (0, 0) or has 0 for
+/// the count that does not.
+fn ready_cell(cell: Option<&str>) -> (i64, i64) {
+    cell.and_then(|r| r.split_once('/'))
+        .map_or((0, 0), |(a, b)| {
+            (a.parse().unwrap_or(0), b.parse().unwrap_or(0))
+        })
 }
 
 /// What a row of `kubectl get pods` or `kubectl get deployments` shows of an object (its name
@@ -109,11 +120,7 @@ pub enum Listed {
 impl Listed {
     /// A Pod row from its STATUS and READY cells.
     fn pod(status: &str, ready: Option<&str>) -> Listed {
-        let (ready, total) = ready
-            .and_then(|r| r.split_once('/'))
-            .map_or((0, 0), |(a, b)| {
-                (a.parse::<i32>().unwrap_or(0), b.parse::<i32>().unwrap_or(0))
-            });
+        let (ready, total) = ready_cell(ready);
         let waiting = (status != "Running" && status != "Completed").then(|| status.into());
         let phase = match status {
             "Running" | "CrashLoopBackOff" => "Running",
@@ -130,11 +137,7 @@ impl Listed {
 
     /// A Deployment row from its READY cell.
     fn deployment(ready: Option<&str>) -> Listed {
-        let (available, replicas) = ready
-            .and_then(|r| r.split_once('/'))
-            .map_or((0, 0), |(a, b)| {
-                (a.parse::<i64>().unwrap_or(0), b.parse::<i64>().unwrap_or(0))
-            });
+        let (available, replicas) = ready_cell(ready);
         Listed::Deployment {
             replicas,
             available,
@@ -591,21 +594,6 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// Every string in `v` (and in JSON held in its strings) that starts as YAML objects do.
-    fn yaml_texts(v: &Value, out: &mut Vec<String>) {
-        match v {
-            Value::String(s) if s.trim_start().starts_with("apiVersion:") => out.push(s.clone()),
-            Value::String(s) if s.trim_start().starts_with(['{', '[']) => {
-                if let Ok(inner) = serde_json::from_str::<Value>(s) {
-                    yaml_texts(&inner, out);
-                }
-            }
-            Value::Array(items) => items.iter().for_each(|x| yaml_texts(x, out)),
-            Value::Object(m) => m.values().for_each(|x| yaml_texts(x, out)),
-            _ => {}
-        }
-    }
-
     /// The peeked key of a YAML read result is the key of the one object parsing it gives (or
     /// parsing gives nothing), over every YAML text in the real recordings and the fixtures,
     /// and over edited copies that must not be peeked wrong.
@@ -616,21 +604,7 @@ mod tests {
             return;
         };
         let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-        let mut texts = Vec::new();
-        for root in [real, fixtures] {
-            for entry in walkdir::WalkDir::new(root).into_iter().flatten() {
-                let Ok(text) = std::fs::read_to_string(entry.path()) else {
-                    continue;
-                };
-                match serde_json::from_str::<Value>(&text) {
-                    Ok(v) => yaml_texts(&v, &mut texts),
-                    Err(_) => text
-                        .lines()
-                        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-                        .for_each(|v| yaml_texts(&v, &mut texts)),
-                }
-            }
-        }
+        let texts = crate::testdata::recorded_yaml_texts(&[real, fixtures]);
         // Edits a peek must see through: a second document, a duplicate or quoted name, a
         // name that YAML reads as a number, a quoted scalar spanning lines.
         let edits: Vec<String> = texts

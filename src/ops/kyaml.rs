@@ -594,26 +594,7 @@ mod tests {
         ) else {
             return;
         };
-        fn texts(v: &Value, out: &mut Vec<String>) {
-            match v {
-                Value::String(s) if s.trim_start().starts_with("apiVersion:") => {
-                    out.push(s.clone());
-                }
-                Value::Array(a) => a.iter().for_each(|x| texts(x, out)),
-                Value::Object(m) => m.values().for_each(|x| texts(x, out)),
-                _ => {}
-            }
-        }
-        let mut all = Vec::new();
-        for entry in walkdir::WalkDir::new(root).into_iter().flatten() {
-            if let Ok(text) = std::fs::read_to_string(entry.path())
-                && let Ok(v) = serde_json::from_str::<Value>(&text)
-            {
-                texts(&v, &mut all);
-            }
-        }
-        all.sort();
-        all.dedup();
+        let all = crate::testdata::recorded_yaml_texts(&[root]);
         let mut fast = 0;
         for t in &all {
             if let Some(docs) = parse(t) {
