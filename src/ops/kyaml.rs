@@ -1,9 +1,10 @@
 //! A fast path for the YAML kubectl and the MCP servers print (`-o yaml`): block mappings and
 //! sequences, plain and quoted scalars, empty `{}` / `[]`. Profiling showed parsing read
 //! results with the general YAML parser to be most of `analyze`'s time. Anything outside this
-//! subset (anchors, tags, flow collections, block scalars, multi-line plain scalars, scalars
-//! whose type is not obvious) returns `None` and the caller uses serde-saphyr, so the result is
-//! always what serde-saphyr gives (a property test checks it).
+//! subset (anchors, tags, flow mappings, flow sequences but of scalars on one line, folded
+//! block scalars, multi-line plain scalars, scalars whose type is not obvious) returns `None`
+//! and the caller uses serde-saphyr, so the result is always what serde-saphyr gives (property
+//! tests check it).
 
 use serde_json::{Map, Value};
 use std::borrow::Cow;
@@ -377,6 +378,9 @@ fn scalar(text: &str) -> Option<Value> {
         }
         return scalar_string(text).map(Value::String);
     }
+    if text.starts_with('[') {
+        return flow_sequence(text);
+    }
     if !plain_ok(text) {
         return None;
     }
@@ -400,26 +404,83 @@ fn scalar(text: &str) -> Option<Value> {
     Some(Value::String(text.to_string()))
 }
 
+/// A flow sequence of scalars on one line, as agents write lists in the manifests they apply
+/// (`["sh", "-c", "echo hi"]`, `["*"]`, `[Ingress, Egress]`): quoted items, or plain items of
+/// letters, digits, `-`, `_`, `.` and `/` read as [`scalar`] reads them. Nested collections,
+/// other plain items, a trailing comma and anything after the `]` are left to the general
+/// parser.
+fn flow_sequence(text: &str) -> Option<Value> {
+    let mut rest = text
+        .strip_prefix('[')?
+        .strip_suffix(']')?
+        .trim_start_matches(' ');
+    let mut items = Vec::new();
+    while !rest.is_empty() {
+        let item = if rest.starts_with(['"', '\'']) {
+            let end = quoted_end(rest)?;
+            let item = Value::String(scalar_string(&rest[..end])?);
+            rest = &rest[end..];
+            item
+        } else {
+            let end = rest.find([',', ' ']).unwrap_or(rest.len());
+            let word = &rest[..end];
+            let plain = word.starts_with(|c: char| c.is_ascii_alphanumeric())
+                && word
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/'));
+            if !plain {
+                return None;
+            }
+            rest = &rest[end..];
+            scalar(word)?
+        };
+        items.push(item);
+        rest = rest.trim_start_matches(' ');
+        if let Some(after) = rest.strip_prefix(',') {
+            rest = after.trim_start_matches(' ');
+            if rest.is_empty() {
+                return None;
+            }
+        } else if !rest.is_empty() {
+            return None;
+        }
+    }
+    Some(Value::Array(items))
+}
+
 /// A plain scalar that starts with a digit (after a sign) but that no reading of a number
-/// takes, so that serde-saphyr keeps it a string: without a radix prefix (`0x`, `0o`, `0b`),
-/// it holds a character that neither a decimal integer nor Rust's `f64` grammar (what
-/// serde-saphyr reads floats with) has, or more than one dot. Pod template hashes, uids and
-/// IP addresses (`66bc5c9577`, `07141715-7734-4e2e-a2cf-6fd038f3a06a`, `172.18.0.2`).
+/// takes, so that serde-saphyr keeps it a string. With a radix prefix (`0x`, `0o`, `0b`), only
+/// that radix's integer reading can take it: it is a string when it holds anything but hex
+/// digits and `_` after the prefix. Without one, it holds a character that neither a decimal
+/// integer nor Rust's `f64` grammar (what serde-saphyr reads floats with) has, more than one
+/// dot, or a sign anywhere but right after an exponent's `e`. Pod template hashes, uids, IP
+/// addresses and port names (`66bc5c9577`, `07141715-7734-4e2e-a2cf-6fd038f3a06a`,
+/// `0beffa78-f6ab-…`, `172.18.0.2`, `80-80`).
 fn cannot_be_a_number(text: &str) -> bool {
     let digits = text.strip_prefix(['+', '-']).unwrap_or(text).as_bytes();
     let Some(first) = digits.first() else {
         return false;
     };
+    if !first.is_ascii_digit() {
+        return false;
+    }
     let radix_prefix = *first == b'0'
         && digits
             .get(1)
             .is_some_and(|c| matches!(c, b'x' | b'X' | b'o' | b'O' | b'b' | b'B'));
-    first.is_ascii_digit()
-        && !radix_prefix
-        && (digits
+    if radix_prefix {
+        return digits[2..]
             .iter()
-            .any(|c| !matches!(c, b'0'..=b'9' | b'_' | b'.' | b'e' | b'E' | b'+' | b'-'))
-            || digits.iter().filter(|c| **c == b'.').count() > 1)
+            .any(|c| !(c.is_ascii_hexdigit() || *c == b'_'));
+    }
+    let sign_inside = digits
+        .windows(2)
+        .any(|w| matches!(w[1], b'+' | b'-') && !matches!(w[0], b'e' | b'E'));
+    digits
+        .iter()
+        .any(|c| !matches!(c, b'0'..=b'9' | b'_' | b'.' | b'e' | b'E' | b'+' | b'-'))
+        || digits.iter().filter(|c| **c == b'.').count() > 1
+        || sign_inside
 }
 
 /// Starts like a number (digits, sign, dot) and has nothing but number characters.
@@ -435,6 +496,7 @@ fn looks_numeric(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn find2_is_str_find() {
@@ -498,7 +560,11 @@ mod tests {
             "a: &x 1\nb: *x\n",
             "a: >\n  folded\n",
             "a: |+\n  kept\n\n",
-            "a: [1, 2]\n",
+            "a: [1, [2]]\n",
+            "a: [1, 2,]\n",
+            "a: [1, 2] # c\n",
+            "a: [x: 1]\n",
+            "a: [1, 2\n  , 3]\n",
             "a: 1.5\n",
             "a: yes\n",
             "a: 0x1F\n",
@@ -537,6 +603,11 @@ mod tests {
             "1:20",
             "-1.2.3",
             "0.27a",
+            "80-80",
+            "0beffa78-f6ab-4b4f-b5f7-b1b6cd63e2d5",
+            "0x1g",
+            "2024-01-01",
+            "1-",
         ] {
             let y = format!("a: {v}\n");
             assert_eq!(
@@ -547,29 +618,66 @@ mod tests {
             agrees(&y);
         }
         for v in [
-            "1e5",
-            "0x1f",
-            "0o17",
-            "0b101",
-            "1_000",
-            "1.5",
-            "12e4567",
-            "-0x1",
-            "07",
-            "1.",
-            ".5",
-            "2024-01-01",
-            "1e",
-            "0b",
-            "0x",
-            "+1",
-            "1__2",
+            "1e5", "0x1f", "0o17", "0b101", "1_000", "1.5", "12e4567", "-0x1", "07", "1.", ".5",
+            "1e-5", "-1E+5", "0x_1f", "0b1_0", "1e", "0b", "0x", "+1", "1__2",
         ] {
             agrees(&format!("a: {v}\n"));
         }
     }
 
+    /// Flow sequences of scalars on one line, as agents write them in manifests.
+    #[test]
+    fn flow_sequences_of_scalars_take_the_fast_path() {
+        for (y, items) in [
+            (
+                "a: [\"sh\", \"-c\", \"echo hi, there\"]\n",
+                json!(["sh", "-c", "echo hi, there"]),
+            ),
+            ("a: [\"*\"]\n", json!(["*"])),
+            ("a: [\"\"]\n", json!([""])),
+            ("a: [Ingress, Egress]\n", json!(["Ingress", "Egress"])),
+            ("a: [ 'it''s' ,\"b\" ]\n", json!(["it's", "b"])),
+            ("a: [1, 2]\n", json!([1, 2])),
+            ("a: [apps/v1, v1.2]\n", json!(["apps/v1", "v1.2"])),
+        ] {
+            assert_eq!(parse(y).map(|d| d[0]["a"].clone()), Some(items), "{y}");
+            agrees(y);
+        }
+        for y in [
+            "a: [yes, no]\n",
+            "a: [1.5]\n",
+            "a: [\"\\x41\"]\n",
+            "a: [a b]\n",
+            "a: [a,b]]\n",
+            "a: [-x]\n",
+            "a: [:x]\n",
+        ] {
+            assert_eq!(parse(y), None, "{y}");
+            agrees(y);
+        }
+    }
+
     proptest! {
+        /// One-line flow sequences of quoted and plain items, with and without spaces, and
+        /// with commas missing or left over.
+        #[test]
+        fn flow_sequences_agree_with_serde_saphyr(
+            items in proptest::collection::vec(
+                prop_oneof![
+                    "\"[a-z ,:#\\[\\]{}'-]{0,6}\"",
+                    "'[a-z ,:#\"\\[\\]{}-]{0,6}'",
+                    "[a-zA-Z0-9][a-zA-Z0-9./_:#-]{0,6}",
+                ],
+                0..4,
+            ),
+            sep in "[ ]{0,2},?[ ]{0,2}",
+            pad in "[ ]{0,2},?",
+        ) {
+            let y = format!("a: [{pad}{}{pad}]\n", items.join(&sep));
+            agrees(&y);
+            agrees(&format!("- [{}]\n", items.join(&sep)));
+        }
+
         /// Over scalars made of digits, signs, dots, radix letters, hex digits and colons.
         #[test]
         fn number_like_scalars_agree_with_serde_saphyr(
@@ -585,7 +693,7 @@ mod tests {
 
     /// Every YAML text of the real recordings (kubernetes-mcp-server's evaluations: read
     /// results and the manifests agents wrote) that the fast path takes is read as
-    /// serde-saphyr reads it, and the fast path takes most of them.
+    /// serde-saphyr reads it, and the fast path takes at least 90% of them (97% now).
     #[test]
     fn agrees_on_the_real_recordings() {
         let Some(root) = crate::testdata::shared_data(
@@ -603,7 +711,7 @@ mod tests {
             }
         }
         assert!(
-            all.len() > 1000 && fast * 10 >= all.len() * 7,
+            all.len() > 1000 && fast * 10 >= all.len() * 9,
             "{fast} of {} fast",
             all.len()
         );
