@@ -740,8 +740,12 @@ impl<F> Driver<'_, F> {
         let item = match input::open_source(&source.path, &self.opts.limits) {
             Err(e) => Self::source_problem(source, 0, e.reject_kind(), e.to_string()),
             Ok(mut reader) => {
-                match input::read_whole(&mut reader, Vec::new(), self.opts.limits.max_record_bytes)
-                {
+                match input::read_whole(
+                    &mut reader,
+                    Vec::new(),
+                    self.opts.limits.max_record_bytes,
+                    source.size,
+                ) {
                     Err(e) => Self::source_problem(source, 0, e.reject_kind(), e.to_string()),
                     Ok(WholeRead::TooLarge) => self.too_large(
                         source,
@@ -876,7 +880,7 @@ impl<F> Driver<'_, F> {
             // A pretty-printed document: the whole stream is one record.
             first.push(b'\n');
             let mut reader = lines.into_inner();
-            let item = match input::read_whole(&mut reader, first, max) {
+            let item = match input::read_whole(&mut reader, first, max, source.size) {
                 Err(e) => Self::source_problem(source, 0, e.reject_kind(), e.to_string()),
                 Ok(WholeRead::TooLarge) => self.too_large(source, 1, None),
                 Ok(WholeRead::Data(bytes)) => self.record(source, 1, &bytes),

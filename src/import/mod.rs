@@ -517,32 +517,24 @@ fn stem_of(path: &Path) -> String {
 
 /// Read a whole input file, decompressing gzip / zstd (by magic bytes), up to `max_bytes`.
 pub(crate) fn read_file(path: &Path, max_bytes: u64) -> Result<Vec<u8>, (RejectKind, String)> {
-    use std::io::Read;
     let limits = crate::input::Limits {
         max_record_bytes: max_bytes,
         ..Default::default()
     };
-    let reader = crate::input::open_source(&SourcePath::File(path.to_path_buf()), &limits)
+    let size = std::fs::metadata(path).ok().map(|m| m.len());
+    let mut reader = crate::input::open_source(&SourcePath::File(path.to_path_buf()), &limits)
         .map_err(|e| (RejectKind::Io, e.to_string()))?;
-    let compression = reader.compression();
-    let mut out = Vec::new();
-    reader
-        .take(max_bytes.saturating_add(1))
-        .read_to_end(&mut out)
-        .map_err(|e| {
-            let e = crate::input::ReadError::wrap(e, compression);
-            (e.reject_kind(), e.to_string())
-        })?;
-    if out.len() as u64 > max_bytes {
-        return Err((
+    match crate::input::read_whole(&mut reader, Vec::new(), max_bytes, size) {
+        Ok(crate::input::WholeRead::Data(bytes)) => Ok(bytes),
+        Ok(crate::input::WholeRead::TooLarge) => Err((
             RejectKind::TooLarge,
             format!(
                 "larger than --max-record-size ({}); not imported",
                 crate::diag::human_bytes(max_bytes)
             ),
-        ));
+        )),
+        Err(e) => Err((e.reject_kind(), e.to_string())),
     }
-    Ok(out)
 }
 
 /// A rejection of input `text` (one record starting at `line`) at the value `pointer` points to.

@@ -277,6 +277,7 @@ pub fn read_whole(
     reader: &mut SourceReader,
     prefix: Vec<u8>,
     limit: u64,
+    size: Option<u64>,
 ) -> Result<WholeRead, ReadError> {
     let mut data = prefix;
     if data.len() as u64 > limit {
@@ -284,6 +285,12 @@ pub fn read_whole(
     }
     let budget = limit - data.len() as u64;
     let compression = reader.compression();
+    // An uncompressed file of known size is read into a buffer of that size (not regrown and
+    // copied as it fills).
+    if let (Compression::None, Some(size)) = (compression, size) {
+        let rest = size.saturating_sub(data.len() as u64).min(budget);
+        data.reserve(usize::try_from(rest.saturating_add(1)).unwrap_or(0));
+    }
     let read = (&mut *reader)
         .take(budget + 1)
         .read_to_end(&mut data)
@@ -571,7 +578,7 @@ mod tests {
         ] {
             let mut r = wrap_reader(Box::new(io::Cursor::new(bytes)), &Limits::default()).unwrap();
             assert_eq!(r.compression(), expect);
-            let WholeRead::Data(d) = read_whole(&mut r, Vec::new(), 100).unwrap() else {
+            let WholeRead::Data(d) = read_whole(&mut r, Vec::new(), 100, None).unwrap() else {
                 panic!("too large")
             };
             assert_eq!(d, text.as_bytes());
@@ -586,7 +593,7 @@ mod tests {
         let mid = bytes.len() / 2;
         bytes[mid..mid + 8].copy_from_slice(b"\xff\xff\xff\xff\xff\xff\xff\xff");
         let mut r = wrap_reader(Box::new(io::Cursor::new(bytes)), &Limits::default()).unwrap();
-        match read_whole(&mut r, Vec::new(), 1 << 20) {
+        match read_whole(&mut r, Vec::new(), 1 << 20, None) {
             Err(ReadError::Decompress { .. }) => {}
             other => panic!("expected a decompress error, got {:?}", other.is_ok()),
         }
@@ -596,7 +603,7 @@ mod tests {
     fn whole_read_stops_at_the_limit() {
         let mut r = wrap_reader(Box::new(io::repeat(b'a')), &Limits::default()).unwrap();
         assert!(matches!(
-            read_whole(&mut r, Vec::new(), 1000).unwrap(),
+            read_whole(&mut r, Vec::new(), 1000, None).unwrap(),
             WholeRead::TooLarge
         ));
     }
