@@ -286,7 +286,9 @@ fn verdict(passed: bool) -> &'static str {
 
 /// The fields of a task result that the import reads. The others (the agent's output, the
 /// setup, task and cleanup scripts' output, token estimates: 64% of a weekly result file) are
-/// checked as JSON and skipped, not built.
+/// skipped, not built: their JSON syntax is checked, but not what only building them checks
+/// (a string's escapes naming a lone surrogate, a number's range, serde_json's nesting limit),
+/// so a file whose unread fields hold such values is imported where the whole read refused it.
 const READ_FIELDS: [&str; 7] = [
     "taskName",
     "difficulty",
@@ -307,7 +309,7 @@ enum Level {
 
 /// A result file read as [`Value`], except that a task result (an item of the document's
 /// `results`, or of the document when it is the bare array) holds only [`READ_FIELDS`].
-/// Everything else is read exactly as `serde_json::from_str` reads it.
+/// Everything else, those fields included, is read as `serde_json::from_str` reads it.
 #[derive(Clone, Copy)]
 struct Pruned(Level);
 
@@ -438,6 +440,24 @@ mod tests {
             }
         }
         assert!(errors > 100, "{errors} cut files rejected");
+    }
+
+    /// What only building a value checks (a lone surrogate, a number's range, the nesting
+    /// limit) is not checked in an unread field, and still is in a read one.
+    #[test]
+    fn only_the_read_fields_are_built() {
+        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        for bad in [r#""\ud800""#, "1e400", deep.as_str()] {
+            let unread = format!(r#"{{"results": [{{"taskName": "t", "agentOutput": {bad}}}]}}"#);
+            assert!(serde_json::from_str::<Value>(&unread).is_err(), "{unread}");
+            assert_eq!(
+                pruned(&unread),
+                Ok(json!({"results": [{"taskName": "t"}]})),
+                "{unread}"
+            );
+            let read = format!(r#"{{"results": [{{"taskName": "t", "callHistory": {bad}}}]}}"#);
+            assert!(pruned(&read).is_err(), "{read}");
+        }
     }
 
     fn call_at(ts: &str) -> Value {

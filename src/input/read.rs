@@ -289,10 +289,12 @@ pub fn read_whole(
     // copied as it fills).
     if let (Compression::None, Some(size)) = (compression, size) {
         let rest = size.saturating_sub(data.len() as u64).min(budget);
-        data.reserve(usize::try_from(rest.saturating_add(1)).unwrap_or(0));
+        // Best effort: a buffer that cannot be had now is grown as it fills, and a lack of
+        // memory then is an error of this input, as it was.
+        let _ = data.try_reserve(usize::try_from(rest.saturating_add(1)).unwrap_or(0));
     }
     let read = (&mut *reader)
-        .take(budget + 1)
+        .take(budget.saturating_add(1))
         .read_to_end(&mut data)
         .map_err(|e| ReadError::wrap(e, compression))?;
     if read as u64 > budget {
@@ -606,6 +608,30 @@ mod tests {
             read_whole(&mut r, Vec::new(), 1000, None).unwrap(),
             WholeRead::TooLarge
         ));
+    }
+
+    /// A size hint, right or wrong, changes only the buffer the read starts with: what is read
+    /// and where the limit stops it do not depend on it; an unlimited read does not overflow.
+    #[test]
+    fn a_size_hint_changes_nothing_read() {
+        let text = b"0123456789".repeat(10);
+        let read = |limit: u64, prefix: &[u8], size: Option<u64>| {
+            let mut r =
+                wrap_reader(Box::new(io::Cursor::new(text.clone())), &Limits::default()).unwrap();
+            match read_whole(&mut r, prefix.to_vec(), limit, size).unwrap() {
+                WholeRead::Data(d) => Some(d),
+                WholeRead::TooLarge => None,
+            }
+        };
+        for limit in [0, 1, 99, 100, 101, 1000, u64::MAX] {
+            for prefix in [&b""[..], b"ab"] {
+                let expect = read(limit, prefix, None);
+                for size in [0, 1, 50, 100, 102, 1 << 20, u64::MAX] {
+                    assert_eq!(read(limit, prefix, Some(size)), expect, "{limit} {size}");
+                }
+            }
+        }
+        assert_eq!(read(u64::MAX, b"", None).map(|d| d.len()), Some(100));
     }
 
     #[test]
