@@ -39,17 +39,28 @@ pub fn skip(test: &str, why: &str) {
 /// YAML object does (`apiVersion:`), in a JSON file, in each line of a JSON Lines file, and in
 /// JSON held in such strings (an MCP result's text), sorted, each once.
 pub fn recorded_yaml_texts(roots: &[PathBuf]) -> Vec<String> {
+    recorded_strings(roots, |s| s.trim_start().starts_with("apiVersion:"))
+}
+
+/// Every string recorded in the files under `roots` that `keep` takes: in a JSON file, in each
+/// line of a JSON Lines file, and in JSON held in such strings (an MCP result's text), sorted,
+/// each once.
+pub fn recorded_strings(roots: &[PathBuf], keep: impl Fn(&str) -> bool) -> Vec<String> {
     use serde_json::Value;
-    fn walk(v: &Value, out: &mut Vec<String>) {
+    fn walk(v: &Value, keep: &dyn Fn(&str) -> bool, out: &mut Vec<String>) {
         match v {
-            Value::String(s) if s.trim_start().starts_with("apiVersion:") => out.push(s.clone()),
-            Value::String(s) if s.trim_start().starts_with(['{', '[']) => {
-                if let Ok(inner) = serde_json::from_str::<Value>(s) {
-                    walk(&inner, out);
+            Value::String(s) => {
+                if keep(s) {
+                    out.push(s.clone());
+                }
+                if s.trim_start().starts_with(['{', '['])
+                    && let Ok(inner) = serde_json::from_str::<Value>(s)
+                {
+                    walk(&inner, keep, out);
                 }
             }
-            Value::Array(items) => items.iter().for_each(|x| walk(x, out)),
-            Value::Object(m) => m.values().for_each(|x| walk(x, out)),
+            Value::Array(items) => items.iter().for_each(|x| walk(x, keep, out)),
+            Value::Object(m) => m.values().for_each(|x| walk(x, keep, out)),
             _ => {}
         }
     }
@@ -60,11 +71,11 @@ pub fn recorded_yaml_texts(roots: &[PathBuf]) -> Vec<String> {
                 continue;
             };
             match serde_json::from_str::<Value>(&text) {
-                Ok(v) => walk(&v, &mut texts),
+                Ok(v) => walk(&v, &keep, &mut texts),
                 Err(_) => text
                     .lines()
                     .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-                    .for_each(|v| walk(&v, &mut texts)),
+                    .for_each(|v| walk(&v, &keep, &mut texts)),
             }
         }
     }

@@ -27,11 +27,13 @@ pub fn import(file: &InputFile<'_>, labels: &RunLabels) -> Vec<Imported> {
         Ok(v) => v,
         Err(rejected) => return vec![rejected],
     };
-    let (summary, results, base) = match &doc {
+    // The document is owned: each call's arguments and results are moved into its trace, not
+    // copied.
+    let (summary, mut results, base) = match doc {
         Value::Array(list) => (None, list, ""),
-        Value::Object(_) => match doc.get("results").and_then(Value::as_array) {
-            Some(list) => (doc.get("summary"), list, "/results"),
-            None => {
+        Value::Object(mut m) => match m.remove("results") {
+            Some(Value::Array(list)) => (m.remove("summary"), list, "/results"),
+            _ => {
                 return vec![super::not_this_format(
                     file,
                     "not an mcpchecker result: expected `results` (an array of task results)",
@@ -45,6 +47,7 @@ pub fn import(file: &InputFile<'_>, labels: &RunLabels) -> Vec<Imported> {
             )];
         }
     };
+    let summary = summary.as_ref();
     let model = summary
         .and_then(|s| s.pointer("/agent/model"))
         .and_then(Value::as_str);
@@ -73,10 +76,10 @@ pub fn import(file: &InputFile<'_>, labels: &RunLabels) -> Vec<Imported> {
             json!({ "name": s(srv, "name"), "type": s(srv, "type"), "tools": tools })
         })
         .collect();
-    let report = report_of(file.stem.as_str(), results);
-    let toolsets = toolsets_of(summary, results);
+    let report = report_of(file.stem.as_str(), &results);
+    let toolsets = toolsets_of(summary, &results);
     let mut out = Vec::new();
-    for (i, r) in results.iter().enumerate() {
+    for (i, r) in results.iter_mut().enumerate() {
         let pointer = format!("{base}/{i}");
         let Some(task) = s(r, "taskName") else {
             out.push(super::reject_at(
@@ -104,9 +107,9 @@ pub fn import(file: &InputFile<'_>, labels: &RunLabels) -> Vec<Imported> {
             b.meta("difficulty", d);
         }
         let calls = r
-            .pointer("/callHistory/ToolCalls")
-            .and_then(Value::as_array)
-            .map(Vec::as_slice)
+            .pointer_mut("/callHistory/ToolCalls")
+            .and_then(Value::as_array_mut)
+            .map(std::mem::take)
             .unwrap_or_default();
         // The arm is the MCP server the calls went to (the suite's only server when a task
         // made no call).
@@ -119,8 +122,10 @@ pub fn import(file: &InputFile<'_>, labels: &RunLabels) -> Vec<Imported> {
             .find_map(|c| s(c, "serverName"))
             .or(only_server);
         b.run_field("arm", server);
-        for c in calls {
-            let name = s(c, "name")
+        for mut c in calls {
+            let arguments = c.pointer_mut("/request/Params/arguments").map(Value::take);
+            let json = c.pointer_mut("/result/structuredContent").map(Value::take);
+            let name = s(&c, "name")
                 .or_else(|| c.pointer("/request/Params/name").and_then(Value::as_str))
                 .unwrap_or("(unnamed)");
             let result = c.get("result").filter(|r| !r.is_null());
@@ -132,19 +137,19 @@ pub fn import(file: &InputFile<'_>, labels: &RunLabels) -> Vec<Imported> {
             let text = result
                 .and_then(|r| r.get("content"))
                 .and_then(super::transcripts::content_text)
-                .or_else(|| s(c, "error").map(str::to_string));
+                .or_else(|| s(&c, "error").map(str::to_string));
             b.call(Call {
                 tool: name.to_string(),
-                server: s(c, "serverName").map(str::to_string),
+                server: s(&c, "serverName").map(str::to_string),
                 call_id: None,
-                arguments: c.pointer("/request/Params/arguments").cloned(),
+                arguments,
                 result: Some(CallResult {
                     text,
-                    json: result.and_then(|r| r.get("structuredContent")).cloned(),
+                    json,
                     is_error: failed,
                     ..CallResult::default()
                 }),
-                ts: s(c, "timestamp").map(str::to_string),
+                ts: s(&c, "timestamp").map(str::to_string),
             });
         }
         if let Some(passed) = r.get("taskPassed").and_then(Value::as_bool) {

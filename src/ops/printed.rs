@@ -334,18 +334,62 @@ pub struct PrintedObject {
 
 /// Every object line kubectl printed in `text` (other lines ignored: warnings, tables, YAML,
 /// errors).
+///
+/// Every line is looked at as bytes, by what it ends with ([`may_end_an_object_line`]) and
+/// whether it holds `evicting` (one search of the whole text); only the few lines that pass
+/// are cut out and filtered further. The lines and their numbers are those of [`lines`].
 pub fn kubectl_objects(text: &str) -> Vec<PrintedObject> {
+    // Drain's lines start with `evicting`: where it occurs, found by one search.
+    static EVICTING: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| {
+            memchr::memmem::Finder::new(PrintedChange::Evicting.word().as_bytes())
+        });
+    let bytes = text.as_bytes();
     // Escape codes are rare: looked for once in the whole text, not in each line.
-    let escapes = memchr::memchr(0x1b, text.as_bytes()).is_some();
+    let escapes = memchr::memchr(0x1b, bytes).is_some();
+    let mut evicting = EVICTING.find_iter(bytes).peekable();
+    let mut newlines = memchr::memchr_iter(b'\n', bytes);
     let mut out = Vec::new();
-    for (i, raw) in lines(text).enumerate() {
-        if may_be_object_line(raw, escapes)
-            && let Some(o) = parse_object_line(&clean_line(raw), i + 1)
-        {
-            out.push(o);
+    let (mut start, mut index) = (0, 0);
+    while start < bytes.len() {
+        let newline = newlines.next();
+        let end = newline.unwrap_or(bytes.len());
+        let mut holds_evicting = false;
+        while evicting.next_if(|at| *at < end).is_some() {
+            holds_evicting = true;
         }
+        index += 1;
+        if holds_evicting || escapes || may_end_an_object_line(&bytes[start..end]) {
+            let line = &text[start..end];
+            let raw = match newline {
+                Some(_) => line.strip_suffix('\r').unwrap_or(line),
+                None => line,
+            };
+            if may_be_object_line(raw, escapes)
+                && let Some(o) = parse_object_line(&clean_line(raw), index)
+            {
+                out.push(o);
+            }
+        }
+        start = end + 1;
     }
     out
+}
+
+/// A cheap necessary condition for [`ends_as_an_object_line`] of a line trimmed at its end, on
+/// the line's bytes: the last byte before trailing ASCII whitespace is `)`, the last byte of an
+/// operation's last token, or not ASCII (it may end Unicode whitespace, which `trim_end` also
+/// trims).
+fn may_end_an_object_line(line: &[u8]) -> bool {
+    let (_, last) = last_tokens();
+    match line
+        .iter()
+        .rev()
+        .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c))
+    {
+        Some(&b) => b == b')' || !b.is_ascii() || last[usize::from(b)],
+        None => false,
+    }
 }
 
 /// The lines of `text` as [`str::lines`] gives them (a `\r` before a `\n` dropped, no empty
@@ -383,7 +427,20 @@ fn may_be_object_line(raw: &str, escapes: bool) -> bool {
 /// the last word of an operation, with `namespace` or with `)`: its last byte first, then its
 /// last space-separated token.
 fn ends_as_an_object_line(line: &str) -> bool {
-    /// The last tokens of the operation words, sorted, and the bytes they end with.
+    let (tokens, last) = last_tokens();
+    match line.as_bytes().last() {
+        Some(b')') => true,
+        Some(&b) if last[usize::from(b)] => {
+            let token = line.rsplit(' ').next().unwrap_or(line);
+            tokens.binary_search(&token).is_ok()
+        }
+        _ => false,
+    }
+}
+
+/// The last tokens of the operation words, of `force deleted` and of delete.go's `from <ns>
+/// namespace`, sorted, and the bytes they end with.
+fn last_tokens() -> &'static (Vec<&'static str>, [bool; 256]) {
     static LAST: std::sync::LazyLock<(Vec<&'static str>, [bool; 256])> =
         std::sync::LazyLock::new(|| {
             let mut tokens: Vec<&'static str> = PrintedChange::ALL
@@ -400,15 +457,7 @@ fn ends_as_an_object_line(line: &str) -> bool {
             }
             (tokens, last)
         });
-    let (tokens, last) = &*LAST;
-    match line.as_bytes().last() {
-        Some(b')') => true,
-        Some(&b) if last[usize::from(b)] => {
-            let token = line.rsplit(' ').next().unwrap_or(line);
-            tokens.binary_search(&token).is_ok()
-        }
-        _ => false,
-    }
+    &LAST
 }
 
 /// Whether `raw`, without its leading whitespace, starts with `evicting` (drain.go). Indentation
@@ -724,6 +773,9 @@ mod tests {
                 "pod/a configured (dry run)", "name: web", "  image: nginx", "", "\r", " ",
                 "\u{a0}node/n1 cordoned\u{a0}", "\u{1b}[1mpod/b created\u{1b}[0m", "x)",
                 "service/s unchanged\r", "web-1   1/1   Running", "\u{2003}evicting pod a/b",
+                "pod/c created\u{b}", "pod/d deleted\u{c} ", "pod/e created x", "ed", ")",
+                "deployment.apps/web rolled back", "pod/f condition met\u{3000}", "\r\r",
+                "evicting", "pod/x evicting", "node/n1 drained\t", "é", "pod/g créé",
             ]), 0..12),
             seps in proptest::collection::vec(proptest::sample::select(vec!["\n", "\r\n", ""]), 12),
         ) {
@@ -740,6 +792,36 @@ mod tests {
             proptest::prop_assert_eq!(kubectl_objects(&text), every);
             proptest::prop_assert_eq!(lines(&text).collect::<Vec<_>>(), text.lines().collect::<Vec<_>>());
         }
+    }
+
+    /// Over every text of the real recordings and the fixtures, the objects are those of
+    /// parsing every line (what the line filter lets through loses nothing).
+    #[test]
+    fn objects_of_the_recorded_texts_are_those_of_parsing_every_line() {
+        let Some(real) = crate::testdata::shared_data(
+            "objects_of_the_recorded_texts_are_those_of_parsing_every_line",
+            "real",
+        ) else {
+            return;
+        };
+        let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let texts = crate::testdata::recorded_strings(&[real, fixtures], |_| true);
+        let mut found = 0;
+        for text in &texts {
+            let every: Vec<PrintedObject> = text
+                .lines()
+                .enumerate()
+                .filter_map(|(i, raw)| parse_object_line(&clean_line(raw), i + 1))
+                .collect();
+            assert_eq!(kubectl_objects(text), every, "{text:?}");
+            found += every.len();
+        }
+        // The recordings do hold object lines (kubectl's answers to the agents' changes).
+        assert!(
+            texts.len() > 10_000 && found > 100,
+            "{} texts, {found} objects",
+            texts.len()
+        );
     }
 
     fn one(line: &str) -> PrintedObject {
