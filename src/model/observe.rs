@@ -366,8 +366,8 @@ pub enum Peek {
 
 /// `key: value` or `key:` of a block mapping line, with a key of plain word characters.
 fn yaml_entry(text: &str) -> Option<(&str, &str)> {
-    let (key, value) = match text.split_once(": ") {
-        Some((k, v)) => (k, v.trim()),
+    let (key, value) = match crate::ops::kyaml::find2(text, b':', b' ') {
+        Some(at) => (&text[..at], text[at + 2..].trim()),
         None => (text.strip_suffix(':')?, ""),
     };
     key.bytes()

@@ -291,7 +291,7 @@ fn sequence(lines: &[Line<'_>], mut i: usize, indent: usize) -> Option<(Value, u
 /// Byte offset of the first `a` followed by `b` (two ASCII bytes, so a char boundary): what
 /// `str::find` of a two-byte pattern gives, without its general searcher (this is the hot loop
 /// of reading `kubectl get -o yaml` results).
-fn find2(s: &str, a: u8, b: u8) -> Option<usize> {
+pub(crate) fn find2(s: &str, a: u8, b: u8) -> Option<usize> {
     let bytes = s.as_bytes();
     memchr::memchr_iter(a, bytes).find(|&i| bytes.get(i + 1) == Some(&b))
 }
