@@ -348,40 +348,30 @@ pub fn kubectl_objects(text: &str) -> Vec<PrintedObject> {
     // Escape codes are rare: looked for once in the whole text, not in each line.
     let escapes = memchr::memchr(0x1b, bytes).is_some();
     let mut evicting = EVICTING.find_iter(bytes).peekable();
-    let mut newlines = memchr::memchr_iter(b'\n', bytes);
+    let (_, last) = last_tokens();
     let mut out = Vec::new();
-    let (mut start, mut index) = (0, 0);
-    while start < bytes.len() {
-        let newline = newlines.next();
-        let end = newline.unwrap_or(bytes.len());
+    for (i, (start, end)) in line_ranges(text).enumerate() {
         let mut holds_evicting = false;
         while evicting.next_if(|at| *at < end).is_some() {
             holds_evicting = true;
         }
-        index += 1;
-        if holds_evicting || escapes || may_end_an_object_line(&bytes[start..end]) {
-            let line = &text[start..end];
-            let raw = match newline {
-                Some(_) => line.strip_suffix('\r').unwrap_or(line),
-                None => line,
-            };
+        if holds_evicting || escapes || may_end_an_object_line(&bytes[start..end], last) {
+            let raw = &text[start..end];
             if may_be_object_line(raw, escapes)
-                && let Some(o) = parse_object_line(&clean_line(raw), index)
+                && let Some(o) = parse_object_line(&clean_line(raw), i + 1)
             {
                 out.push(o);
             }
         }
-        start = end + 1;
     }
     out
 }
 
 /// A cheap necessary condition for [`ends_as_an_object_line`] of a line trimmed at its end, on
 /// the line's bytes: the last byte before trailing ASCII whitespace is `)`, the last byte of an
-/// operation's last token, or not ASCII (it may end Unicode whitespace, which `trim_end` also
-/// trims).
-fn may_end_an_object_line(line: &[u8]) -> bool {
-    let (_, last) = last_tokens();
+/// operation's last token (`last`, from [`last_tokens`]), or not ASCII (it may end Unicode
+/// whitespace, which `trim_end` also trims).
+fn may_end_an_object_line(line: &[u8], last: &[bool; 256]) -> bool {
     match line
         .iter()
         .rev()
@@ -395,21 +385,52 @@ fn may_end_an_object_line(line: &[u8]) -> bool {
 /// The lines of `text` as [`str::lines`] gives them (a `\r` before a `\n` dropped, no empty
 /// last line), found with one vectorized search instead of a search per line.
 pub(crate) fn lines(text: &str) -> impl Iterator<Item = &str> {
-    let mut start = 0;
-    memchr::memchr_iter(b'\n', text.as_bytes())
-        .map(Some)
-        .chain(std::iter::once(None))
-        .filter_map(move |newline| {
-            let from = start;
-            match newline {
-                Some(end) => {
-                    start = end + 1;
-                    let line = &text[from..end];
-                    Some(line.strip_suffix('\r').unwrap_or(line))
+    line_ranges(text).map(|(start, end)| &text[start..end])
+}
+
+/// Where each of [`lines`] starts and ends in `text` (byte offsets, at character boundaries:
+/// next to a `\n` or a `\r`, or at either end of `text`).
+fn line_ranges(text: &str) -> LineRanges<'_> {
+    LineRanges {
+        bytes: text.as_bytes(),
+        start: 0,
+        newlines: memchr::memchr_iter(b'\n', text.as_bytes()),
+    }
+}
+
+/// The iterator of [`line_ranges`].
+struct LineRanges<'a> {
+    bytes: &'a [u8],
+    /// Where the next line starts.
+    start: usize,
+    newlines: memchr::Memchr<'a>,
+}
+
+impl Iterator for LineRanges<'_> {
+    type Item = (usize, usize);
+
+    fn next(&mut self) -> Option<(usize, usize)> {
+        let start = self.start;
+        if start >= self.bytes.len() {
+            return None;
+        }
+        let end = match self.newlines.next() {
+            Some(newline) => {
+                self.start = newline + 1;
+                // A `\r` before the `\n` is part of the line ending.
+                if newline > start && self.bytes[newline - 1] == b'\r' {
+                    newline - 1
+                } else {
+                    newline
                 }
-                None => (from < text.len()).then(|| &text[from..]),
             }
-        })
+            None => {
+                self.start = self.bytes.len();
+                self.bytes.len()
+            }
+        };
+        Some((start, end))
+    }
 }
 
 /// A cheap necessary condition for [`parse_object_line`] to accept `clean_line(raw)`: every
@@ -813,7 +834,12 @@ mod tests {
                 .enumerate()
                 .filter_map(|(i, raw)| parse_object_line(&clean_line(raw), i + 1))
                 .collect();
-            assert_eq!(kubectl_objects(text), every, "{text:?}");
+            let shown: String = text.chars().take(300).collect();
+            assert_eq!(
+                kubectl_objects(text),
+                every,
+                "in the text starting {shown:?}"
+            );
             found += every.len();
         }
         // The recordings do hold object lines (kubectl's answers to the agents' changes).
@@ -1268,6 +1294,34 @@ mod tests {
             "Warning: Immediate deletion does not wait for confirmation that the running resource has been terminated.",
         );
         none("No resources found in default namespace.");
+    }
+
+    /// Lines that end in whitespace `trim_end` trims but the byte look at line ends must also
+    /// skip or let through (a vertical tab, a form feed, Unicode spaces), numbered as
+    /// `str::lines` numbers them, `\r\n` and bare `\r` included.
+    #[test]
+    fn lines_ending_in_any_whitespace_are_read() {
+        assert_eq!(one("pod/c created\u{b}").change, PrintedChange::Created);
+        assert_eq!(one("pod/d deleted\u{c} ").change, PrintedChange::Deleted);
+        assert_eq!(
+            one("pod/f condition met\u{3000}").change,
+            PrintedChange::ConditionMet
+        );
+        assert_eq!(
+            one("node/n1 cordoned\u{a0}\u{2003}").change,
+            PrintedChange::Cordoned
+        );
+        let text =
+            "NAME   READY\r\n\r\nweb   1/1\rpod/a created\r\n  evicting pod ns/b\npod/c labeled";
+        let lines: Vec<(usize, String)> = kubectl_objects(text)
+            .into_iter()
+            .map(|o| (o.line, o.name))
+            .collect();
+        assert_eq!(lines, [(4, "b".to_string()), (5, "c".to_string())]);
+        assert_eq!(
+            super::lines(text).collect::<Vec<_>>(),
+            text.lines().collect::<Vec<_>>()
+        );
     }
 
     #[test]

@@ -236,12 +236,14 @@ impl Lexer<'_> {
         }
         // `$(...)` and nothing else: keep the inner command line.
         let end = self.i.min(self.s.len());
-        let whole: String = self.s[start.min(end)..end].iter().collect();
-        let substitution = whole
-            .strip_prefix("$(")
-            .and_then(|w| w.strip_suffix(')'))
-            .filter(|inner| text.is_empty() && !inner.starts_with('(') && !inner.contains("$("))
-            .map(str::to_string);
+        let whole = &self.s[start.min(end)..end];
+        let substitution = match whole {
+            ['$', '(', inner @ .., ')'] if text.is_empty() => {
+                Some(inner.iter().collect::<String>())
+                    .filter(|inner| !inner.starts_with('(') && !inner.contains("$("))
+            }
+            _ => None,
+        };
         let runs = self.runs.split_off(first_run.min(self.runs.len()));
         Ok(Word {
             text,
@@ -426,9 +428,8 @@ impl Lexer<'_> {
         loop {
             self.skip_blanks();
             let Some(c) = self.peek(0) else { break };
-            let two: String = self.s[self.i..(self.i + 2).min(self.s.len())]
-                .iter()
-                .collect();
+            // The character after `c`: operators are one or two characters.
+            let next = self.peek(1);
             match c {
                 // `#` inside a word never gets here (`word` keeps it), so this starts a comment.
                 '#' => {
@@ -445,11 +446,11 @@ impl Lexer<'_> {
                         out[idx] = Token::HereString(Word::plain(&body));
                     }
                 }
-                '&' if two == "&&" => {
+                '&' if next == Some('&') => {
                     self.i += 2;
                     out.push(Token::Op("&&"));
                 }
-                '&' if two == "&>" => {
+                '&' if next == Some('>') => {
                     self.i += 2;
                     self.skip_blanks();
                     let w = self.word()?;
@@ -460,16 +461,16 @@ impl Lexer<'_> {
                         runs: w.runs,
                     });
                 }
-                '|' if two == "||" => {
+                '|' if next == Some('|') => {
                     self.i += 2;
                     out.push(Token::Op("||"));
                 }
                 '|' => {
-                    self.i += if two == "|&" { 2 } else { 1 };
+                    self.i += if next == Some('&') { 2 } else { 1 };
                     out.push(Token::Op("|"));
                 }
                 ';' | '&' => {
-                    self.i += if two == ";;" { 2 } else { 1 };
+                    self.i += if c == ';' && next == Some(';') { 2 } else { 1 };
                     out.push(Token::Op(";"));
                 }
                 '(' | ')' => {
@@ -477,7 +478,7 @@ impl Lexer<'_> {
                     self.i += 1;
                     out.push(Token::Op(";"));
                 }
-                '<' if two == "<<" => {
+                '<' if next == Some('<') => {
                     self.i += 2;
                     if self.peek(0) == Some('<') {
                         self.i += 1;
@@ -506,7 +507,7 @@ impl Lexer<'_> {
                         });
                     }
                 }
-                '<' if two == "<(" => {
+                '<' if next == Some('(') => {
                     self.i += 1;
                     let open = self.i;
                     self.skip_parens()?;
